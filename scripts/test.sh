@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what Coffer's tests need on a Debian machine and runs the whole test suite:
+# Debian packages (restic is the test oracle; mydumper, mariadb-backup and chromium are
+# peers and tools of later suites), the local MariaDB and PostgreSQL services, npm packages,
+# then build, lint and `npm test`. Pass --slow to also run the long suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(restic mydumper mariadb-backup mariadb-client)
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+bash scripts/start-services.sh
+
+npm ci --no-audit --no-fund
+npm run build
+npm run lint
+npm run typecheck
+npm test
+if [ "${1:-}" = "--slow" ]; then
+  npm run test:slow
+fi
