@@ -18,9 +18,7 @@ export async function forEachLimit<T>(
   const inner = new AbortController()
   const combined = signal ? AbortSignal.any([signal, inner.signal]) : inner.signal
   const iterator =
-    Symbol.asyncIterator in items
-      ? (items)[Symbol.asyncIterator]()
-      : (items)[Symbol.iterator]()
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
   let failure: { error: unknown } | undefined
   let done = false
 
