@@ -2,5 +2,7 @@
  * @module Small named helpers every layer may use: bounded concurrency, the logger shape.
  */
 export { forEachLimit } from './for-each-limit.js'
+export { Limiter } from './limiter.js'
+export { settleAll } from './settle-all.js'
 export { silentLogger } from './logger.js'
 export type { Logger } from './logger.js'

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { addRepoOptions } from '../repo-tools/repo-context.js'
 
 /** Runs a parsed command: `cmd` gives its options, `args` the positional arguments. */
 export type CommandRunner = (cmd: Command, args: unknown[]) => Promise<void>
@@ -11,4 +12,163 @@ export interface CommandSpec {
   readonly load: () => Promise<CommandRunner>
 }
 
-export const COMMANDS: readonly CommandSpec[] = []
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+/** --host/--tag/--path filters for commands that pick snapshots. */
+function filters(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+    .option('--tag <tags>', 'only snapshots with these comma-separated tags (repeatable)', collect)
+    .option('--path <path>', 'only snapshots of this path (repeatable)', collect)
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'repo:init',
+    summary: 'create a new repository (restic format, version 2 by default)',
+    configure: (c) =>
+      addRepoOptions(c)
+        .option('--repository-version <n>', 'format version: 2 (compressed) or 1', '2')
+        .option('--kdf <N,r,p>', 'scrypt parameters for the key (default 32768,8,1)')
+        .option('--json', 'print a machine-readable result'),
+    load: async () => (await import('./repo-init.js')).run,
+  },
+  {
+    name: 'repo:backup',
+    summary: 'back up files and directories into a new snapshot',
+    configure: (c) =>
+      addRepoOptions(c)
+        .argument('<path...>', 'files or directories to back up')
+        .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
+        .option('--host <host>', 'hostname recorded in the snapshot (default: this host)')
+        .option(
+          '--parent <snapshot>',
+          'compare with this snapshot instead of the latest of the same paths',
+        )
+        .option('--force', 'read every file, ignoring the parent snapshot')
+        .option('--json', 'print a machine-readable summary'),
+    load: async () => (await import('./repo-backup.js')).run,
+  },
+  {
+    name: 'repo:snapshots',
+    summary: 'list snapshots',
+    configure: (c) => filters(addRepoOptions(c)).option('--json', 'print JSON'),
+    load: async () => (await import('./repo-snapshots.js')).run,
+  },
+  {
+    name: 'repo:ls',
+    summary: 'list the files of a snapshot',
+    configure: (c) =>
+      filters(addRepoOptions(c))
+        .argument('<snapshot>', 'snapshot ID, unique prefix, or "latest"')
+        .argument('[dir]', 'only this directory of the snapshot')
+        .option('--json', 'print one JSON object per line'),
+    load: async () => (await import('./repo-ls.js')).run,
+  },
+  {
+    name: 'repo:restore',
+    summary: 'restore a snapshot into a directory',
+    configure: (c) =>
+      filters(addRepoOptions(c))
+        .argument(
+          '<snapshot>',
+          'snapshot ID, unique prefix, or "latest" (SNAPSHOT:subfolder restores a folder)',
+        )
+        .option('-t, --target <dir>', 'directory to restore into')
+        .option('-i, --include <path>', 'restore only this path (repeatable)', collect)
+        .option('--json', 'print a machine-readable summary'),
+    load: async () => (await import('./repo-restore.js')).run,
+  },
+  {
+    name: 'repo:dump',
+    summary: 'write one file of a snapshot to standard output',
+    configure: (c) =>
+      filters(addRepoOptions(c))
+        .argument('<snapshot>', 'snapshot ID, unique prefix, or "latest"')
+        .argument('<file>', 'path of the file inside the snapshot'),
+    load: async () => (await import('./repo-dump.js')).run,
+  },
+  {
+    name: 'repo:check',
+    summary: 'check the repository for errors',
+    configure: (c) =>
+      addRepoOptions(c)
+        .option('--read-data', 'also read and verify all data')
+        .option('--json', 'print a machine-readable summary'),
+    load: async () => (await import('./repo-check.js')).run,
+  },
+  {
+    name: 'repo:forget',
+    summary: 'remove snapshots by ID or by a keep policy',
+    configure: (c) =>
+      filters(addRepoOptions(c))
+        .argument('[snapshot...]', 'snapshots to remove')
+        .option('-l, --keep-last <n>', 'keep the last n snapshots')
+        .option('-H, --keep-hourly <n>', 'keep the last n hourly snapshots')
+        .option('-d, --keep-daily <n>', 'keep the last n daily snapshots')
+        .option('-w, --keep-weekly <n>', 'keep the last n weekly snapshots')
+        .option('-m, --keep-monthly <n>', 'keep the last n monthly snapshots')
+        .option('-y, --keep-yearly <n>', 'keep the last n yearly snapshots')
+        .option(
+          '--keep-within <duration>',
+          'keep snapshots newer than duration (e.g. 1y5m7d2h) before the latest',
+        )
+        .option('--keep-within-hourly <duration>', 'keep hourly snapshots within duration')
+        .option('--keep-within-daily <duration>', 'keep daily snapshots within duration')
+        .option('--keep-within-weekly <duration>', 'keep weekly snapshots within duration')
+        .option('--keep-within-monthly <duration>', 'keep monthly snapshots within duration')
+        .option('--keep-within-yearly <duration>', 'keep yearly snapshots within duration')
+        .option(
+          '--keep-tag <tags>',
+          'keep snapshots with these comma-separated tags (repeatable)',
+          collect,
+        )
+        .option(
+          '-g, --group-by <fields>',
+          'group snapshots by host, paths and/or tags',
+          'host,paths',
+        )
+        .option('-n, --dry-run', 'show what would be removed')
+        .option('--prune', 'prune the repository afterwards')
+        .option('--max-unused <percent>', 'with --prune: tolerated unused space', '5')
+        .option('--json', 'print JSON'),
+    load: async () => (await import('./repo-forget.js')).run,
+  },
+  {
+    name: 'repo:prune',
+    summary: 'remove data no snapshot uses any more',
+    configure: (c) =>
+      addRepoOptions(c)
+        .option('--max-unused <percent>', 'tolerated unused space, in percent of used space', '5')
+        .option('-n, --dry-run', 'show what would be done')
+        .option('--json', 'print a machine-readable summary'),
+    load: async () => (await import('./repo-prune.js')).run,
+  },
+  {
+    name: 'repo:key:list',
+    summary: 'list the keys (passwords) of the repository',
+    configure: (c) => addRepoOptions(c).option('--json', 'print JSON'),
+    load: async () => (await import('./repo-key.js')).list,
+  },
+  {
+    name: 'repo:key:add',
+    summary: 'add a key (a new password) to the repository',
+    configure: (c) =>
+      addRepoOptions(c)
+        .option('--new-password-file <file>', 'the new password (default: $COFFER_NEW_PASSWORD)')
+        .option('--kdf <N,r,p>', 'scrypt parameters for the new key'),
+    load: async () => (await import('./repo-key.js')).add,
+  },
+  {
+    name: 'repo:key:remove',
+    summary: 'remove a key from the repository',
+    configure: (c) => addRepoOptions(c).argument('<id>', 'key ID or unique prefix'),
+    load: async () => (await import('./repo-key.js')).remove,
+  },
+  {
+    name: 'repo:unlock',
+    summary: 'remove stale locks',
+    configure: (c) => addRepoOptions(c).option('--remove-all', 'remove all locks, even live ones'),
+    load: async () => (await import('./repo-unlock.js')).run,
+  },
+]

@@ -1,0 +1,277 @@
+import { spawnSync } from 'node:child_process'
+import { constants, type BigIntStats } from 'node:fs'
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises'
+import { CofferError } from '../../errors.js'
+import { Limiter, settleAll, silentLogger, type Logger } from '../../lib/index.js'
+import {
+  posixPermFromGo,
+  type Node,
+  type RepoReader,
+  type TreeId,
+  type TreePath,
+} from '../../repo/index.js'
+import { isSafeName } from './safe-name.js'
+
+export interface FileRestoreOptions {
+  /** Restore only these paths (and what is below them), relative to the restored tree. */
+  readonly include?: readonly TreePath[]
+  /** Set owners from the snapshot; by default only when running as root. */
+  readonly owners?: boolean
+  readonly concurrency?: number
+  readonly signal?: AbortSignal
+  readonly log?: Logger
+  readonly onProgress?: (p: FileRestoreStats) => void
+}
+
+export interface FileRestoreStats {
+  files: number
+  dirs: number
+  links: number
+  bytes: number
+  /** Entries refused because their names or places would escape the target. */
+  readonly refused: string[]
+}
+
+const slash = Buffer.from('/')
+const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
+const show = (p: Buffer): string => p.toString('utf8')
+/** Seconds as a double for utimes; whole and fractional parts converted apart to keep precision. */
+const seconds = (ns: bigint): number => {
+  const s = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n)
+  return Number(s) + Number(ns - s * 1_000_000_000n) / 1e9
+}
+
+type Inclusion = 'all' | 'some' | 'none'
+
+/** Whether `path` is included, is an ancestor of an included path, or is outside all. */
+function inclusion(path: TreePath, include: readonly TreePath[] | undefined): Inclusion {
+  if (!include || include.length === 0) return 'all'
+  let best: Inclusion = 'none'
+  for (const inc of include) {
+    const n = Math.min(inc.length, path.length)
+    let same = true
+    for (let i = 0; i < n && same; i++) same = Buffer.compare(inc[i]!, path[i]!) === 0
+    if (!same) continue
+    if (path.length >= inc.length) return 'all'
+    best = 'some'
+  }
+  return best
+}
+
+/**
+ * Restores a tree from a snapshot into `target` as `restic restore` does: directories,
+ * files with their content, symlinks, hard links (re-linked by inode and device), FIFOs and
+ * device nodes, then modes, owners (as root) and times, directories last so that writing
+ * into them does not change their times.
+ *
+ * Safety: a name that is empty, `.`, `..` or contains `/` is refused; every directory on the
+ * way is created by this function or checked to be a real directory (never a symlink), and
+ * files are opened with O_NOFOLLOW, so nothing is ever written outside `target`, whatever a
+ * (possibly hostile) snapshot holds.
+ */
+export async function restoreFiles(
+  reader: RepoReader,
+  tree: TreeId,
+  target: string,
+  opts: FileRestoreOptions = {},
+): Promise<FileRestoreStats> {
+  const log = opts.log ?? silentLogger
+  const signal = opts.signal
+  const owners = opts.owners ?? process.getuid?.() === 0
+  const limiter = new Limiter(opts.concurrency ?? 4)
+  const stats: FileRestoreStats = { files: 0, dirs: 0, links: 0, bytes: 0, refused: [] }
+  const hardLinks = new Map<string, Buffer>()
+
+  const ensureDir = async (p: Buffer): Promise<void> => {
+    try {
+      await mkdir(p, { mode: 0o700 })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(e, p)
+      const st = await lstat(p)
+      if (!st.isDirectory()) {
+        // Something else is in the way (a file, or a symlink that could lead outside): replace it.
+        await rm(p, { force: true })
+        await mkdir(p, { mode: 0o700 })
+      }
+    }
+  }
+
+  const setMeta = async (p: Buffer, node: Node, isLink: boolean): Promise<void> => {
+    if (owners)
+      await lchown(p, node.uid, node.gid).catch((e: unknown) =>
+        log.warn({ path: show(p), err: e }, 'cannot set owner'),
+      )
+    if (!isLink && node.mode !== undefined) await chmod(p, posixPermFromGo(node.mode))
+    const atime = seconds(node.atime.unixNs)
+    const mtime = seconds(node.mtime.unixNs)
+    if (isLink) await lutimes(p, atime, mtime)
+    else await utimes(p, atime, mtime)
+  }
+
+  const removeExisting = async (p: Buffer): Promise<BigIntStats | undefined> => {
+    const st = await lstat(p, { bigint: true }).catch(() => undefined)
+    if (st?.isDirectory()) await rm(p, { recursive: true, force: true })
+    else if (st) await unlink(p)
+    return st
+  }
+
+  const writeFile = async (p: Buffer, node: Node): Promise<void> => {
+    await removeExisting(p)
+    const fh = await open(
+      p,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    )
+    try {
+      let pos = 0
+      for await (const buf of reader.readContent(node.content ?? [], {
+        ...(signal ? { signal } : {}),
+      })) {
+        let off = 0
+        while (off < buf.length) {
+          const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
+          off += bytesWritten
+          pos += bytesWritten
+        }
+        stats.bytes += buf.length
+      }
+      if (node.size !== undefined && pos !== node.size) {
+        throw new CofferError(
+          'restore_failed',
+          `${show(p)}: restored ${pos} bytes, the snapshot says ${node.size}.`,
+        )
+      }
+    } finally {
+      await fh.close()
+    }
+    await setMeta(p, node, false)
+    stats.files++
+  }
+
+  const restoreNode = async (
+    dir: Buffer,
+    path: TreePath,
+    node: Node,
+    pending: Promise<void>[],
+  ): Promise<void> => {
+    const p = join(dir, node.name)
+    switch (node.type) {
+      case 'dir':
+        return restoreDir(p, path, node.subtree, node)
+      case 'file': {
+        const key =
+          node.links && node.links > 1 && node.inode
+            ? `${node.deviceId ?? 0n}:${node.inode}`
+            : undefined
+        const first = key ? hardLinks.get(key) : undefined
+        if (first) {
+          await removeExisting(p)
+          await link(first, p)
+          stats.links++
+          return
+        }
+        if (key) hardLinks.set(key, p)
+        pending.push(limiter.run(() => writeFile(p, node)))
+        return
+      }
+      case 'symlink':
+        await removeExisting(p)
+        await symlink(Buffer.from(node.linkTarget ?? Buffer.alloc(0)), p)
+        await setMeta(p, node, true)
+        return
+      case 'fifo':
+      case 'dev':
+      case 'chardev': {
+        await removeExisting(p)
+        const args =
+          node.type === 'fifo'
+            ? ['-m', '600', show(p), 'p']
+            : [
+                '-m',
+                '600',
+                show(p),
+                node.type === 'dev' ? 'b' : 'c',
+                ...majorMinor(node.device ?? 0n),
+              ]
+        const r = spawnSync('mknod', args)
+        if (r.status !== 0)
+          log.warn({ path: show(p), type: node.type }, 'cannot create special file')
+        else await setMeta(p, node, false)
+        return
+      }
+      case 'socket':
+      case 'irregular':
+        return
+    }
+  }
+
+  const restoreDir = async (
+    p: Buffer,
+    path: TreePath,
+    subtree: TreeId | undefined,
+    node: Node | undefined,
+  ): Promise<void> => {
+    signal?.throwIfAborted()
+    await ensureDir(p)
+    const nodes = subtree ? await reader.loadTree(subtree, signal) : []
+    const pending: Promise<void>[] = []
+    let failure: { error: unknown } | undefined
+    try {
+      for (const child of nodes) {
+        const childPath = [...path, child.name]
+        if (!isSafeName(child.name)) {
+          stats.refused.push(
+            `${show(p)}/${JSON.stringify(Buffer.from(child.name).toString('utf8'))}`,
+          )
+          log.error({ dir: show(p) }, 'refused an unsafe name in the snapshot')
+          continue
+        }
+        const inc = inclusion(childPath, opts.include)
+        if (inc === 'none') continue
+        if (inc === 'some' && child.type !== 'dir') continue
+        await restoreNode(p, childPath, child, pending)
+      }
+    } catch (error) {
+      failure = { error }
+    }
+    // Let started writes finish (or fail) before the directory's metadata is set.
+    await settleAll(pending, failure)
+    if (node) {
+      await setMeta(p, node, false)
+      stats.dirs++
+    }
+    opts.onProgress?.(stats)
+  }
+
+  const root = Buffer.from(target)
+  await mkdir(root, { recursive: true })
+  await restoreDir(root, [], tree, undefined)
+  return stats
+}
+
+function writeError(e: unknown, p: Buffer): CofferError {
+  return new CofferError(
+    'restore_failed',
+    `Cannot write ${show(p)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`,
+    { cause: e },
+  )
+}
+
+/** Major and minor numbers of a Linux dev_t (glibc's gnu_dev_major / gnu_dev_minor). */
+function majorMinor(dev: bigint): [string, string] {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn)
+  return [String(major), String(minor)]
+}

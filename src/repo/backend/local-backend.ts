@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { chmod, lstat, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BackendError } from '../../errors.js'
+import {
+  CONFIG_HANDLE,
+  handleName,
+  type Backend,
+  type CallOptions,
+  type FileInfo,
+  type FileType,
+  type Handle,
+  type LoadOptions,
+} from './backend.js'
+import { notFoundError } from './backend-errors.js'
+
+/**
+ * A repository in a local directory, with restic's default layout (`data/xx/<id>`, `index/`,
+ * `keys/`, `locks/`, `snapshots/`, `config`) and file modes (0600 files, 0700 directories;
+ * group-readable when the config file is, as restic derives them).
+ *
+ * Each save writes a temporary file beside its target, fsyncs it, renames it into place and
+ * fsyncs the directory, so that after a crash a file is either whole or absent; then the file
+ * is made read-only, as restic does, against accidental modification.
+ */
+export class LocalBackend implements Backend {
+  readonly connections = 4
+  private modes = { dir: 0o700, file: 0o600 }
+
+  constructor(readonly path: string) {}
+
+  get location(): string {
+    return this.path
+  }
+
+  /** Opens an existing directory; derives file modes from the config file's. */
+  static async open(path: string): Promise<LocalBackend> {
+    const be = new LocalBackend(path)
+    try {
+      const st = await stat(join(path, 'config'))
+      if (st.mode & 0o040) be.modes = { dir: 0o750, file: 0o640 }
+    } catch {
+      // No config yet (create follows) or unreadable (open reports it when reading).
+    }
+    return be
+  }
+
+  async create(opts?: CallOptions): Promise<void> {
+    opts?.signal?.throwIfAborted()
+    const exists = await lstat(this.filename(CONFIG_HANDLE)).then(
+      () => true,
+      () => false,
+    )
+    if (exists) {
+      throw new BackendError(`A repository already exists at ${this.path}.`, true, {
+        code: 'repo_exists',
+      })
+    }
+    const dirs = ['data', 'index', 'keys', 'locks', 'snapshots', 'tmp']
+    for (let i = 0; i < 256; i++) dirs.push(join('data', i.toString(16).padStart(2, '0')))
+    for (const d of dirs) {
+      await mkdir(join(this.path, d), { recursive: true, mode: this.modes.dir }).catch(
+        (e: unknown) => {
+          throw fsError(e, `Cannot create ${join(this.path, d)}`)
+        },
+      )
+    }
+  }
+
+  filename(h: Handle): string {
+    return join(this.path, handleName(h))
+  }
+
+  async save(
+    h: Handle,
+    data: Uint8Array | readonly Uint8Array[],
+    opts?: CallOptions,
+  ): Promise<void> {
+    const signal = opts?.signal
+    signal?.throwIfAborted()
+    const finalName = this.filename(h)
+    const dir = join(finalName, '..')
+    const tmpName = `${finalName}-tmp-${randomBytes(6).toString('hex')}`
+    const parts = data instanceof Uint8Array ? [data] : data
+    let fh: FileHandle | undefined = await open(tmpName, 'wx', this.modes.file).catch(
+      async (e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw fsError(e, `Cannot write ${handleName(h)}`)
+        await mkdir(dir, { recursive: true, mode: this.modes.dir })
+        return open(tmpName, 'wx', this.modes.file)
+      },
+    )
+    let renamed = false
+    try {
+      let pos = 0
+      for (const p of parts) {
+        signal?.throwIfAborted()
+        let off = 0
+        while (off < p.length) {
+          const { bytesWritten } = await fh.write(p, off, p.length - off, pos)
+          off += bytesWritten
+          pos += bytesWritten
+        }
+      }
+      await fh.sync()
+      const closing = fh
+      fh = undefined
+      await closing.close()
+      signal?.throwIfAborted()
+      await rename(tmpName, finalName)
+      renamed = true
+      await fsyncDir(dir)
+      await chmod(finalName, this.modes.file & ~0o222).catch(() => undefined)
+    } catch (e) {
+      if (signal?.aborted && e === signal.reason) throw e
+      throw fsError(e, `Cannot write ${handleName(h)} in ${this.path}`)
+    } finally {
+      if (fh) await fh.close().catch(() => undefined)
+      if (!renamed) await rm(tmpName, { force: true }).catch(() => undefined)
+    }
+  }
+
+  async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
+    opts?.signal?.throwIfAborted()
+    const name = this.filename(h)
+    let fh
+    try {
+      fh = await open(name, constants.O_RDONLY)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFoundError(h, this.path, e)
+      throw fsError(e, `Cannot read ${handleName(h)} in ${this.path}`)
+    }
+    try {
+      const offset = opts?.offset ?? 0
+      const length = opts?.length ?? (await fh.stat()).size - offset
+      if (length < 0)
+        throw new BackendError(`Cannot read ${handleName(h)}: offset past its end.`, true)
+      const buf = Buffer.allocUnsafe(length)
+      let got = 0
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got)
+        if (bytesRead === 0) {
+          throw new BackendError(
+            `Repository file ${handleName(h)} is shorter than expected (${offset + got} bytes, wanted ${offset + length}).`,
+            true,
+          )
+        }
+        got += bytesRead
+      }
+      return buf
+    } catch (e) {
+      if (e instanceof BackendError) throw e
+      throw fsError(e, `Cannot read ${handleName(h)} in ${this.path}`)
+    } finally {
+      await fh.close()
+    }
+  }
+
+  async stat(h: Handle, opts?: CallOptions): Promise<FileInfo> {
+    opts?.signal?.throwIfAborted()
+    try {
+      const st = await stat(this.filename(h))
+      return { name: h.name, size: st.size }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFoundError(h, this.path, e)
+      throw fsError(e, `Cannot stat ${handleName(h)} in ${this.path}`)
+    }
+  }
+
+  async *list(type: FileType, opts?: CallOptions): AsyncIterable<FileInfo> {
+    if (type === 'config') {
+      try {
+        yield await this.stat(CONFIG_HANDLE, opts)
+      } catch {
+        // no config: an empty listing
+      }
+      return
+    }
+    const base = join(this.path, type)
+    const dirs =
+      type === 'data'
+        ? (await readdir(base).catch(() => []))
+            .filter((d) => /^[0-9a-f]{2}$/.test(d))
+            .map((d) => join(base, d))
+        : [base]
+    for (const dir of dirs) {
+      let handle
+      try {
+        handle = await opendir(dir)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw fsError(e, `Cannot list ${dir}`)
+      }
+      for await (const entry of handle) {
+        opts?.signal?.throwIfAborted()
+        // Skip temporaries of saves in progress (or left by a crash) and stray files.
+        if (!entry.isFile() || !/^[0-9a-f]{64}$/.test(entry.name)) continue
+        const st = await stat(join(dir, entry.name)).catch(() => undefined)
+        if (st) yield { name: entry.name, size: st.size }
+      }
+    }
+  }
+
+  async remove(h: Handle, opts?: CallOptions): Promise<void> {
+    opts?.signal?.throwIfAborted()
+    try {
+      await rm(this.filename(h), { force: true })
+    } catch (e) {
+      throw fsError(e, `Cannot remove ${handleName(h)} in ${this.path}`)
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    await fh.sync().catch((e: unknown) => {
+      // Some filesystems cannot fsync a directory; the rename is then as durable as it gets.
+      if (!['EINVAL', 'ENOTSUP', 'EBADF'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e
+    })
+  } finally {
+    await fh.close()
+  }
+}
+
+const PERMANENT = new Set([
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'ENOTDIR',
+  'EISDIR',
+])
+
+function fsError(e: unknown, what: string): BackendError {
+  const code = (e as NodeJS.ErrnoException).code ?? ''
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new BackendError(`${what}: no space left on the device.`, true, {
+      code: 'no_space',
+      cause: e,
+    })
+  }
+  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code || 'I/O error'
+  return new BackendError(`${what}: ${reason}.`, PERMANENT.has(code), { cause: e })
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto'
+import { compressIfSmaller, compress, decompressExact } from './compression.js'
+import { open, seal, type MasterKey } from './crypto/index.js'
+import type { BlobType } from './pack/index.js'
+
+/**
+ * Turning a blob's plaintext into its stored form and back: compress (version 2, and only
+ * when it helps for data; trees always compress well), seal, and on the way back verify the
+ * MAC, decrypt, decompress and check the SHA-256 against the blob's ID. Pure functions over
+ * bytes, so they run the same on the main thread and in worker threads.
+ */
+export interface SealedBlob {
+  readonly sealed: Buffer
+  /** Set when the stored form is compressed. */
+  readonly uncompressedLength?: number
+}
+
+export function sealBlob(
+  key: MasterKey,
+  type: BlobType,
+  plaintext: Uint8Array,
+  canCompress: boolean,
+): SealedBlob {
+  if (canCompress) {
+    const z = type === 'tree' ? compress(plaintext) : compressIfSmaller(plaintext)
+    if (z && z.length < plaintext.length) {
+      return { sealed: seal(key, z), uncompressedLength: plaintext.length }
+    }
+  }
+  return { sealed: seal(key, plaintext) }
+}
+
+/** Why a stored blob could not be opened; the caller names the pack file. */
+export type BlobDamage =
+  'fails authentication (MAC)' | 'does not decompress' | 'does not match its ID (SHA-256)'
+
+/** Opens a stored blob, or says what is wrong with it. */
+export function openBlob(
+  key: MasterKey,
+  sealed: Uint8Array,
+  id: string,
+  uncompressedLength: number | undefined,
+): Buffer | BlobDamage {
+  const plain = open(key, sealed)
+  if (!plain) return 'fails authentication (MAC)'
+  let data = plain
+  if (uncompressedLength !== undefined) {
+    try {
+      data = decompressExact(plain, uncompressedLength)
+    } catch {
+      return 'does not decompress'
+    }
+  }
+  if (createHash('sha256').update(data).digest('hex') !== id)
+    return 'does not match its ID (SHA-256)'
+  return data
+}

@@ -1,0 +1,218 @@
+import { silentLogger, type Logger } from '../lib/index.js'
+import { sealBlob, type SealedBlob } from './blob-codec.js'
+import type { BlobId, IndexId, PackId } from './id.js'
+import {
+  encodeIndexFile,
+  MAX_BLOBS_PER_INDEX_FILE,
+  type IndexedPack,
+  type MasterIndex,
+} from './index/index.js'
+import { PackBuilder, type BlobType, type FinishedPack } from './pack/index.js'
+import type { Repository } from './repository.js'
+
+/** restic's default pack size (internal/repository/repository.go, DefaultPackSize). */
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024
+
+export interface BlobSaverOptions {
+  readonly packSize?: number
+  /** Packs being uploaded at once, beyond which saving waits (bounds memory). */
+  readonly uploadsInFlight?: number
+  readonly log?: Logger
+}
+
+export interface SaveStats {
+  dataBlobs: number
+  treeBlobs: number
+  /** Plaintext bytes of new blobs. */
+  dataAdded: number
+  /** Stored (compressed, encrypted) bytes of new blobs. */
+  dataAddedPacked: number
+  packs: number
+}
+
+/**
+ * Saves blobs into new packs: skips blobs the repository already has (deduplication),
+ * seals the others, fills one pack per blob type up to the pack size, uploads finished
+ * packs in the background (bounded), and writes index files for uploaded packs. Follows
+ * design.rst's write order: packs first, then the index that names them; the caller writes
+ * the snapshot last, after `flush`.
+ *
+ * Concurrency: `save` may be called concurrently; the same blob saved twice at once is
+ * stored once.
+ */
+export class BlobSaver {
+  private readonly packSize: number
+  private readonly maxUploads: number
+  private readonly log: Logger
+  private readonly open: Record<BlobType, PackBuilder | undefined> = {
+    data: undefined,
+    tree: undefined,
+  }
+  /** Blobs accepted in this session (in an open pack, uploading, or uploaded). */
+  private readonly accepted: Record<BlobType, Set<BlobId>> = { data: new Set(), tree: new Set() }
+  private readonly uploads = new Set<Promise<void>>()
+  private readonly uploaded: IndexedPack[] = []
+  private readonly packIds: PackId[] = []
+  private readonly indexFiles: IndexId[] = []
+  private failure: { error: unknown } | undefined
+  readonly stats: SaveStats = {
+    dataBlobs: 0,
+    treeBlobs: 0,
+    dataAdded: 0,
+    dataAddedPacked: 0,
+    packs: 0,
+  }
+
+  constructor(
+    readonly repo: Repository,
+    readonly index: MasterIndex,
+    opts: BlobSaverOptions = {},
+  ) {
+    this.packSize = opts.packSize ?? DEFAULT_PACK_SIZE
+    this.maxUploads = opts.uploadsInFlight ?? Math.max(2, repo.backend.connections)
+    this.log = opts.log ?? silentLogger
+  }
+
+  /** Whether the repository or this session already holds the blob. */
+  has(type: BlobType, id: BlobId): boolean {
+    return this.accepted[type].has(id) || this.index.has(type, id)
+  }
+
+  /**
+   * Claims a blob for saving: returns false when it is already stored or being stored, and
+   * true when the caller must now call `add` with its sealed form.
+   */
+  claim(type: BlobType, id: BlobId): boolean {
+    if (this.has(type, id)) return false
+    this.accepted[type].add(id)
+    return true
+  }
+
+  /** Seals a plaintext blob on this thread and saves it unless already present. */
+  async save(
+    type: BlobType,
+    id: BlobId,
+    plaintext: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (!this.claim(type, id)) return false
+    await this.add(
+      type,
+      id,
+      sealBlob(this.repo.key, type, plaintext, this.repo.version >= 2),
+      plaintext.length,
+      signal,
+    )
+    return true
+  }
+
+  /** Adds a claimed blob in sealed form; waits while too many packs are uploading. */
+  async add(
+    type: BlobType,
+    id: BlobId,
+    blob: SealedBlob,
+    plainLength: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.throwIfFailed()
+    let pack = this.open[type]
+    if (!pack) pack = this.open[type] = new PackBuilder(type)
+    pack.add(id, blob.sealed, blob.uncompressedLength)
+    if (type === 'data') this.stats.dataBlobs++
+    else this.stats.treeBlobs++
+    this.stats.dataAdded += plainLength
+    this.stats.dataAddedPacked += blob.sealed.length
+    if (pack.size >= this.packSize) {
+      this.open[type] = undefined
+      this.startUpload(pack.finish(this.repo.key), signal)
+      while (this.uploads.size >= this.maxUploads) {
+        await Promise.race(this.uploads)
+        this.throwIfFailed()
+      }
+    }
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error
+  }
+
+  private startUpload(pack: FinishedPack, signal?: AbortSignal): void {
+    const p = this.repo.backend
+      .save({ type: 'data', name: pack.id }, pack.parts, { signal })
+      .then(() => {
+        this.stats.packs++
+        this.uploaded.push({ id: pack.id, blobs: pack.entries })
+        this.packIds.push(pack.id)
+        this.log.debug(
+          { pack: pack.id.slice(0, 8), size: pack.size, blobs: pack.entries.length },
+          'pack saved',
+        )
+      })
+      .catch((error: unknown) => {
+        this.failure ??= { error }
+      })
+      .finally(() => this.uploads.delete(p))
+    this.uploads.add(p)
+  }
+
+  /**
+   * Finishes the open packs, waits for every upload, then writes the index files naming
+   * them and adds them to the in-memory index. After it resolves, every saved blob is
+   * durably stored and indexed.
+   */
+  async flush(signal?: AbortSignal): Promise<void> {
+    for (const type of ['data', 'tree'] as const) {
+      const pack = this.open[type]
+      if (pack && pack.count > 0) {
+        this.open[type] = undefined
+        this.startUpload(pack.finish(this.repo.key), signal)
+      }
+    }
+    await Promise.all(this.uploads)
+    this.throwIfFailed()
+    await this.writeIndex(signal)
+  }
+
+  private async writeIndex(signal?: AbortSignal): Promise<void> {
+    let batch: IndexedPack[] = []
+    let blobs = 0
+    const writeBatch = async (): Promise<void> => {
+      if (batch.length === 0) return
+      const id = await this.repo.store.saveUnpacked<IndexId>(
+        'index',
+        encodeIndexFile(batch),
+        signal,
+      )
+      this.indexFiles.push(id)
+      for (const p of batch) this.index.addPack(p.id, p.blobs, id)
+      batch = []
+      blobs = 0
+    }
+    for (const p of this.uploaded.splice(0)) {
+      if (blobs + p.blobs.length > MAX_BLOBS_PER_INDEX_FILE) await writeBatch()
+      batch.push(p)
+      blobs += p.blobs.length
+    }
+    await writeBatch()
+  }
+
+  /** Index files written by this saver. */
+  get writtenIndexFiles(): readonly IndexId[] {
+    return this.indexFiles
+  }
+
+  /** Packs written by this saver (and indexed once flushed). */
+  get writtenPacks(): readonly PackId[] {
+    return this.packIds
+  }
+
+  /**
+   * Abandons unsaved work: open packs are dropped, uploads awaited. Packs already uploaded
+   * stay unreferenced until a prune removes them (they are harmless: no index names them).
+   */
+  async abort(): Promise<void> {
+    this.open.data = undefined
+    this.open.tree = undefined
+    await Promise.allSettled(this.uploads)
+  }
+}

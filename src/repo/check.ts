@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto'
+import { messageOf } from '../errors.js'
+import { forEachLimit } from '../lib/index.js'
+import { handleName } from './backend/index.js'
+import { BlobLoader } from './blob-loader.js'
+import { openBlob } from './blob-codec.js'
+import { open, SEAL_OVERHEAD } from './crypto/index.js'
+import type { BlobId, IndexId, PackId, SnapshotId } from './id.js'
+import { MasterIndex, parseIndexFile, type IndexFile } from './index/index.js'
+import { decodePackHeader, type BlobType, type PackEntry } from './pack/index.js'
+import type { Repository } from './repository.js'
+import { parseSnapshot } from './snapshot.js'
+import { decodeTree, nodeNameText, type TreeId } from './tree/index.js'
+
+export interface CheckFinding {
+  readonly severity: 'error' | 'info'
+  /** The repository file concerned (`data/ab/ab12…`, `index/…`), when there is one. */
+  readonly file?: string
+  readonly message: string
+}
+
+export interface CheckResult {
+  readonly findings: readonly CheckFinding[]
+  readonly errors: number
+  readonly snapshots: number
+  readonly packs: number
+  readonly packsRead: number
+  readonly blobs: number
+}
+
+export interface CheckOptions {
+  /** Read and verify every pack's content, not only the structure. */
+  readonly readData?: boolean
+  readonly signal?: AbortSignal
+  readonly progress?: (p: { phase: string; done: number; total: number }) => void
+}
+
+/** Size a pack must have given its index entries (blobs + sealed header + length field). */
+function expectedPackSize(entries: readonly PackEntry[]): number {
+  let size = SEAL_OVERHEAD + 4
+  for (const e of entries) size += e.length + (e.uncompressedLength === undefined ? 37 : 41)
+  return size
+}
+
+/**
+ * Checks a repository as `restic check` does and collects every finding rather than
+ * stopping at the first: key files match their names; index files decrypt and parse; every
+ * indexed pack exists with the size its entries imply; every snapshot decrypts, and every
+ * tree reachable from it loads and names only blobs that the index has. With `readData`,
+ * every pack is read whole: its name must be its SHA-256, its header must match the index,
+ * and every blob must decrypt to content matching its ID.
+ */
+export async function checkRepository(
+  repo: Repository,
+  opts: CheckOptions = {},
+): Promise<CheckResult> {
+  const findings: CheckFinding[] = []
+  const error = (message: string, file?: string): void => {
+    findings.push({ severity: 'error', message, ...(file ? { file } : {}) })
+  }
+  const info = (message: string): void => {
+    findings.push({ severity: 'info', message })
+  }
+  const { backend, store } = repo
+  const signal = opts.signal
+
+  for await (const f of backend.list('keys', { signal })) {
+    const h = { type: 'keys' as const, name: f.name }
+    const bytes = await backend.load(h, { signal })
+    if (createHash('sha256').update(bytes).digest('hex') !== f.name) {
+      error('key file content does not match its name (SHA-256)', handleName(h))
+    }
+  }
+
+  // Snapshots are listed before the index is read (design.rst, "Read and Write Ordering").
+  const snapshotIds: SnapshotId[] = []
+  for await (const f of backend.list('snapshots', { signal }))
+    snapshotIds.push(f.name as SnapshotId)
+
+  const indexIds: IndexId[] = []
+  for await (const f of backend.list('index', { signal })) indexIds.push(f.name as IndexId)
+  const indexFiles = new Map<IndexId, IndexFile>()
+  await forEachLimit(
+    indexIds,
+    backend.connections,
+    async (id, sig) => {
+      try {
+        indexFiles.set(id, parseIndexFile(await store.loadUnpacked('index', id, sig)))
+      } catch (e) {
+        if (sig.aborted) throw e
+        error(messageOf(e), `index/${id}`)
+      }
+    },
+    signal,
+  )
+  const superseded = new Set<IndexId>()
+  for (const f of indexFiles.values()) for (const s of f.supersedes) superseded.add(s)
+
+  const indexedPacks = new Map<PackId, readonly PackEntry[]>()
+  const blobs: Record<BlobType, Set<BlobId>> = { data: new Set(), tree: new Set() }
+  for (const [id, f] of indexFiles) {
+    if (superseded.has(id)) continue
+    for (const p of f.packs) {
+      const known = indexedPacks.get(p.id)
+      if (!known) indexedPacks.set(p.id, p.blobs)
+      for (const b of p.blobs) blobs[b.type].add(b.id)
+    }
+  }
+
+  const stored = new Map<PackId, number>()
+  for await (const f of backend.list('data', { signal })) stored.set(f.name as PackId, f.size)
+  for (const [packId, entries] of indexedPacks) {
+    const file = handleName({ type: 'data', name: packId })
+    const size = stored.get(packId)
+    if (size === undefined) error('pack is named in the index but does not exist', file)
+    else if (size !== expectedPackSize(entries)) {
+      error(
+        `pack has ${size} bytes but its index entries describe ${expectedPackSize(entries)}`,
+        file,
+      )
+    }
+  }
+  const unindexed = [...stored.keys()].filter((p) => !indexedPacks.has(p))
+  if (unindexed.length > 0)
+    info(`${unindexed.length} pack(s) not referenced in any index (prune removes them)`)
+
+  // Every snapshot, and every tree reachable from one.
+  const usedTrees = new Set<TreeId>()
+  const usedData = new Set<BlobId>()
+  const treeQueue: { id: TreeId; where: string }[] = []
+  let snapshots = 0
+  for (const id of snapshotIds) {
+    try {
+      const s = parseSnapshot(await store.loadUnpacked('snapshots', id, signal), id)
+      snapshots++
+      treeQueue.push({ id: s.tree, where: `snapshot ${id.slice(0, 8)}` })
+    } catch (e) {
+      if (signal?.aborted) throw e
+      error(messageOf(e), `snapshots/${id}`)
+    }
+  }
+  const index = new MasterIndex()
+  for (const [p, e] of indexedPacks) index.addPack(p, e)
+  const loader = new BlobLoader(repo, index)
+  let treesDone = 0
+  while (treeQueue.length > 0) {
+    const batch = treeQueue.splice(0, treeQueue.length)
+    await forEachLimit(
+      batch,
+      backend.connections,
+      async ({ id, where }, sig) => {
+        if (usedTrees.has(id)) return
+        usedTrees.add(id)
+        if (!blobs.tree.has(id)) {
+          error(`tree ${id.slice(0, 8)} (in ${where}) is not in the index`)
+          return
+        }
+        let nodes
+        try {
+          nodes = decodeTree(await loader.load('tree', id, sig))
+        } catch (e) {
+          if (sig.aborted) throw e
+          error(`tree ${id.slice(0, 8)} (in ${where}) cannot be read: ${messageOf(e)}`)
+          return
+        }
+        for (const n of nodes) {
+          if (n.type === 'dir') {
+            if (!n.subtree)
+              error(`directory "${nodeNameText(n)}" in tree ${id.slice(0, 8)} has no subtree`)
+            else treeQueue.push({ id: n.subtree, where: `tree ${id.slice(0, 8)}` })
+          } else if (n.type === 'file') {
+            for (const c of n.content ?? []) {
+              usedData.add(c)
+              if (!blobs.data.has(c)) {
+                error(
+                  `file "${nodeNameText(n)}" in tree ${id.slice(0, 8)} needs data blob ${c.slice(0, 8)}, which is not in the index`,
+                )
+              }
+            }
+          }
+        }
+        opts.progress?.({ phase: 'trees', done: ++treesDone, total: treesDone + treeQueue.length })
+      },
+      signal,
+    )
+  }
+  const unusedBlobs =
+    [...blobs.data].filter((b) => !usedData.has(b)).length +
+    [...blobs.tree].filter((t) => !usedTrees.has(t)).length
+  if (unusedBlobs > 0) info(`${unusedBlobs} blob(s) not used by any snapshot (prune removes them)`)
+
+  let packsRead = 0
+  if (opts.readData) {
+    const packs = [...stored]
+    await forEachLimit(
+      packs,
+      Math.min(2, backend.connections),
+      async ([packId, size], sig) => {
+        const h = { type: 'data' as const, name: packId }
+        const file = handleName(h)
+        for (const m of await verifyPack(repo, packId, size, indexedPacks.get(packId), sig))
+          error(m, file)
+        opts.progress?.({ phase: 'read-data', done: ++packsRead, total: packs.length })
+      },
+      signal,
+    )
+  }
+
+  return {
+    findings,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    snapshots,
+    packs: stored.size,
+    packsRead,
+    blobs: blobs.data.size + blobs.tree.size,
+  }
+}
+
+/** Reads a whole pack and returns what is wrong with it (nothing when it is sound). */
+async function verifyPack(
+  repo: Repository,
+  packId: PackId,
+  size: number,
+  indexed: readonly PackEntry[] | undefined,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const problems: string[] = []
+  const buf = await repo.backend.load({ type: 'data', name: packId }, { signal })
+  if (buf.length !== size) problems.push(`read ${buf.length} bytes, listed with ${size}`)
+  if (createHash('sha256').update(buf).digest('hex') !== packId) {
+    problems.push('content does not match its name (SHA-256)')
+  }
+  if (buf.length < 4 + SEAL_OVERHEAD) return [...problems, 'file is too short to be a pack']
+  const headerLen = buf.readUInt32LE(buf.length - 4)
+  if (headerLen < SEAL_OVERHEAD || headerLen > buf.length - 4)
+    return [...problems, `header length ${headerLen} does not fit the file`]
+  const header = open(repo.key, buf.subarray(buf.length - 4 - headerLen, buf.length - 4))
+  if (!header) return [...problems, 'header fails authentication (MAC)']
+  let entries: PackEntry[]
+  try {
+    entries = decodePackHeader(header, repo.version >= 2)
+  } catch (e) {
+    return [...problems, `header does not parse: ${messageOf(e)}`]
+  }
+  for (const e of entries) {
+    if (e.offset + e.length > buf.length - 4 - headerLen) {
+      problems.push(`${e.type} blob ${e.id.slice(0, 8)} extends past the blobs' end`)
+      continue
+    }
+    const result = openBlob(
+      repo.key,
+      buf.subarray(e.offset, e.offset + e.length),
+      e.id,
+      e.uncompressedLength,
+    )
+    if (typeof result === 'string') problems.push(`${e.type} blob ${e.id.slice(0, 8)} ${result}`)
+  }
+  if (indexed) {
+    const key = (e: PackEntry): string =>
+      `${e.type}:${e.id}:${e.offset}:${e.length}:${e.uncompressedLength ?? ''}`
+    const inHeader = new Set(entries.map(key))
+    for (const e of indexed) {
+      if (!inHeader.has(key(e)))
+        problems.push(
+          `index entry for ${e.type} blob ${e.id.slice(0, 8)} does not match the pack header`,
+        )
+    }
+  }
+  return problems
+}

@@ -1,0 +1,51 @@
+import zstdBinding from 'zstd-napi/binding.js'
+import zstd from 'zstd-napi'
+
+// zstd-napi's modules are CommonJS: named imports are not statically detectable from ESM.
+const { CCtx, DCtx, compressBound } = zstdBinding
+type CCtx = InstanceType<typeof CCtx>
+type DCtx = InstanceType<typeof DCtx>
+
+/**
+ * zstd, as repository version 2 uses it for blobs and unpacked files (design.rst, "Pack
+ * Format", "Unpacked Data Format"). One context per thread, reused: creating a zstd context
+ * costs more than compressing a small tree.
+ */
+let cctx: CCtx | undefined
+let dctx: DCtx | undefined
+
+/** Coffer's level: zstd's default 3, close to restic's "auto" mode in speed and ratio. */
+export const COMPRESSION_LEVEL = 3
+
+/** Compresses `data`; returns undefined when that would not make it smaller. */
+export function compressIfSmaller(data: Uint8Array, level = COMPRESSION_LEVEL): Buffer | undefined {
+  cctx ??= new CCtx()
+  const out = Buffer.allocUnsafe(compressBound(data.length))
+  const n = cctx.compress(out, data, level)
+  return n < data.length ? out.subarray(0, n) : undefined
+}
+
+/** Compresses `data` unconditionally (unpacked files must be compressed in version 2). */
+export function compress(data: Uint8Array, level = COMPRESSION_LEVEL): Buffer {
+  cctx ??= new CCtx()
+  const out = Buffer.allocUnsafe(compressBound(data.length))
+  const n = cctx.compress(out, data, level)
+  return out.subarray(0, n)
+}
+
+/**
+ * Decompresses a blob whose plaintext length is known (from the pack header or the index).
+ * Throws when the frame is damaged or does not hold exactly `length` bytes.
+ */
+export function decompressExact(data: Uint8Array, length: number): Buffer {
+  dctx ??= new DCtx()
+  const out = Buffer.allocUnsafe(length)
+  const n = dctx.decompress(out, data)
+  if (n !== length) throw new Error(`decompressed to ${n} bytes, expected ${length}`)
+  return out
+}
+
+/** Decompresses a frame whose size is not known beforehand (unpacked files). */
+export function decompressAny(data: Uint8Array): Buffer {
+  return zstd.decompress(data)
+}

@@ -1,0 +1,244 @@
+import { hostname as osHostname, userInfo } from 'node:os'
+import { z } from 'zod'
+import { CofferError } from '../errors.js'
+import type { Logger } from '../lib/index.js'
+import { formatGoTime, goTimeFromNs, parseGoTime, type GoTime } from './go/index.js'
+import type { LockId } from './id.js'
+import type { UnpackedStore } from './unpacked-store.js'
+
+/**
+ * Repository locks (design.rst, "Locks"): a lock file per process in `locks/`, exclusive
+ * (prune, forget, key removal) or not (backup, restore, check). A lock is stale when it is
+ * older than 30 minutes, or was made on this host by a process that no longer runs. A held
+ * lock is refreshed every 5 minutes (a new file, then the old one removed), as restic does.
+ */
+export interface LockInfo {
+  readonly id: LockId
+  readonly time: GoTime
+  readonly exclusive: boolean
+  readonly hostname: string
+  readonly username: string
+  readonly pid: number
+  readonly uid?: number
+  readonly gid?: number
+}
+
+export const STALE_LOCK_AGE_MS = 30 * 60 * 1000
+const REFRESH_INTERVAL_MS = 5 * 60 * 1000
+/** restic waits this long after writing its lock before checking for others again. */
+const WAIT_BEFORE_RECHECK_MS = 200
+
+const LOCK_JSON = z.object({
+  time: z.string(),
+  exclusive: z.boolean(),
+  hostname: z.string().default(''),
+  username: z.string().default(''),
+  pid: z.number().int(),
+  uid: z.number().int().optional(),
+  gid: z.number().int().optional(),
+})
+
+export function parseLock(json: Buffer, id: LockId): LockInfo {
+  const j = LOCK_JSON.parse(JSON.parse(json.toString('utf8')))
+  return { id, ...j, time: parseGoTime(j.time) }
+}
+
+function encodeLock(l: Omit<LockInfo, 'id'>): Buffer {
+  // Field order of restic's Lock struct (internal/repository/lock_file.go).
+  return Buffer.from(
+    JSON.stringify({
+      time: formatGoTime(l.time),
+      exclusive: l.exclusive,
+      hostname: l.hostname,
+      username: l.username,
+      pid: l.pid,
+      ...(l.uid ? { uid: l.uid } : {}),
+      ...(l.gid ? { gid: l.gid } : {}),
+    }),
+    'utf8',
+  )
+}
+
+export interface LockOptions {
+  readonly exclusive: boolean
+  readonly now?: () => Date
+  readonly log?: Logger
+  readonly signal?: AbortSignal
+}
+
+/** Whether a lock no longer counts: too old, or its local process is gone. */
+export function isStale(l: LockInfo, now: Date, thisHost = osHostname()): boolean {
+  const ageMs = now.getTime() - Number(l.time.unixNs / 1_000_000n)
+  if (ageMs > STALE_LOCK_AGE_MS) return true
+  if (l.hostname !== thisHost) return false
+  try {
+    process.kill(l.pid, 0)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+export function describeLock(l: LockInfo): string {
+  const since = formatGoTime(l.time)
+  return `${l.exclusive ? 'exclusively ' : ''}by PID ${l.pid} on ${l.hostname || 'an unknown host'}${l.username ? ` (user ${l.username})` : ''} since ${since} (lock ${l.id.slice(0, 8)})`
+}
+
+/** Thrown when another process holds a conflicting lock. */
+export class RepoLockedError extends CofferError {
+  constructor(readonly holder: LockInfo) {
+    super('repo_locked', `The repository is already locked ${describeLock(holder)}.`)
+  }
+}
+
+/** A held lock. `signal` aborts if the lock could not be kept fresh (then stop working). */
+export class RepoLock {
+  private timer: NodeJS.Timeout | undefined
+  private readonly lost = new AbortController()
+  private released = false
+
+  constructor(
+    private readonly store: UnpackedStore,
+    private id: LockId,
+    private readonly info: Omit<LockInfo, 'id' | 'time'>,
+    private readonly now: () => Date,
+    private readonly log: Logger | undefined,
+  ) {
+    this.timer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS)
+    this.timer.unref()
+  }
+
+  get signal(): AbortSignal {
+    return this.lost.signal
+  }
+
+  get lockId(): LockId {
+    return this.id
+  }
+
+  /** Writes a fresh lock file and removes the previous one. */
+  async refresh(): Promise<void> {
+    if (this.released) return
+    try {
+      const time = goTimeFromNs(BigInt(this.now().getTime()) * 1_000_000n)
+      const next = await this.store.saveUnpacked<LockId>(
+        'locks',
+        encodeLock({ ...this.info, time }),
+      )
+      const previous = this.id
+      this.id = next
+      await this.store.backend.remove({ type: 'locks', name: previous })
+    } catch (e) {
+      this.log?.warn({ err: e }, 'lock refresh failed')
+      this.lost.abort(
+        new CofferError('repo_locked', 'The repository lock could not be refreshed.', { cause: e }),
+      )
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    clearInterval(this.timer)
+    await this.store.backend.remove({ type: 'locks', name: this.id })
+  }
+}
+
+/** Lists the readable, non-stale locks other than `except`. */
+async function otherLocks(
+  store: UnpackedStore,
+  now: Date,
+  except?: LockId,
+  log?: Logger,
+): Promise<LockInfo[]> {
+  const found: LockInfo[] = []
+  for await (const f of store.backend.list('locks')) {
+    if (f.name === except) continue
+    let lock: LockInfo
+    try {
+      lock = parseLock(await store.loadUnpacked('locks', f.name), f.name as LockId)
+    } catch (e) {
+      // A lock that vanished meanwhile was released; one that cannot be read may be held by
+      // a process we cannot see, so it counts (restic does the same).
+      const exists = await store.backend.stat({ type: 'locks', name: f.name }).then(
+        () => true,
+        () => false,
+      )
+      if (!exists) continue
+      log?.warn({ lock: f.name }, 'unreadable lock file')
+      throw new CofferError(
+        'repo_locked',
+        `The repository has a lock file that cannot be read (locks/${f.name}); remove it with repo:unlock --remove-all if no other process uses the repository.`,
+        { cause: e },
+      )
+    }
+    if (!isStale(lock, now)) found.push(lock)
+  }
+  return found
+}
+
+function conflicting(locks: readonly LockInfo[], exclusive: boolean): LockInfo | undefined {
+  return locks.find((l) => exclusive || l.exclusive)
+}
+
+/** Takes a lock, refusing with RepoLockedError when a conflicting live lock exists. */
+export async function acquireLock(store: UnpackedStore, opts: LockOptions): Promise<RepoLock> {
+  const now = opts.now ?? (() => new Date())
+  const user = safeUserInfo()
+  const info = {
+    exclusive: opts.exclusive,
+    hostname: osHostname(),
+    username: user.username,
+    pid: process.pid,
+    ...(user.uid > 0 ? { uid: user.uid } : {}),
+    ...(user.gid > 0 ? { gid: user.gid } : {}),
+  }
+  const before = conflicting(await otherLocks(store, now(), undefined, opts.log), opts.exclusive)
+  if (before) throw new RepoLockedError(before)
+  const time = goTimeFromNs(BigInt(now().getTime()) * 1_000_000n)
+  const id = await store.saveUnpacked<LockId>('locks', encodeLock({ ...info, time }))
+  // Another process may have written its lock between our check and our write: look again.
+  await new Promise((r) => setTimeout(r, WAIT_BEFORE_RECHECK_MS))
+  try {
+    opts.signal?.throwIfAborted()
+    const after = conflicting(await otherLocks(store, now(), id, opts.log), opts.exclusive)
+    if (after) throw new RepoLockedError(after)
+  } catch (e) {
+    await store.backend.remove({ type: 'locks', name: id })
+    throw e
+  }
+  return new RepoLock(store, id, info, now, opts.log)
+}
+
+/** Removes stale locks (or all of them); returns how many were removed. */
+export async function removeLocks(
+  store: UnpackedStore,
+  opts: { all: boolean; now?: () => Date },
+): Promise<number> {
+  const now = (opts.now ?? (() => new Date()))()
+  let removed = 0
+  for await (const f of store.backend.list('locks')) {
+    let stale = opts.all
+    if (!stale) {
+      try {
+        stale = isStale(parseLock(await store.loadUnpacked('locks', f.name), f.name as LockId), now)
+      } catch {
+        stale = false
+      }
+    }
+    if (stale) {
+      await store.backend.remove({ type: 'locks', name: f.name })
+      removed++
+    }
+  }
+  return removed
+}
+
+function safeUserInfo(): { username: string; uid: number; gid: number } {
+  try {
+    const u = userInfo()
+    return { username: u.username, uid: u.uid, gid: u.gid }
+  } catch {
+    return { username: '', uid: -1, gid: -1 }
+  }
+}

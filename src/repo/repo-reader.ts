@@ -1,0 +1,177 @@
+import { IntegrityError, InvalidInputError, NotFoundError } from '../errors.js'
+import { BlobLoader } from './blob-loader.js'
+import type { BlobId, SnapshotId } from './id.js'
+import type { MasterIndex } from './index/index.js'
+import type { Repository } from './repository.js'
+import type { StoredSnapshot } from './snapshot.js'
+import type { TreePath } from './tree-builder.js'
+import { decodeTree, type Node, type TreeId } from './tree/index.js'
+
+/** Trees kept decoded; a walk touches each directory once, lookups revisit the top levels. */
+const TREE_CACHE_ENTRIES = 256
+
+export interface SnapshotFilter {
+  readonly hosts?: readonly string[]
+  readonly tags?: readonly string[]
+  readonly paths?: readonly string[]
+}
+
+/**
+ * Read access to a repository's snapshots: find them, walk their trees, stream file contents.
+ * Everything read is verified (MAC, SHA-256); damage surfaces as IntegrityError naming the
+ * file, never as wrong bytes.
+ */
+export class RepoReader {
+  readonly blobs: BlobLoader
+  private readonly trees = new Map<TreeId, Node[]>()
+
+  private constructor(
+    readonly repo: Repository,
+    readonly index: MasterIndex,
+  ) {
+    this.blobs = new BlobLoader(repo, index)
+  }
+
+  /**
+   * Opens a reader. Snapshots should be listed before the index is loaded (design.rst, "Read
+   * and Write Ordering"), so `open` loads the index and callers list snapshots through it.
+   */
+  static async open(repo: Repository, signal?: AbortSignal): Promise<RepoReader> {
+    return new RepoReader(repo, await repo.index(signal))
+  }
+
+  async loadTree(id: TreeId, signal?: AbortSignal): Promise<Node[]> {
+    const cached = this.trees.get(id)
+    if (cached) return cached
+    const bytes = await this.blobs.load('tree', id, signal)
+    let nodes: Node[]
+    try {
+      nodes = decodeTree(bytes)
+    } catch (e) {
+      const loc = this.index.lookup('tree', id)
+      throw new IntegrityError(
+        loc ? `data/${loc.packId.slice(0, 2)}/${loc.packId}` : `tree ${id.slice(0, 8)}`,
+        `tree blob ${id.slice(0, 8)} does not parse: ${(e as Error).message}`,
+        { cause: e },
+      )
+    }
+    if (this.trees.size >= TREE_CACHE_ENTRIES) this.trees.delete(this.trees.keys().next().value!)
+    this.trees.set(id, nodes)
+    return nodes
+  }
+
+  /** The node at `path` below `root`, or undefined. An empty path has no node (the root). */
+  async lookup(root: TreeId, path: TreePath, signal?: AbortSignal): Promise<Node | undefined> {
+    let tree: TreeId | undefined = root
+    let node: Node | undefined
+    for (const name of path) {
+      if (!tree) return undefined
+      const nodes = await this.loadTree(tree, signal)
+      node = nodes.find((n) => Buffer.compare(n.name, name) === 0)
+      if (!node) return undefined
+      tree = node.subtree
+    }
+    return node
+  }
+
+  /** The tree ID of directory `path` below `root` (the root itself for an empty path). */
+  async subtreeAt(root: TreeId, path: TreePath, signal?: AbortSignal): Promise<TreeId | undefined> {
+    if (path.length === 0) return root
+    const node = await this.lookup(root, path, signal)
+    return node?.type === 'dir' ? node.subtree : undefined
+  }
+
+  /**
+   * Walks a tree depth-first in name order, yielding each node with its path (including
+   * the node's own name). Directories come before their contents.
+   */
+  async *walk(
+    root: TreeId,
+    prefix: TreePath = [],
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ path: TreePath; node: Node }> {
+    const nodes = await this.loadTree(root, signal)
+    for (const node of nodes) {
+      const path = [...prefix, node.name]
+      yield { path, node }
+      if (node.type === 'dir' && node.subtree) yield* this.walk(node.subtree, path, signal)
+    }
+  }
+
+  /**
+   * Streams the bytes of a file's content in order, reading up to `concurrency` blobs ahead.
+   * Memory: `concurrency` blobs (≤ 8 MiB each).
+   */
+  async *readContent(
+    content: readonly BlobId[],
+    opts: { readonly signal?: AbortSignal; readonly concurrency?: number } = {},
+  ): AsyncGenerator<Buffer> {
+    const ahead = opts.concurrency ?? 4
+    const pending: Promise<Buffer>[] = []
+    let next = 0
+    const fill = (): void => {
+      while (pending.length < ahead && next < content.length) {
+        const p = this.blobs.load('data', content[next++]!, opts.signal)
+        // Failures surface when awaited in order; avoid unhandled-rejection noise meanwhile.
+        p.catch(() => undefined)
+        pending.push(p)
+      }
+    }
+    fill()
+    while (pending.length > 0) {
+      const buf = await pending.shift()!
+      fill()
+      yield buf
+    }
+  }
+
+  /**
+   * Finds a snapshot by full ID, unique prefix (restic accepts any unique prefix; 8 hex
+   * digits is the short form), or `latest` (newest matching the filter).
+   */
+  async findSnapshot(
+    ref: string,
+    filter: SnapshotFilter = {},
+    signal?: AbortSignal,
+  ): Promise<StoredSnapshot> {
+    if (ref === 'latest') {
+      const all = (await this.repo.listSnapshots(signal)).filter((s) => matches(s, filter))
+      const last = all.at(-1)
+      if (!last)
+        throw new NotFoundError('No snapshot matches: the repository has no such snapshot.')
+      return last
+    }
+    if (!/^[0-9a-f]{1,64}$/.test(ref)) {
+      throw new InvalidInputError(
+        'snapshot',
+        `Invalid snapshot ID "${ref.slice(0, 80)}": expected hex digits or "latest".`,
+      )
+    }
+    const found: SnapshotId[] = []
+    for await (const f of this.repo.backend.list('snapshots', { signal })) {
+      if (f.name.startsWith(ref)) found.push(f.name as SnapshotId)
+    }
+    if (found.length === 0) throw new NotFoundError(`No snapshot ${ref} in the repository.`)
+    if (found.length > 1)
+      throw new InvalidInputError(
+        'snapshot',
+        `The snapshot ID prefix ${ref} is ambiguous: ${found.length} snapshots start with it.`,
+      )
+    return this.repo.loadSnapshot(found[0]!, signal)
+  }
+}
+
+export function matches(s: StoredSnapshot, f: SnapshotFilter): boolean {
+  if (f.hosts?.length && !f.hosts.includes(s.hostname ?? '')) return false
+  if (f.tags?.length) {
+    // restic: each --tag value is a comma-separated set that must all be present; any value may match.
+    const tags = new Set(s.tags ?? [])
+    const ok = f.tags.some((group) => group.split(',').every((t) => t === '' || tags.has(t)))
+    if (!ok) return false
+  }
+  if (f.paths?.length) {
+    const paths = new Set(s.paths)
+    if (!f.paths.every((p) => paths.has(p))) return false
+  }
+  return true
+}

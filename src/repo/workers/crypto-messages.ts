@@ -1,0 +1,34 @@
+import type { BlobDamage } from '../blob-codec.js'
+import type { BlobType } from '../pack/index.js'
+
+/** Messages between the crypto pool and its worker threads. Buffers travel as transfers. */
+export type CryptoRequest =
+  | {
+      readonly kind: 'seal'
+      readonly task: number
+      readonly type: BlobType
+      readonly data: Uint8Array
+      readonly compress: boolean
+    }
+  | {
+      readonly kind: 'open'
+      readonly task: number
+      readonly sealed: Uint8Array
+      readonly id: string
+      readonly uncompressedLength: number | undefined
+    }
+
+export type CryptoResponse =
+  | {
+      readonly kind: 'sealed'
+      readonly task: number
+      readonly sealed: Uint8Array
+      readonly uncompressedLength: number | undefined
+    }
+  | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
+  | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
+  | { readonly kind: 'failed'; readonly task: number; readonly message: string }
+
+export interface CryptoWorkerData {
+  readonly key: Uint8Array
+}
