@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { COFFER_VERSION } from './version.js'
+import { COFFER_VERSION } from '../lib/index.js'
 import { COMMANDS } from './commands/index.js'
 
 const EXIT_CODES_HELP = `

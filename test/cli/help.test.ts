@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { COFFER_VERSION } from '../../src/cli/version.js'
+import { COFFER_VERSION } from '../../src/lib/index.js'
 import { runCoffer } from '../helpers/run-coffer.js'
 
 const exec = promisify(execFile)

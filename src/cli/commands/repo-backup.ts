@@ -4,9 +4,9 @@ import type { CommandRunner } from './command-table.js'
 import { openRepo } from '../repo-tools/repo-context.js'
 import { err, formatBytes, formatDuration, out, progressLine } from '../output.js'
 import { interruptSignal } from '../signal.js'
-import { COFFER_VERSION } from '../version.js'
 import { captureFiles, nodeFromStat, type FileSource } from '../../capture/index.js'
 import { InvalidInputError } from '../../errors.js'
+import { COFFER_VERSION } from '../../lib/index.js'
 import {
   RepoReader,
   shortId,

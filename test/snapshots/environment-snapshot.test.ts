@@ -1,0 +1,180 @@
+import { appendFile, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalBackend, Repository, TEST_KDF } from '../../src/repo/index.js'
+import {
+  cleanupStaging,
+  createEnvironmentSnapshot,
+  listEnvironmentSnapshots,
+  previewRestore,
+  restoreEnvironment,
+  type EnvironmentSpec,
+} from '../../src/snapshots/index.js'
+import { describeTree, diffTrees } from '../helpers/dir-snapshot.js'
+import { writeEdgeTree } from '../helpers/edge-tree.js'
+import { testContext } from '../helpers/op-context.js'
+import { resticOk } from '../helpers/restic.js'
+import { makeTempDir } from '../helpers/tmp-dir.js'
+
+const PASSWORD = 'env-snapshot-test'
+
+describe('environment snapshots of mounts', () => {
+  let tmp: { path: string; cleanup: () => Promise<void> }
+  let repo: Repository
+  let env: EnvironmentSpec
+  let hookLog: string
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('env-snapshot')
+    const media = join(tmp.path, 'shop/pub/media')
+    const etc = join(tmp.path, 'shop/app/etc')
+    await mkdir(media, { recursive: true })
+    await mkdir(etc, { recursive: true })
+    await writeEdgeTree(media, { bigBytes: 2 * 1024 * 1024 })
+    await writeFile(join(etc, 'env.php'), "<?php return ['db' => 'shop'];\n")
+    hookLog = join(tmp.path, 'hooks.log')
+    env = {
+      project: 'shop',
+      name: 'develop',
+      type: 'integration',
+      services: [],
+      mounts: [
+        { name: 'pub/media', path: media },
+        { name: 'app/etc', path: etc },
+      ],
+      hooks: { hold: `echo hold >> ${hookLog}`, release: `echo release >> ${hookLog}` },
+    }
+    repo = await Repository.init({
+      backend: await LocalBackend.open(join(tmp.path, 'repo')),
+      password: PASSWORD,
+      kdf: TEST_KDF,
+    })
+  })
+  afterAll(() => tmp.cleanup())
+
+  it('takes a consistent snapshot inside the hooks and labels it for restic', async () => {
+    const ctx = testContext()
+    const info = await createEnvironmentSnapshot(
+      repo,
+      env,
+      { live: false, automated: false, createdBy: 'alice' },
+      ctx,
+    )
+    expect(info).toMatchObject({
+      project: 'shop',
+      environment: 'develop',
+      live: false,
+      automated: false,
+      createdBy: 'alice',
+    })
+    expect(info.id).toMatch(/^[0-9a-f]{8}$/)
+    expect(info.pauseMs).toBeGreaterThanOrEqual(0)
+    expect(await readFile(hookLog, 'utf8')).toBe('hold\nrelease\n')
+    expect(ctx.lines).toContain(`Created snapshot ${info.id}`)
+
+    const snaps = JSON.parse(
+      await resticOk(join(tmp.path, 'repo'), PASSWORD, ['snapshots', '--json']),
+    ) as { short_id: string; hostname: string; tags: string[] }[]
+    expect(snaps).toEqual([
+      expect.objectContaining({
+        short_id: info.id,
+        hostname: 'shop',
+        tags: ['coffer', 'env=develop', 'manual', 'consistent'],
+      }),
+    ])
+    const manifest = JSON.parse(
+      await resticOk(join(tmp.path, 'repo'), PASSWORD, ['dump', info.id, '/coffer.json']),
+    ) as { mounts: { name: string; files: number }[] }
+    expect(manifest.mounts.map((m) => m.name)).toEqual(['pub/media', 'app/etc'])
+    expect(manifest.mounts[0]!.files).toBeGreaterThan(10)
+
+    const listed = await listEnvironmentSnapshots(repo, 'shop', 'develop')
+    expect(listed.map((s) => s.id)).toEqual([info.id])
+  })
+
+  it('restores changed, added and deleted files back to the snapshot', async () => {
+    const media = env.mounts[0]!.path
+    const before = await describeTree(media)
+    const [snap] = await listEnvironmentSnapshots(repo, 'shop', 'develop')
+    await writeFile(join(media, 'small.txt'), 'changed after the snapshot\n')
+    await writeFile(join(media, 'new-upload.jpg'), 'new')
+    await rm(join(media, 'docs'), { recursive: true })
+
+    const preview = await previewRestore(repo, snap!.id, env, [], testContext())
+    expect(preview.mounts.map((m) => m.mount)).toEqual(['pub/media', 'app/etc'])
+    expect(preview.estimatedMs).toBeGreaterThanOrEqual(0)
+
+    const result = await restoreEnvironment(
+      repo,
+      snap!.id,
+      env,
+      [{ kind: 'mount', mount: 'pub/media' }],
+      testContext(),
+    )
+    expect(result.filesWritten).toBeGreaterThan(10)
+    expect(diffTrees(await describeTree(media), before, { mtimeSlackUs: 1n })).toEqual([])
+  })
+
+  it('takes a live snapshot without running the hooks, as the second of the environment', async () => {
+    await writeFile(hookLog, '')
+    const info = await createEnvironmentSnapshot(
+      repo,
+      env,
+      { live: true, automated: true },
+      testContext(),
+    )
+    expect(info).toMatchObject({ live: true, automated: true })
+    expect(info.pauseMs).toBeUndefined()
+    expect(await readFile(hookLog, 'utf8')).toBe('')
+    const listed = await listEnvironmentSnapshots(repo, 'shop', 'develop')
+    expect(listed.map((s) => s.id)).toEqual([info.id, expect.any(String)])
+  })
+
+  it('writes no snapshot and releases the hold when a mount cannot be read', async () => {
+    await writeFile(hookLog, '')
+    const locked = join(env.mounts[1]!.path, 'locked')
+    await mkdir(locked)
+    await writeFile(join(locked, 'x'), 'x')
+    await chmod(locked, 0o000)
+    const asRoot = process.getuid?.() === 0
+    try {
+      const before = (await listEnvironmentSnapshots(repo, 'shop', 'develop')).length
+      const result = await createEnvironmentSnapshot(
+        repo,
+        env,
+        { live: false, automated: false },
+        testContext(),
+      ).catch((e: unknown) => e)
+      if (asRoot) {
+        // root reads anything: the capture succeeds; the refusal is covered by the files driver's tests.
+        expect(result).toMatchObject({ project: 'shop' })
+      } else {
+        expect((result as Error).message).toMatch(/^Cannot read .*locked: permission denied\.$/)
+        expect((await listEnvironmentSnapshots(repo, 'shop', 'develop')).length).toBe(before)
+      }
+      expect(await readFile(hookLog, 'utf8')).toBe('hold\nrelease\n')
+    } finally {
+      await chmod(locked, 0o755)
+      await rm(locked, { recursive: true })
+    }
+  })
+
+  it('refuses to hold when the hold hook fails, and says which hook', async () => {
+    const failing = { ...env, hooks: { hold: 'exit 3', release: `echo release >> ${hookLog}` } }
+    await expect(
+      createEnvironmentSnapshot(repo, failing, { live: false, automated: false }, testContext()),
+    ).rejects.toThrow('The hold hook exited with 3.')
+  })
+
+  it('cleans what a restore killed before its switch left beside a mount', async () => {
+    const media = env.mounts[0]!.path
+    const before = await describeTree(media)
+    const stage = join(media, '..', '.media.coffer-stage')
+    await mkdir(join(stage, 'half'), { recursive: true })
+    await appendFile(join(stage, 'half', 'file'), 'partial')
+    const ctx = testContext()
+    await cleanupStaging(env, ctx)
+    expect(ctx.lines).toEqual(['Mount pub/media: an interrupted restore was rolled back'])
+    expect(diffTrees(await describeTree(media), before)).toEqual([])
+  })
+})
