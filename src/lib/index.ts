@@ -3,7 +3,7 @@
  */
 export { forEachLimit } from './for-each-limit.js'
 export { Limiter } from './limiter.js'
-export { settleAll } from './settle-all.js'
+export { observed, settleAll } from './settle-all.js'
 export { COFFER_VERSION } from './version.js'
 export { silentLogger } from './logger.js'
 export type { Logger } from './logger.js'

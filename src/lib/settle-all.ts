@@ -13,3 +13,13 @@ export async function settleAll(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed) throw failed.reason
 }
+
+/**
+ * Marks a promise as observed so that its failure, if it fails before `settleAll` gets to
+ * it, is not reported as an unhandled rejection (which would end the process). The failure
+ * still surfaces from `settleAll`.
+ */
+export function observed<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined)
+  return p
+}

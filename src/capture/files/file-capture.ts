@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs'
 import { lstat, open, readdir, readlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
-import { Limiter, settleAll, silentLogger, type Logger } from '../../lib/index.js'
+import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
 import type { BlobId, Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
 import { nodeFromStat, nodeType } from './node-from-stat.js'
 
@@ -213,26 +213,28 @@ export async function captureFiles(
       else stats.filesNew++
       const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined
       pending.push(
-        limiter.run(async () => {
-          let saved: { content: BlobId[]; size: number } | undefined
-          if (linkKey) {
-            let first = links.get(linkKey)
-            if (!first) {
-              first = saveFile(p, st).then((s) => s ?? { content: [], size: -1 })
-              links.set(linkKey, first)
+        observed(
+          limiter.run(async () => {
+            let saved: { content: BlobId[]; size: number } | undefined
+            if (linkKey) {
+              let first = links.get(linkKey)
+              if (!first) {
+                first = saveFile(p, st).then((s) => s ?? { content: [], size: -1 })
+                links.set(linkKey, first)
+              }
+              const s = await first
+              saved = s.size < 0 ? undefined : s
+            } else {
+              saved = await saveFile(p, st)
             }
-            const s = await first
-            saved = s.size < 0 ? undefined : s
-          } else {
-            saved = await saveFile(p, st)
-          }
-          if (saved)
-            writer.addNode(dir, {
-              ...nodeFromStat(name, st, { content: saved.content }),
-              size: saved.size,
-            })
-          opts.onProgress?.(stats)
-        }),
+            if (saved)
+              writer.addNode(dir, {
+                ...nodeFromStat(name, st, { content: saved.content }),
+                size: saved.size,
+              })
+            opts.onProgress?.(stats)
+          }),
+        ),
       )
       return
     }

@@ -8,13 +8,14 @@ import {
   lutimes,
   mkdir,
   open,
+  rename,
   rm,
   symlink,
   unlink,
   utimes,
 } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
-import { Limiter, settleAll, silentLogger, type Logger } from '../../lib/index.js'
+import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
 import {
   posixPermFromGo,
   type Node,
@@ -92,7 +93,8 @@ export async function restoreFiles(
   const owners = opts.owners ?? process.getuid?.() === 0
   const limiter = new Limiter(opts.concurrency ?? 4)
   const stats: FileRestoreStats = { files: 0, dirs: 0, links: 0, bytes: 0, refused: [] }
-  const hardLinks = new Map<string, Buffer>()
+  const hardLinks = new Map<string, Promise<Buffer>>()
+  let tmpCounter = 0
 
   const ensureDir = async (p: Buffer): Promise<void> => {
     try {
@@ -127,25 +129,35 @@ export async function restoreFiles(
     return st
   }
 
-  const writeFile = async (p: Buffer, node: Node): Promise<void> => {
-    await removeExisting(p)
+  /**
+   * Writes a file's content under a temporary name beside it and renames it into place once
+   * complete and verified, so a failed restore never leaves a truncated or wrong file.
+   */
+  const writeFile = async (dir: Buffer, p: Buffer, node: Node): Promise<void> => {
+    // A short name of its own: the file's name may already be as long as names can be.
+    const tmp = join(dir, Buffer.from(`.coffer-tmp-${process.pid}-${(tmpCounter++).toString(36)}`))
     const fh = await open(
-      p,
+      tmp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     )
+    let done = false
     try {
       let pos = 0
-      for await (const buf of reader.readContent(node.content ?? [], {
-        ...(signal ? { signal } : {}),
-      })) {
-        let off = 0
-        while (off < buf.length) {
-          const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
-          off += bytesWritten
-          pos += bytesWritten
+      try {
+        for await (const buf of reader.readContent(node.content ?? [], {
+          ...(signal ? { signal } : {}),
+        })) {
+          let off = 0
+          while (off < buf.length) {
+            const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
+            off += bytesWritten
+            pos += bytesWritten
+          }
+          stats.bytes += buf.length
         }
-        stats.bytes += buf.length
+      } finally {
+        await fh.close()
       }
       if (node.size !== undefined && pos !== node.size) {
         throw new CofferError(
@@ -153,10 +165,13 @@ export async function restoreFiles(
           `${show(p)}: restored ${pos} bytes, the snapshot says ${node.size}.`,
         )
       }
+      await setMeta(tmp, node, false)
+      await removeExisting(p)
+      await rename(tmp, p)
+      done = true
     } finally {
-      await fh.close()
+      if (!done) await rm(tmp, { force: true })
     }
-    await setMeta(p, node, false)
     stats.files++
   }
 
@@ -177,13 +192,22 @@ export async function restoreFiles(
             : undefined
         const first = key ? hardLinks.get(key) : undefined
         if (first) {
-          await removeExisting(p)
-          await link(first, p)
-          stats.links++
+          // Link once the first path's content is in place (it is written under a temporary name).
+          pending.push(
+            observed(
+              (async () => {
+                const target = await first
+                await removeExisting(p)
+                await link(target, p)
+                stats.links++
+              })(),
+            ),
+          )
           return
         }
-        if (key) hardLinks.set(key, p)
-        pending.push(limiter.run(() => writeFile(p, node)))
+        const written = limiter.run(() => writeFile(dir, p, node))
+        if (key) hardLinks.set(key, observed(written.then(() => p)))
+        pending.push(observed(written))
         return
       }
       case 'symlink':
