@@ -6,6 +6,9 @@ import type { MasterIndex } from './index/index.js'
 import type { BlobLocation, BlobType } from './pack/index.js'
 import type { Repository } from './repository.js'
 
+/** Blobs below this size are opened on the calling thread (a worker round trip costs more). */
+const INLINE_OPEN_BYTES = 16 * 1024
+
 /**
  * Loads blobs by ID through the index: one ranged read of the pack, then verify, decrypt,
  * decompress and hash-check. When a blob is stored in several packs and one copy is damaged,
@@ -45,7 +48,10 @@ export class BlobLoader {
         throw new IntegrityError(handleName(h), 'the pack is missing', { cause: e })
       throw e
     }
-    const plain = openBlob(this.repo.key, sealed, loc.id, loc.uncompressedLength)
+    const plain =
+      sealed.length < INLINE_OPEN_BYTES
+        ? openBlob(this.repo.key, sealed, loc.id, loc.uncompressedLength)
+        : await this.repo.pool.open(sealed, loc.id, loc.uncompressedLength)
     if (typeof plain === 'string') {
       throw new IntegrityError(handleName(h), `${loc.type} blob ${loc.id.slice(0, 8)} ${plain}`)
     }

@@ -10,6 +10,9 @@ import {
 import { PackBuilder, type BlobType, type FinishedPack } from './pack/index.js'
 import type { Repository } from './repository.js'
 
+/** Blobs below this size are sealed on the calling thread (a worker round trip costs more). */
+const INLINE_SEAL_BYTES = 16 * 1024
+
 /** restic's default pack size (internal/repository/repository.go, DefaultPackSize). */
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 
@@ -88,7 +91,11 @@ export class BlobSaver {
     return true
   }
 
-  /** Seals a plaintext blob on this thread and saves it unless already present. */
+  /**
+   * Saves a plaintext blob unless already present; sealing runs on the worker pool (small
+   * blobs inline, where a thread hop costs more than the work). Takes `plaintext` over: it
+   * may be transferred to a worker thread.
+   */
   async save(
     type: BlobType,
     id: BlobId,
@@ -96,13 +103,13 @@ export class BlobSaver {
     signal?: AbortSignal,
   ): Promise<boolean> {
     if (!this.claim(type, id)) return false
-    await this.add(
-      type,
-      id,
-      sealBlob(this.repo.key, type, plaintext, this.repo.version >= 2),
-      plaintext.length,
-      signal,
-    )
+    const length = plaintext.length
+    const compress = this.repo.version >= 2
+    const sealed =
+      length < INLINE_SEAL_BYTES
+        ? sealBlob(this.repo.key, type, plaintext, compress)
+        : await this.repo.pool.seal(type, plaintext, compress)
+    await this.add(type, id, sealed, length, signal)
     return true
   }
 

@@ -15,6 +15,9 @@ export interface SavedContent {
  * bytes saved by restic or Coffer are stored once), hashed, deduplicated and packed. Memory
  * is one chunk (≤ 8 MiB) plus the saver's bounded packs, whatever the stream's length.
  */
+/** Chunks of one stream being sealed at once: keeps the worker pool busy on a single file. */
+const IN_FLIGHT_PER_STREAM = 4
+
 export async function saveContent(
   source: AsyncIterable<Uint8Array>,
   saver: BlobSaver,
@@ -24,12 +27,33 @@ export async function saveContent(
   const content: BlobId[] = []
   let size = 0
   let newBytes = 0
-  for await (const chunk of chunkStream(source, pol, { signal: opts.signal })) {
-    const id = hashId<BlobId>(chunk)
-    content.push(id)
-    size += chunk.length
-    if (await saver.save('data', id, chunk, opts.signal)) newBytes += chunk.length
-    opts.onBytes?.(chunk.length)
+  const inFlight = new Set<Promise<void>>()
+  let failure: { error: unknown } | undefined
+  try {
+    for await (const chunk of chunkStream(source, pol, { signal: opts.signal })) {
+      if (failure) break
+      const id = hashId<BlobId>(chunk)
+      const length = chunk.length
+      content.push(id)
+      size += length
+      // Sealing happens on worker threads; the next chunk is cut meanwhile. The blob list
+      // keeps stream order whatever order the seals finish in.
+      const p: Promise<void> = saver
+        .save('data', id, chunk, opts.signal)
+        .then((added) => {
+          if (added) newBytes += length
+          opts.onBytes?.(length)
+        })
+        .catch((error: unknown) => {
+          failure ??= { error }
+        })
+        .finally(() => inFlight.delete(p))
+      inFlight.add(p)
+      if (inFlight.size >= IN_FLIGHT_PER_STREAM) await Promise.race(inFlight)
+    }
+  } finally {
+    await Promise.all(inFlight)
   }
+  if (failure) throw failure.error
   return { content, size, newBytes }
 }

@@ -21,6 +21,7 @@ import { acquireLock, type RepoLock } from './lock.js'
 import { parseSnapshot, type StoredSnapshot } from './snapshot.js'
 import { UnpackedStore } from './unpacked-store.js'
 import type { RepoVersion } from './unpacked.js'
+import { CryptoPool } from './workers/crypto-pool.js'
 
 /** restic tries at most this many key files before giving up on a password. */
 const MAX_KEYS_TRIED = 20
@@ -47,6 +48,7 @@ export interface InitOptions extends OpenOptions {
 export class Repository {
   readonly store: UnpackedStore
   private indexLoaded: Promise<MasterIndex> | undefined
+  private workers: CryptoPool | undefined
 
   private constructor(
     readonly backend: Backend,
@@ -101,6 +103,22 @@ export class Repository {
 
   get version(): RepoVersion {
     return this.config.version
+  }
+
+  /**
+   * Worker threads that seal and open blobs (compression, encryption, MAC, hashing), made on
+   * first use. Small operations may run inline; bulk data goes through here.
+   */
+  get pool(): CryptoPool {
+    this.workers ??= new CryptoPool(this.key)
+    return this.workers
+  }
+
+  /** Stops the worker threads. The repository stays usable (a new pool starts on demand). */
+  async close(): Promise<void> {
+    const w = this.workers
+    this.workers = undefined
+    await w?.close()
   }
 
   /** Loads (once) and returns the index of every blob. */

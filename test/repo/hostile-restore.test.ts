@@ -50,7 +50,7 @@ async function writeHostileSnapshot(repo: Repository, outside: string): Promise<
   const escapeTarget = join(outside, 'pwned')
   const inner = await saveTree([await file('pwned', 'written through a symlink')])
   const root = await saveTree(
-    [
+    (<Node[]>[
       await file('..', 'dot dot'),
       await file('.', 'dot'),
       await file('a/b', 'slash'),
@@ -81,7 +81,7 @@ async function writeHostileSnapshot(repo: Repository, outside: string): Promise<
         content: null,
       },
       await file('fine.txt', 'a normal file'),
-    ].sort((a, b) => Buffer.compare(a.name, b.name)),
+    ]).sort((a, b) => Buffer.compare(a.name, b.name)),
   )
   await writer.saver.flush()
   await repo.store.saveUnpacked(

@@ -93,7 +93,7 @@ export async function captureFiles(
   opts: FileCaptureOptions = {},
 ): Promise<FileCaptureStats> {
   const log = opts.log ?? silentLogger
-  const limiter = new Limiter(opts.concurrency ?? 4)
+  const limiter = new Limiter(opts.concurrency ?? 8)
   const links = new Map<string, Promise<{ content: BlobId[]; size: number }>>()
   const stats: FileCaptureStats = {
     filesNew: 0,

@@ -4,6 +4,7 @@ import type { BlobDamage, SealedBlob } from '../blob-codec.js'
 import type { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
+import { workerEntry } from './worker-entry.js'
 
 interface Pending {
   resolve: (r: CryptoResponse) => void
@@ -14,7 +15,8 @@ interface Pending {
  * Seals and opens blobs on worker threads, so that compression, encryption, MAC and hashing
  * use every core while the main thread reads, chunks and writes. Tasks go to the least busy
  * worker; buffers are transferred (the caller must not reuse a buffer it passed in).
- * Workers are unref'd: an idle pool does not keep the process alive.
+ * Workers are referenced only while they have work: an idle pool does not keep the process
+ * alive, and a pending task does.
  */
 export class CryptoPool {
   private readonly workers: { worker: Worker; busy: number }[] = []
@@ -23,19 +25,14 @@ export class CryptoPool {
   private closed = false
 
   constructor(key: MasterKey, size = Math.max(1, availableParallelism())) {
-    const here = import.meta.url
-    // From source (tests) the worker is TypeScript and needs the tsx loader; built, it is JS.
-    const fromSource = here.endsWith('.ts')
-    const url = new URL(fromSource ? './crypto-worker.ts' : './crypto-worker.js', here)
+    const url = workerEntry('crypto-worker', import.meta.url)
     const data: CryptoWorkerData = { key: key.toBytes() }
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, {
-        workerData: data,
-        ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
-      })
+      const worker = new Worker(url, { workerData: data })
       const slot = { worker, busy: 0 }
       worker.on('message', (res: CryptoResponse) => {
-        slot.busy--
+        // Idle workers must not keep the process alive; busy ones must (see run).
+        if (--slot.busy === 0) worker.unref()
         const p = this.pending.get(res.task)
         this.pending.delete(res.task)
         p?.resolve(res)
@@ -59,7 +56,7 @@ export class CryptoPool {
     if (this.closed) return Promise.reject(new Error('crypto pool is closed'))
     let slot = this.workers[0]!
     for (const w of this.workers) if (w.busy < slot.busy) slot = w
-    slot.busy++
+    if (slot.busy++ === 0) slot.worker.ref()
     return new Promise((resolve, reject) => {
       this.pending.set(req.task, { resolve, reject })
       slot.worker.postMessage(req, transfer)

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process'
+
+export interface Measured {
+  readonly seconds: number
+  readonly maxRssMb: number
+  readonly stdout: string
+}
+
+/** Runs a command under /usr/bin/time to get wall time and peak RSS; fails if it fails. */
+export function measure(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+      env: { ...process.env, ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000
+      const lines = err.trim().split('\n')
+      const kb = Number(lines.at(-1))
+      if (code !== 0)
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`))
+      else resolve({ seconds, maxRssMb: Math.round(kb / 1024), stdout: out })
+    })
+  })
+}
+
+/** Prints rows as a fixed-width table. */
+export function printTable(head: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  process.stdout.write(
+    `${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  )
+}
+
+export const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '-')
