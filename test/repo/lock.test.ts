@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process'
+import { hostname } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import {
+  MemoryBackend,
+  removeLocks,
+  RepoLockedError,
+  Repository,
+  TEST_KDF,
+} from '../../src/repo/index.js'
+
+async function repo(): Promise<Repository> {
+  return Repository.init({ backend: new MemoryBackend(), password: 'locks', kdf: TEST_KDF })
+}
+
+/** Writes a lock file as another process would have. */
+async function foreignLock(
+  r: Repository,
+  l: { time: Date; exclusive: boolean; host: string; pid: number },
+): Promise<void> {
+  const json = JSON.stringify({
+    time: l.time.toISOString(),
+    exclusive: l.exclusive,
+    hostname: l.host,
+    username: 'other',
+    pid: l.pid,
+  })
+  await r.store.saveUnpacked('locks', Buffer.from(json))
+}
+
+async function lockCount(r: Repository): Promise<number> {
+  let n = 0
+  for await (const _ of r.backend.list('locks')) n++
+  return n
+}
+
+/** A PID that belonged to a process that has exited. */
+function deadPid(): number {
+  return spawnSync('true').pid!
+}
+
+describe('repository locks', () => {
+  it('lets non-exclusive locks share and refuses an exclusive one while they are held', async () => {
+    const r = await repo()
+    const a = await r.lock(false)
+    const b = await r.lock(false)
+    await expect(r.lock(true)).rejects.toBeInstanceOf(RepoLockedError)
+    await a.release()
+    await b.release()
+    const x = await r.lock(true)
+    const e = await r.lock(false).catch((err: unknown) => err)
+    expect(e).toBeInstanceOf(RepoLockedError)
+    expect((e as Error).message).toMatch(
+      /^The repository is already locked exclusively by PID \d+ on /,
+    )
+    await x.release()
+    expect(await lockCount(r)).toBe(0)
+  })
+
+  it('ignores a lock older than 30 minutes, and one left on this host by a dead process', async () => {
+    const r = await repo()
+    await foreignLock(r, {
+      time: new Date(Date.now() - 31 * 60_000),
+      exclusive: true,
+      host: 'elsewhere',
+      pid: 1,
+    })
+    await foreignLock(r, { time: new Date(), exclusive: true, host: hostname(), pid: deadPid() })
+    const l = await r.lock(true)
+    await l.release()
+    expect(await removeLocks(r.store, { all: false })).toBe(2)
+    expect(await lockCount(r)).toBe(0)
+  })
+
+  it('honours a young lock of another host, whatever its PID, and names it', async () => {
+    const r = await repo()
+    await foreignLock(r, { time: new Date(), exclusive: false, host: 'db-host-2', pid: deadPid() })
+    const e = await r.lock(true).catch((err: unknown) => err)
+    expect((e as Error).message).toMatch(
+      /^The repository is already locked by PID \d+ on db-host-2 \(user other\) since /,
+    )
+    expect(await removeLocks(r.store, { all: false })).toBe(0)
+    expect(await removeLocks(r.store, { all: true })).toBe(1)
+  })
+
+  it('refreshes by writing a new lock file and removing the old one', async () => {
+    const r = await repo()
+    const l = await r.lock(false)
+    const before = l.lockId
+    await l.refresh()
+    expect(l.lockId).not.toBe(before)
+    expect(await lockCount(r)).toBe(1)
+    expect(l.signal.aborted).toBe(false)
+    await l.release()
+  })
+})
