@@ -6,7 +6,6 @@ import {
   Repository,
   SnapshotWriter,
   TEST_KDF,
-  treePath,
 } from '../../src/repo/index.js'
 import { encodeSnapshot } from '../../src/repo/snapshot.js'
 import { resticOk } from '../helpers/restic.js'

@@ -36,7 +36,7 @@ async function lockCount(r: Repository): Promise<number> {
 
 /** A PID that belonged to a process that has exited. */
 function deadPid(): number {
-  return spawnSync('true').pid!
+  return spawnSync('true').pid
 }
 
 describe('repository locks', () => {
