@@ -1,107 +1,172 @@
-import { deg, mod, type Polynomial } from './polynomial.js'
+import { deg, MAX_DEGREE, MIN_DEGREE, type Polynomial } from './polynomial.js'
 
-/** restic's chunk bounds (chunker.go): 512 KiB to 8 MiB, about 1 MiB on average. */
+/** restic's chunk bounds (chunker.go, `MinSize`, `MaxSize`): 512 KiB to 8 MiB. */
 export const MIN_SIZE = 512 * 1024
 export const MAX_SIZE = 8 * 1024 * 1024
+/** The rolling window (chunker.go, `windowSize`). */
 const WINDOW = 64
-/** Cut when the low 20 bits of the digest are zero: 1 MiB on average. */
+/** Cut where the digest's low 20 bits are zero: about 1 MiB on average (chunker.go, `splitmask`). */
 const SPLIT_MASK = (1 << 20) - 1
+/** The degree the fast path is written for: restic only ever draws degree-53 polynomials. */
+const FAST_DEGREE = 53
 
-interface Tables {
-  readonly polShift: number
-  /** tables.out and tables.mod as 32-bit halves (entries reach 61 bits). */
-  readonly outHi: Uint32Array
-  readonly outLo: Uint32Array
-  readonly modHi: Uint32Array
-  readonly modLo: Uint32Array
+export interface ChunkerOptions {
+  /** No cut before this many bytes (default 512 KiB, at least 64). */
+  readonly minSize?: number
+  /** A cut at this many bytes at the latest (default 8 MiB). */
+  readonly maxSize?: number
 }
 
-const cache = new Map<bigint, Tables>()
-
-function tablesFor(pol: Polynomial): Tables {
-  const cached = cache.get(pol)
-  if (cached) return cached
+/**
+ * chunker.go's two tables, 64-bit values held as 32-bit halves (JavaScript's bitwise
+ * operators are 32-bit), interleaved so one array serves the loop: for byte value v,
+ * `[4v, 4v+1]` is mod[v] (high, low) and `[4v+2, 4v+3]` is the slide-out term for v.
+ *
+ * mod[v] = (v·x^k mod P) | v << k, with k = deg(P) (chunker.go, `fillTables`): XORed in
+ * after a shift by 8, it reduces modulo P and clears the 8 bits that left the top.
+ *
+ * The slide-out term differs from chunker.go's `out` table on purpose. restic removes the
+ * leaving byte before appending the new one: digest' = append(digest ^ out[o], b), out[o]
+ * being o·x^(8·63) mod P. `append` is linear, so that equals append(digest, b) ^
+ * append(out[o], 0), and append(out[o], 0) is o·x^(8·64) mod P. Storing that instead takes
+ * the slide-out lookup off the digest's dependency chain; every digest stays the same.
+ *
+ * Both tables are linear in v, so entry v is the XOR of the entries of its bits. Built in
+ * 32-bit halves, without bigint: a chunker is made per file, so this must take microseconds.
+ */
+function buildTables(pol: Polynomial): Int32Array {
   const k = deg(pol)
-  if (k > 53) throw new Error('the polynomial must have a degree of at most 53')
-  const outHi = new Uint32Array(256)
-  const outLo = new Uint32Array(256)
-  const modHi = new Uint32Array(256)
-  const modLo = new Uint32Array(256)
-  for (let b = 0; b < 256; b++) {
-    // out[b]: the hash of b followed by 63 zero bytes, i.e. what b contributes while in the
-    // window, so it can be removed when it slides out.
-    let h = mod(BigInt(b), pol)
-    for (let i = 0; i < WINDOW - 1; i++) h = mod(h << 8n, pol)
-    outHi[b] = Number(h >> 32n)
-    outLo[b] = Number(h & 0xffffffffn)
-    const m = mod(BigInt(b) << BigInt(k), pol) | (BigInt(b) << BigInt(k))
-    modHi[b] = Number(m >> 32n)
-    modLo[b] = Number(m & 0xffffffffn)
+  if (k < MIN_DEGREE || k > MAX_DEGREE) {
+    throw new RangeError(`the chunker needs a polynomial of degree ${MIN_DEGREE} to ${MAX_DEGREE}`)
   }
-  const t = { polShift: k - 8, outHi, outLo, modHi, modLo }
-  cache.set(pol, t)
+  const pHi = Number(pol >> 32n)
+  const pLo = Number(BigInt.asIntN(32, pol))
+  // r = r·x mod P on the halves of r (r < 2^k before, so the product fits in 54 bits).
+  let hi = 0
+  let lo = 1
+  let power = 0
+  const timesX = (): void => {
+    hi = (hi << 1) | (lo >>> 31)
+    lo <<= 1
+    power++
+    if ((k >= 32 ? hi >>> (k - 32) : lo >>> k) & 1) {
+      hi ^= pHi
+      lo ^= pLo
+    }
+  }
+  const t = new Int32Array(4 * 256)
+  for (let j = 0; j < 8; j++) {
+    while (power < k + j) timesX()
+    // x^(k+j) mod P, plus the bit k+j itself that it cancels.
+    t[4 << j] = hi ^ (k + j >= 32 ? 1 << (k + j - 32) : 0)
+    t[(4 << j) + 1] = lo ^ (k + j < 32 ? 1 << (k + j) : 0)
+  }
+  for (let j = 0; j < 8; j++) {
+    while (power < 8 * WINDOW + j) timesX()
+    t[(4 << j) + 2] = hi
+    t[(4 << j) + 3] = lo
+  }
+  for (let v = 3; v < 256; v++) {
+    const bit = v & -v
+    if (bit === v) continue // a single bit: set above
+    const a = 4 * bit
+    const b = 4 * (v ^ bit)
+    for (let h = 0; h < 4; h++) t[4 * v + h] = t[a + h]! ^ t[b + h]!
+  }
   return t
 }
 
 /**
- * restic's Rabin fingerprint chunker (github.com/restic/chunker, BaseChunker), bit for bit:
- * a 64-byte rolling window over the data, a cut where the digest's low 20 bits are zero,
- * no cut before 512 KiB (those bytes are skipped, not hashed, after each cut, as restic
- * does) and a forced cut at 8 MiB. The 53-bit digest is kept as two 32-bit halves because
- * JavaScript's bitwise operators are 32-bit.
+ * restic's Rabin fingerprint chunker (github.com/restic/chunker, `BaseChunker`), bit for
+ * bit: a rolling fingerprint of the last 64 bytes, a cut after a byte where its low 20 bits
+ * are zero, none before `minSize` and one at `maxSize` at the latest. After each cut restic
+ * skips the next `minSize - 64` bytes unhashed, then restarts from a fresh digest, so only
+ * about half of the bytes are hashed (FORMAT.md, "Trees and chunks").
  *
- * Incremental: feed buffers to `next` in order; state carries over between calls.
+ * Incremental and synchronous: feed the bytes of one stream in order, in buffers of any
+ * size; state carries over between calls. After a cut it is ready for the next chunk.
+ * `next` allocates nothing, except a DataView the first time it sees a buffer. One instance
+ * serves one stream at a time; make one per stream or worker thread (the tables are 4 KiB
+ * and take well under a millisecond to build).
+ *
+ * @example
+ * const chunker = new RabinChunker(parsePolynomial(config.chunkerPolynomial))
+ * let start = 0
+ * for (let cut = chunker.next(buf, 0); cut >= 0; cut = chunker.next(buf, cut)) {
+ *   emit(buf.subarray(start, cut)) // plus whatever earlier buffers held of this chunk
+ *   start = cut
+ * }
  */
 export class RabinChunker {
-  private readonly t: Tables
+  readonly minSize: number
+  readonly maxSize: number
+  private readonly table: Int32Array
+  /** chunker.go's `polShift`: the top byte of the digest is `digest >> polShift`. */
+  private readonly polShift: number
+  private readonly fast: boolean
+  /** The last 64 bytes hashed; `window[wpos]` is the oldest, the next to slide out. */
   private readonly window = new Uint8Array(WINDOW)
   private wpos = 0
+  /** The digest (< 2^53) as two 32-bit halves. */
   private hi = 0
   private lo = 0
+  /** Bytes still to skip before hashing restarts (chunker.go, `pre`). */
   private pre = 0
+  /** Bytes of the current chunk seen so far (chunker.go, `count`). */
   private count = 0
+  /** The digest passed to and from `hashWords`. */
+  private readonly state = new Int32Array(2)
+  /** The last buffer `next` read by words, and its view. */
+  private viewOf: Uint8Array | undefined
+  private view: DataView | undefined
 
-  constructor(
-    pol: Polynomial,
-    readonly minSize = MIN_SIZE,
-    readonly maxSize = MAX_SIZE,
-  ) {
-    this.t = tablesFor(pol)
+  constructor(pol: Polynomial, opts: ChunkerOptions = {}) {
+    const minSize = opts.minSize ?? MIN_SIZE
+    const maxSize = opts.maxSize ?? MAX_SIZE
+    if (!Number.isSafeInteger(minSize) || minSize < WINDOW) {
+      throw new RangeError(`minSize must be an integer of at least ${WINDOW}, got ${minSize}`)
+    }
+    if (!Number.isSafeInteger(maxSize) || maxSize < minSize) {
+      throw new RangeError(`maxSize must be an integer of at least minSize, got ${maxSize}`)
+    }
+    this.minSize = minSize
+    this.maxSize = maxSize
+    this.table = buildTables(pol)
+    this.polShift = deg(pol) - 8
+    this.fast = deg(pol) === FAST_DEGREE
     this.reset()
   }
 
-  /** Starts a new chunk: clears the window and slides in a 1, as restic's reset does. */
+  /** Forgets the stream so far: the next byte given to `next` starts a new chunk. */
   reset(): void {
-    this.window.fill(0)
-    this.hi = 0
-    this.lo = 0
-    this.wpos = 0
-    this.count = 0
-    this.slideOne(1)
-    this.pre = this.minSize - WINDOW
-  }
-
-  private slideOne(b: number): void {
-    const t = this.t
-    const out = this.window[this.wpos]!
-    this.window[this.wpos] = b
-    let hi = this.hi ^ t.outHi[out]!
-    let lo = this.lo ^ t.outLo[out]!
-    this.wpos = (this.wpos + 1) % WINDOW
-    const index = hi >>> (t.polShift - 32)
-    hi = ((hi << 8) | (lo >>> 24)) >>> 0
-    lo = ((lo << 8) | b) >>> 0
-    this.hi = (hi ^ t.modHi[index]!) >>> 0
-    this.lo = (lo ^ t.modLo[index]!) >>> 0
+    this.viewOf = undefined
+    this.view = undefined
+    this.restart()
   }
 
   /**
-   * Scans `buf` from `offset`. Returns the index just past a cut within `buf` (the chunk
-   * ends there and the chunker is reset for the next one), or -1 when `buf` ends first.
+   * Starts a new chunk, as chunker.go's `reset`: a zero window with a 1 slid in (so the
+   * digest is 1), and `minSize - 64` bytes to skip.
+   */
+  private restart(): void {
+    this.window.fill(0)
+    this.wpos = 0
+    this.hi = 0
+    this.lo = 0
+    this.count = 0
+    this.slideRing(1)
+    this.pre = this.minSize - WINDOW
+  }
+
+  /**
+   * Scans `buf` from `offset` (chunker.go, `NextSplitPoint`). Returns the index just past
+   * the cut when the current chunk ends within `buf` (the chunker is then reset for the
+   * next chunk, which starts there), or -1 when `buf` ends first.
    */
   next(buf: Uint8Array, offset = 0): number {
     let i = offset
     const end = buf.length
+    if (i >= end) return -1
     if (this.pre > 0) {
       const avail = end - i
       if (this.pre >= avail) {
@@ -113,85 +178,198 @@ export class RabinChunker {
       this.count += this.pre
       this.pre = 0
     }
-    const t = this.t
-    const { outHi, outLo, modHi, modLo } = t
-    const shift = t.polShift - 32
-    const win = this.window
-    const minSize = this.minSize
-    const maxSize = this.maxSize
-    let hi = this.hi
-    let lo = this.lo
-    let wpos = this.wpos
-    let add = this.count
-    for (; i < end; i++) {
-      const b = buf[i]!
-      const out = win[wpos]!
-      win[wpos] = b
-      wpos = (wpos + 1) & (WINDOW - 1)
-      hi ^= outHi[out]!
-      lo ^= outLo[out]!
-      const index = hi >>> shift
-      hi = (hi << 8) | (lo >>> 24)
-      lo = (lo << 8) | b
-      hi ^= modHi[index]!
-      lo ^= modLo[index]!
-      add++
-      if (((lo & SPLIT_MASK) === 0 || add >= maxSize) && add >= minSize) {
-        this.reset()
-        return i + 1
-      }
+    // Every byte from here on is hashed; chunker.go cuts at `add >= maxSize` at the latest.
+    const limit = Math.min(end, i + (this.maxSize - this.count))
+    const cut = this.fast ? this.scanFast(buf, i, limit) : this.scanRing(buf, i, limit)
+    if (cut >= 0 || this.count >= this.maxSize) {
+      this.restart() // buf goes on: keep its view
+      return cut >= 0 ? cut : limit
     }
-    this.hi = hi >>> 0
-    this.lo = lo >>> 0
-    this.wpos = wpos
-    this.count = add
+    this.viewOf = undefined // done with buf: keep no reference to it
+    this.view = undefined
+    return -1
+  }
+
+  /**
+   * Slides one byte through the window, for any degree: chunker.go's `slide` with the
+   * slide-out term folded as described at `buildTables`.
+   */
+  private slideRing(b: number): void {
+    const t = this.table
+    const o = this.window[this.wpos]! << 2
+    this.window[this.wpos] = b
+    this.wpos = (this.wpos + 1) & (WINDOW - 1)
+    const hi = this.hi
+    const lo = this.lo
+    const s = this.polShift
+    // The digest's top byte, bits polShift..polShift+7 of the 64-bit value.
+    const top = s >= 32 ? hi >>> (s - 32) : ((hi << (32 - s)) | (lo >>> s)) & 0xff
+    const m = top << 2
+    this.hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+    this.lo = ((lo << 8) | b) ^ t[m + 1]! ^ t[o + 3]!
+  }
+
+  /** Hashes buf[i, limit) byte by byte through the window; returns the cut or -1. */
+  private scanRing(buf: Uint8Array, i: number, limit: number): number {
+    const minSize = this.minSize
+    for (; i < limit; i++) {
+      this.slideRing(buf[i]!)
+      this.count++
+      if ((this.lo & SPLIT_MASK) === 0 && this.count >= minSize) return i + 1
+    }
+    return -1
+  }
+
+  /**
+   * The degree-53 path. The first 64 bytes of a call go through the window; after that the
+   * byte sliding out is in `buf` itself, 64 bytes back, and the window is only refilled when
+   * `buf` runs out. No minimum-size check is needed past the window: hashing restarts 64
+   * bytes before `minSize`, so once a call has hashed 64 bytes every position may cut.
+   */
+  private scanFast(buf: Uint8Array, start: number, limit: number): number {
+    const ringEnd = Math.min(limit, start + WINDOW)
+    const cut = this.scanRing(buf, start, ringEnd)
+    if (cut >= 0 || ringEnd === limit) return cut
+
+    if (this.viewOf !== buf) {
+      this.viewOf = buf
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    }
+    const words = (limit - ringEnd) >>> 2
+    this.state[0] = this.hi
+    this.state[1] = this.lo
+    const wordCut = hashWords(this.view!, this.table, this.state, ringEnd, words)
+    if (wordCut >= 0) return wordCut
+    const t = this.table
+    let hi = this.state[0]
+    let lo = this.state[1]
+    for (let i = ringEnd + 4 * words; i < limit; i++) {
+      const m = (hi >>> 13) << 2
+      const o = buf[i - WINDOW]! << 2
+      hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+      lo = ((lo << 8) | buf[i]!) ^ t[m + 1]! ^ t[o + 3]!
+      if ((lo & SPLIT_MASK) === 0) return i + 1
+    }
+    // No cut: keep the digest, the count and the last 64 bytes for the next buffer.
+    this.hi = hi
+    this.lo = lo
+    this.count += limit - ringEnd
+    const win = this.window
+    for (let j = 0; j < WINDOW; j++) win[j] = buf[limit - WINDOW + j]!
+    this.wpos = 0
     return -1
   }
 }
 
 /**
- * Splits a byte stream into restic-compatible chunks. Each chunk is a new Uint8Array that
- * owns its memory (transferable to a worker thread). Memory: one chunk under construction
- * (≤ 8 MiB) plus the input buffer being scanned.
+ * The hot loop, for degree 53: hashes `words` little-endian words of the view from byte `i`
+ * (i >= 64), the digest in and out through `state` ([hi, lo]). Returns the index just past
+ * the first cut, or -1. A function of its own, with nothing after the loop but the two
+ * exits, so that V8 compiles it whole rather than only by on-stack replacement.
+ */
+function hashWords(
+  view: DataView,
+  t: Int32Array,
+  state: Int32Array,
+  i: number,
+  words: number,
+): number {
+  let hi = state[0]!
+  let lo = state[1]!
+  let m: number
+  let o: number
+  // One step, four times: m = the digest's top byte (hi >>> 13), o = the byte sliding out,
+  // both as table offsets, then
+  //   hi = ((hi << 8) | (lo >>> 24)) ^ mod[top].hi ^ out[o].hi
+  //   lo = ((lo << 8) | b)           ^ mod[top].lo ^ out[o].lo
+  // and a cut when the low 20 bits of the digest are zero.
+  for (const end = i + 4 * words; i < end; i += 4) {
+    const w = view.getInt32(i, true)
+    const v = view.getInt32(i - 64, true)
+    m = (hi >>> 13) << 2
+    o = (v & 0xff) << 2
+    hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+    lo = ((lo << 8) | (w & 0xff)) ^ t[m + 1]! ^ t[o + 3]!
+    if ((lo & 0xfffff) === 0) return i + 1
+    m = (hi >>> 13) << 2
+    o = (v >>> 6) & 0x3fc
+    hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+    lo = ((lo << 8) | ((w >>> 8) & 0xff)) ^ t[m + 1]! ^ t[o + 3]!
+    if ((lo & 0xfffff) === 0) return i + 2
+    m = (hi >>> 13) << 2
+    o = (v >>> 14) & 0x3fc
+    hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+    lo = ((lo << 8) | ((w >>> 16) & 0xff)) ^ t[m + 1]! ^ t[o + 3]!
+    if ((lo & 0xfffff) === 0) return i + 3
+    m = (hi >>> 13) << 2
+    o = (v >>> 22) & 0x3fc
+    hi = ((hi << 8) | (lo >>> 24)) ^ t[m]! ^ t[o + 2]!
+    lo = ((lo << 8) | (w >>> 24)) ^ t[m + 1]! ^ t[o + 3]!
+    if ((lo & 0xfffff) === 0) return i + 4
+  }
+  state[0] = hi
+  state[1] = lo
+  return -1
+}
+
+export interface ChunkStreamOptions extends ChunkerOptions {
+  readonly signal?: AbortSignal
+}
+
+/**
+ * Splits a byte stream into restic's chunks (see `RabinChunker`). Each chunk is a new
+ * Uint8Array with its own ArrayBuffer of exactly its length, so it can be transferred to a
+ * worker thread; the input buffers are only read, and may be reused by the source once the
+ * next one is requested. Memory: the part of the current chunk that came from earlier
+ * input buffers (< `maxSize`) plus the input buffer being scanned. An empty stream yields
+ * nothing; a stream shorter than `minSize` yields one chunk. Stops with `signal.reason`
+ * when the signal aborts.
+ *
+ * @example
+ * for await (const chunk of chunkStream(createReadStream(path), pol, { signal })) {
+ *   await saver.save('data', hashId(chunk), chunk, signal)
+ * }
  */
 export async function* chunkStream(
   source: AsyncIterable<Uint8Array>,
   pol: Polynomial,
-  opts: {
-    readonly signal?: AbortSignal
-    readonly minSize?: number
-    readonly maxSize?: number
-  } = {},
+  opts: ChunkStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const chunker = new RabinChunker(pol, opts.minSize ?? MIN_SIZE, opts.maxSize ?? MAX_SIZE)
-  let parts: Uint8Array[] = []
-  let size = 0
-  const take = (): Uint8Array => {
-    const chunk = new Uint8Array(size)
-    let pos = 0
-    for (const p of parts) {
-      chunk.set(p, pos)
-      pos += p.length
-    }
-    parts = []
-    size = 0
+  const chunker = new RabinChunker(pol, opts)
+  const signal = opts.signal
+  // The current chunk's bytes from earlier input buffers, copied: input may span many
+  // small buffers, and a source may reuse its buffer. Grows up to maxSize, then is reused.
+  let held = new Uint8Array(0)
+  let heldLength = 0
+
+  const take = (buf: Uint8Array, start: number, end: number): Uint8Array => {
+    const chunk = new Uint8Array(heldLength + end - start)
+    if (heldLength > 0) chunk.set(held.subarray(0, heldLength))
+    chunk.set(buf.subarray(start, end), heldLength)
+    heldLength = 0
     return chunk
   }
+
   for await (const buf of source) {
-    opts.signal?.throwIfAborted()
+    signal?.throwIfAborted()
     let start = 0
-    while (start < buf.length) {
-      const cut = chunker.next(buf, start)
-      if (cut < 0) {
-        parts.push(buf.subarray(start))
-        size += buf.length - start
-        break
-      }
-      parts.push(buf.subarray(start, cut))
-      size += cut - start
-      yield take()
+    for (let cut = chunker.next(buf, 0); cut >= 0; cut = chunker.next(buf, cut)) {
+      yield take(buf, start, cut)
+      signal?.throwIfAborted()
       start = cut
     }
+    const rest = buf.length - start
+    if (rest === 0) continue
+    if (heldLength + rest > held.length) {
+      const grown = new Uint8Array(
+        Math.min(chunker.maxSize, Math.max(heldLength + rest, 2 * held.length, 64 * 1024)),
+      )
+      grown.set(held.subarray(0, heldLength))
+      held = grown
+    }
+    held.set(buf.subarray(start), heldLength)
+    heldLength += rest
   }
-  if (size > 0) yield take()
+  // chunker.go's Next: at the end of the input, whatever was read is the last chunk.
+  if (heldLength > 0) yield held.slice(0, heldLength)
 }
