@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../lib/index.js'
 import { sealBlob, type SealedBlob } from './blob-codec.js'
-import type { BlobId, IndexId, PackId } from './id.js'
+import { hashId, type BlobId, type IndexId, type PackId } from './id.js'
 import {
   encodeIndexFile,
   MAX_BLOBS_PER_INDEX_FILE,
@@ -111,6 +111,30 @@ export class BlobSaver {
         : await this.repo.pool.seal(type, plaintext, compress)
     await this.add(type, id, sealed, length, signal)
     return true
+  }
+
+  /**
+   * Saves a blob whose ID is not known yet: a worker thread hashes it, and seals it only if
+   * the repository does not have it (the decision is made here, so deduplication is exact).
+   * Small blobs are hashed and sealed inline. Takes `plaintext` over.
+   */
+  async saveUnhashed(
+    type: BlobType,
+    plaintext: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ readonly id: BlobId; readonly added: boolean }> {
+    const length = plaintext.length
+    if (length < INLINE_SEAL_BYTES) {
+      const id = hashId<BlobId>(plaintext)
+      return { id, added: await this.save(type, id, plaintext, signal) }
+    }
+    const r = await this.repo.pool.hashAndSeal(type, plaintext, this.repo.version >= 2, (id) =>
+      this.claim(type, id as BlobId),
+    )
+    const id = r.id as BlobId
+    if (!r.sealed) return { id, added: false }
+    await this.add(type, id, r.sealed, length, signal)
+    return { id, added: true }
   }
 
   /** Adds a claimed blob in sealed form; waits while too many packs are uploading. */

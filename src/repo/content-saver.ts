@@ -1,6 +1,6 @@
 import type { BlobSaver } from './blob-saver.js'
 import { chunkStream, type Polynomial } from './chunker/index.js'
-import { hashId, type BlobId } from './id.js'
+import type { BlobId } from './id.js'
 
 export interface SavedContent {
   /** Data blob IDs of the content, in order. */
@@ -32,15 +32,16 @@ export async function saveContent(
   try {
     for await (const chunk of chunkStream(source, pol, { signal: opts.signal })) {
       if (failure) break
-      const id = hashId<BlobId>(chunk)
+      const index = content.length
       const length = chunk.length
-      content.push(id)
+      content.push('' as BlobId)
       size += length
-      // Sealing happens on worker threads; the next chunk is cut meanwhile. The blob list
-      // keeps stream order whatever order the seals finish in.
+      // Hashing and sealing happen on worker threads while the next chunk is cut; the blob
+      // list keeps stream order whatever order the workers finish in.
       const p: Promise<void> = saver
-        .save('data', id, chunk, opts.signal)
-        .then((added) => {
+        .saveUnhashed('data', chunk, opts.signal)
+        .then(({ id, added }) => {
+          content[index] = id
           if (added) newBytes += length
           opts.onBytes?.(length)
         })

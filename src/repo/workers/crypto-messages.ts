@@ -1,7 +1,13 @@
 import type { BlobDamage } from '../blob-codec.js'
 import type { BlobType } from '../pack/index.js'
 
-/** Messages between the crypto pool and its worker threads. Buffers travel as transfers. */
+/**
+ * Messages between the crypto pool and its worker threads. Buffers travel as transfers.
+ *
+ * `hash` starts a two-step save: the worker hashes the data, answers `hashed`, and keeps the
+ * data until the main thread says `seal-held` (new to the repository: seal it) or `drop`
+ * (already stored). Deduplication stays exact while the hashing leaves the main thread.
+ */
 export type CryptoRequest =
   | {
       readonly kind: 'seal'
@@ -10,6 +16,15 @@ export type CryptoRequest =
       readonly data: Uint8Array
       readonly compress: boolean
     }
+  | {
+      readonly kind: 'hash'
+      readonly task: number
+      readonly type: BlobType
+      readonly data: Uint8Array
+      readonly compress: boolean
+    }
+  | { readonly kind: 'seal-held'; readonly task: number }
+  | { readonly kind: 'drop'; readonly task: number }
   | {
       readonly kind: 'open'
       readonly task: number
@@ -25,6 +40,7 @@ export type CryptoResponse =
       readonly sealed: Uint8Array
       readonly uncompressedLength: number | undefined
     }
+  | { readonly kind: 'hashed'; readonly task: number; readonly id: string }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
   | { readonly kind: 'failed'; readonly task: number; readonly message: string }

@@ -6,21 +6,35 @@ import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
 import { workerEntry } from './worker-entry.js'
 
-interface Pending {
-  resolve: (r: CryptoResponse) => void
-  reject: (e: unknown) => void
+interface Slot {
+  readonly worker: Worker
+  busy: number
+}
+
+interface Task {
+  readonly slot: Slot
+  /** Handles an answer; returns true when the task is finished. */
+  readonly onAnswer: (r: CryptoResponse) => boolean
+  readonly reject: (e: unknown) => void
+}
+
+/** The result of hashing a blob on a worker and, if it was new, sealing it there too. */
+export interface HashedBlob {
+  readonly id: string
+  /** Present when the caller's `isNew` said the blob must be stored. */
+  readonly sealed?: SealedBlob
 }
 
 /**
- * Seals and opens blobs on worker threads, so that compression, encryption, MAC and hashing
- * use every core while the main thread reads, chunks and writes. Tasks go to the least busy
- * worker; buffers are transferred (the caller must not reuse a buffer it passed in).
- * Workers are referenced only while they have work: an idle pool does not keep the process
- * alive, and a pending task does.
+ * Hashes, seals and opens blobs on worker threads, so that hashing, compression, encryption
+ * and MAC use every core while the main thread reads, chunks and writes. Tasks go to the
+ * least busy worker; buffers are transferred (the caller must not reuse a buffer it passed
+ * in). Workers are referenced only while they have work: an idle pool does not keep the
+ * process alive, and a pending task does.
  */
 export class CryptoPool {
-  private readonly workers: { worker: Worker; busy: number }[] = []
-  private readonly pending = new Map<number, Pending>()
+  private readonly slots: Slot[] = []
+  private readonly tasks = new Map<number, Task>()
   private nextTask = 1
   private closed = false
 
@@ -28,79 +42,147 @@ export class CryptoPool {
     const url = workerEntry('crypto-worker', import.meta.url)
     const data: CryptoWorkerData = { key: key.toBytes() }
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, { workerData: data })
-      const slot = { worker, busy: 0 }
-      worker.on('message', (res: CryptoResponse) => {
-        // Idle workers must not keep the process alive; busy ones must (see run).
-        if (--slot.busy === 0) worker.unref()
-        const p = this.pending.get(res.task)
-        this.pending.delete(res.task)
-        p?.resolve(res)
+      const slot: Slot = { worker: new Worker(url, { workerData: data }), busy: 0 }
+      slot.worker.on('message', (res: CryptoResponse) => {
+        const t = this.tasks.get(res.task)
+        if (!t) return
+        let done: boolean
+        try {
+          done = t.onAnswer(res)
+        } catch (e) {
+          t.reject(e)
+          done = true
+        }
+        if (done) this.finish(res.task, t)
       })
-      worker.on('error', (e) => this.failAll(e))
-      worker.unref()
-      this.workers.push(slot)
+      slot.worker.on('error', (e) => this.failAll(e))
+      slot.worker.unref()
+      this.slots.push(slot)
     }
   }
 
   get size(): number {
-    return this.workers.length
+    return this.slots.length
+  }
+
+  private finish(task: number, t: Task): void {
+    this.tasks.delete(task)
+    // Idle workers must not keep the process alive; busy ones must (see start).
+    if (--t.slot.busy === 0) t.slot.worker.unref()
   }
 
   private failAll(e: unknown): void {
-    for (const p of this.pending.values()) p.reject(e)
-    this.pending.clear()
-  }
-
-  private run(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
-    if (this.closed) return Promise.reject(new Error('crypto pool is closed'))
-    let slot = this.workers[0]!
-    for (const w of this.workers) if (w.busy < slot.busy) slot = w
-    if (slot.busy++ === 0) slot.worker.ref()
-    return new Promise((resolve, reject) => {
-      this.pending.set(req.task, { resolve, reject })
-      slot.worker.postMessage(req, transfer)
-    })
-  }
-
-  /** Compresses (when allowed and useful) and seals a blob's plaintext. Takes `data` over. */
-  async seal(type: BlobType, data: Uint8Array, compress: boolean): Promise<SealedBlob> {
-    const owned = transferable(data)
-    const res = await this.run(
-      { kind: 'seal', task: this.nextTask++, type, data: owned, compress },
-      [owned.buffer as ArrayBuffer],
-    )
-    if (res.kind !== 'sealed')
-      throw new Error(res.kind === 'failed' ? res.message : 'unexpected worker answer')
-    return {
-      sealed: Buffer.from(res.sealed.buffer, res.sealed.byteOffset, res.sealed.byteLength),
-      ...(res.uncompressedLength === undefined
-        ? {}
-        : { uncompressedLength: res.uncompressedLength }),
+    for (const [task, t] of [...this.tasks]) {
+      t.reject(e)
+      this.finish(task, t)
     }
   }
 
+  private start(
+    build: (task: number) => CryptoRequest,
+    transfer: ArrayBuffer[],
+    onAnswer: (slot: Slot, task: number, r: CryptoResponse) => boolean,
+    reject: (e: unknown) => void,
+  ): void {
+    if (this.closed) {
+      reject(new Error('crypto pool is closed'))
+      return
+    }
+    let slot = this.slots[0]!
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s
+    if (slot.busy++ === 0) slot.worker.ref()
+    const task = this.nextTask++
+    this.tasks.set(task, { slot, onAnswer: (r) => onAnswer(slot, task, r), reject })
+    slot.worker.postMessage(build(task), transfer)
+  }
+
+  /** Compresses (when allowed and useful) and seals a blob's plaintext. Takes `data` over. */
+  seal(type: BlobType, data: Uint8Array, compress: boolean): Promise<SealedBlob> {
+    const owned = transferable(data)
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({ kind: 'seal', task, type, data: owned, compress }),
+        [owned.buffer as ArrayBuffer],
+        (_slot, _task, r) => {
+          resolve(sealedOf(r))
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
+  /**
+   * Hashes a blob on a worker; `isNew(id)` (called on this thread, synchronously, so it may
+   * claim the ID) decides whether the worker then seals it or drops it. Takes `data` over.
+   */
+  hashAndSeal(
+    type: BlobType,
+    data: Uint8Array,
+    compress: boolean,
+    isNew: (id: string) => boolean,
+  ): Promise<HashedBlob> {
+    const owned = transferable(data)
+    return new Promise((resolve, reject) => {
+      let id: string | undefined
+      this.start(
+        (task) => ({ kind: 'hash', task, type, data: owned, compress }),
+        [owned.buffer as ArrayBuffer],
+        (slot, task, r) => {
+          if (r.kind === 'hashed') {
+            id = r.id
+            if (isNew(r.id)) {
+              slot.worker.postMessage({ kind: 'seal-held', task } satisfies CryptoRequest)
+              return false
+            }
+            slot.worker.postMessage({ kind: 'drop', task } satisfies CryptoRequest)
+            resolve({ id: r.id })
+            return true
+          }
+          resolve({ id: id!, sealed: sealedOf(r) })
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
   /** Verifies, decrypts, decompresses and hash-checks a stored blob. Takes `sealed` over. */
-  async open(
+  open(
     sealed: Uint8Array,
     id: string,
     uncompressedLength: number | undefined,
   ): Promise<Buffer | BlobDamage> {
     const owned = transferable(sealed)
-    const res = await this.run(
-      { kind: 'open', task: this.nextTask++, sealed: owned, id, uncompressedLength },
-      [owned.buffer as ArrayBuffer],
-    )
-    if (res.kind === 'opened')
-      return Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength)
-    if (res.kind === 'damaged') return res.damage
-    throw new Error(res.kind === 'failed' ? res.message : 'unexpected worker answer')
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({ kind: 'open', task, sealed: owned, id, uncompressedLength }),
+        [owned.buffer as ArrayBuffer],
+        (_slot, _task, r) => {
+          if (r.kind === 'opened')
+            resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength))
+          else if (r.kind === 'damaged') resolve(r.damage)
+          else throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+          return true
+        },
+        reject,
+      )
+    })
   }
 
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all(this.workers.map((w) => w.worker.terminate()))
+    await Promise.all(this.slots.map((s) => s.worker.terminate()))
     this.failAll(new Error('crypto pool closed'))
+  }
+}
+
+function sealedOf(r: CryptoResponse): SealedBlob {
+  if (r.kind !== 'sealed')
+    throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+  return {
+    sealed: Buffer.from(r.sealed.buffer, r.sealed.byteOffset, r.sealed.byteLength),
+    ...(r.uncompressedLength === undefined ? {} : { uncompressedLength: r.uncompressedLength }),
   }
 }
 

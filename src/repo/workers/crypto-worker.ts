@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openBlob, sealBlob } from '../blob-codec.js'
 import { MasterKey } from '../crypto/index.js'
+import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
 
-// A worker thread of the crypto pool: seals and opens blobs (zstd, AES-256-CTR,
+// A worker thread of the crypto pool: hashes, seals and opens blobs (zstd, AES-256-CTR,
 // Poly1305-AES, SHA-256), the CPU-heavy steps of every backup and restore.
 const port = parentPort!
 const key = MasterKey.fromBytes((workerData as CryptoWorkerData).key)
+/** Data hashed and waiting for the main thread's decision (seal-held or drop). */
+const held = new Map<number, { type: BlobType; data: Uint8Array; compress: boolean }>()
 
 /** A standalone ArrayBuffer view, so the result can be transferred, not copied. */
 function own(b: Buffer): Uint8Array {
@@ -14,27 +18,62 @@ function own(b: Buffer): Uint8Array {
   return new Uint8Array(b)
 }
 
+function sendSealed(task: number, type: BlobType, data: Uint8Array, compress: boolean): void {
+  const s = sealBlob(key, type, data, compress)
+  const sealed = own(s.sealed)
+  const res: CryptoResponse = {
+    kind: 'sealed',
+    task,
+    sealed,
+    uncompressedLength: s.uncompressedLength,
+  }
+  port.postMessage(res, [sealed.buffer as ArrayBuffer])
+}
+
 port.on('message', (req: CryptoRequest) => {
-  let res: CryptoResponse
   try {
-    if (req.kind === 'seal') {
-      const s = sealBlob(key, req.type, req.data, req.compress)
-      const sealed = own(s.sealed)
-      res = { kind: 'sealed', task: req.task, sealed, uncompressedLength: s.uncompressedLength }
-      port.postMessage(res, [sealed.buffer as ArrayBuffer])
-      return
+    switch (req.kind) {
+      case 'seal':
+        sendSealed(req.task, req.type, req.data, req.compress)
+        return
+      case 'hash': {
+        held.set(req.task, { type: req.type, data: req.data, compress: req.compress })
+        const id = createHash('sha256').update(req.data).digest('hex')
+        const res: CryptoResponse = { kind: 'hashed', task: req.task, id }
+        port.postMessage(res)
+        return
+      }
+      case 'seal-held': {
+        const h = held.get(req.task)
+        held.delete(req.task)
+        if (!h) throw new Error(`no held data for task ${req.task}`)
+        sendSealed(req.task, h.type, h.data, h.compress)
+        return
+      }
+      case 'drop':
+        held.delete(req.task)
+        return
+      case 'open': {
+        const r = openBlob(key, req.sealed, req.id, req.uncompressedLength)
+        if (typeof r === 'string') {
+          const res: CryptoResponse = { kind: 'damaged', task: req.task, damage: r }
+          port.postMessage(res)
+          return
+        }
+        const data = own(r)
+        const res: CryptoResponse = { kind: 'opened', task: req.task, data }
+        port.postMessage(res, [data.buffer as ArrayBuffer])
+        return
+      }
+      default:
+        req satisfies never
     }
-    const r = openBlob(key, req.sealed, req.id, req.uncompressedLength)
-    if (typeof r === 'string') {
-      res = { kind: 'damaged', task: req.task, damage: r }
-      port.postMessage(res)
-      return
-    }
-    const data = own(r)
-    res = { kind: 'opened', task: req.task, data }
-    port.postMessage(res, [data.buffer as ArrayBuffer])
   } catch (e) {
-    res = { kind: 'failed', task: req.task, message: e instanceof Error ? e.message : String(e) }
+    const res: CryptoResponse = {
+      kind: 'failed',
+      task: req.task,
+      message: e instanceof Error ? e.message : String(e),
+    }
     port.postMessage(res)
   }
 })
