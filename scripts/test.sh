@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Coffer's tests need on a Debian machine and runs the whole test suite:
 # Debian packages (restic is the test oracle; mydumper, mariadb-backup and chromium are
-# peers and tools of later suites), the local MariaDB and PostgreSQL services, npm packages,
+# peers, chromium drives the console tests), the local MariaDB and PostgreSQL services, npm packages,
 # then build, lint and `npm test`. Pass --slow to also run the long suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(restic mydumper mariadb-backup mariadb-client)
+DEBIAN_PACKAGES=(restic mydumper mariadb-backup mariadb-client chromium util-linux)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
