@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Coffer's tests need on a Debian machine and runs the whole test suite:
-# Debian packages (restic is the test oracle; mydumper, mariadb-backup and chromium are
-# peers, chromium drives the console tests), the local MariaDB and PostgreSQL services, npm packages,
-# then build, lint and `npm test`. Pass --slow to also run the long suite.
+# Debian packages (restic is the test oracle; mydumper and mariadb-backup are peers; chromium
+# drives the console's browser tests), the local MariaDB and PostgreSQL services, npm
+# packages, then build, lint and `npm test`. Pass --slow to also run the long suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
