@@ -1,0 +1,424 @@
+import { randomBytes } from 'node:crypto'
+import { CofferError, InvalidInputError, RefusedError } from '../../errors.js'
+import { forEachLimit } from '../../lib/index.js'
+import type { DriverContext, TreeReader } from '../ports.js'
+import { parseDatabaseEntry, type DatabaseEntry, type TableEntry } from './database-entry.js'
+import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
+import {
+  fileNameOf,
+  identifierOf,
+  qualified,
+  quoteIdent,
+  quoteString,
+  sideDatabases,
+} from './names.js'
+import { createObject, dropObjectSql, renameDatabase } from './object-sql.js'
+import { loadDataSql, planColumns } from './row-format.js'
+import { cleanupStaging } from './stage-cleanup.js'
+import {
+  listTables,
+  readEvents,
+  readRoutines,
+  readTriggers,
+  readViews,
+  showCreateTable,
+} from './schema-reader.js'
+import { openSession, serverMessage, type MysqlSession } from './session.js'
+import { SessionPool } from './session-pool.js'
+import { liveTableHash, type TableRead } from './table-parts.js'
+
+/** The phases of a restore, in order; `onPhase` is told each one as it starts. */
+export const RESTORE_PHASES = ['plan', 'stage', 'load', 'switch', 'objects', 'cleanup'] as const
+export type RestorePhase = (typeof RESTORE_PHASES)[number]
+
+export interface MysqlRestoreOptions {
+  /** The service's name in the tree (`services/<service>/`). Default `mysql`. */
+  readonly service?: string
+  /** Restore database OLD under the name NEW. */
+  readonly databaseMap?: Readonly<Record<string, string>>
+  /** Only these: `db` or `db/table` (snapshot names). Default: every database. */
+  readonly include?: readonly string[]
+  /** Reload every table even when its content already matches. */
+  readonly full?: boolean
+  readonly onPhase?: (phase: RestorePhase, db: string) => void
+}
+
+export interface MysqlRestorePlan {
+  readonly database: string
+  readonly target: string
+  /** Tables loaded into staging and switched in. */
+  readonly reload: readonly string[]
+  /** Tables already equal to the snapshot: kept as they are. */
+  readonly keep: readonly string[]
+  /** Target tables the snapshot does not have: moved out and dropped. */
+  readonly drop: readonly string[]
+  /** Whether views, routines and events of the database are replaced too. */
+  readonly wholeDatabase: boolean
+}
+
+export interface MysqlRestoreResult {
+  readonly databases: readonly (MysqlRestorePlan & {
+    readonly rows: number
+    readonly bytes: number
+    readonly switchMs: number
+  })[]
+}
+
+/**
+ * Restores databases of a snapshot into a server, one database at a time, each atomically
+ * (docs/MYSQL.md, "Restore"): tables that differ are loaded into a staging database
+ * `<target>__coffer_stage_<id>`; then one RENAME TABLE moves the target's old tables into
+ * `<target>__coffer_trash_<id>` and the staged ones in, after which views, routines,
+ * triggers and events are created in the target and the side databases are dropped. A
+ * failure or kill before the RENAME leaves the target as it was; the staging database is
+ * dropped then, or by the next restore of the same target (`cleanupStaging`).
+ *
+ * Concurrency: restores of one target exclude each other through the server lock
+ * `coffer_restore:<target>`; a second one is refused.
+ */
+export async function restoreMysql(
+  tree: TreeReader,
+  target: MysqlSource,
+  ctx: DriverContext,
+  opts: MysqlRestoreOptions = {},
+): Promise<MysqlRestoreResult> {
+  const entries = await readEntries(tree, opts, ctx.signal)
+  const sessions: MysqlSession[] = []
+  try {
+    for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
+    for (const s of sessions) await loadSettings(s)
+    const out: MysqlRestoreResult['databases'][number][] = []
+    for (const selected of entries) {
+      const to = opts.databaseMap?.[selected.entry.name] ?? selected.entry.name
+      out.push(await restoreDatabase(tree, selected, to, sessions, ctx, opts))
+    }
+    return { databases: out }
+  } catch (e) {
+    if (ctx.signal.aborted) throw ctx.signal.reason
+    if (e instanceof CofferError) throw e
+    throw new CofferError(
+      'restore_failed',
+      `The MySQL restore into ${describeMysqlSource(target)} failed: ${serverMessage(e)}.`,
+      { cause: e },
+    )
+  } finally {
+    for (const s of sessions) s.destroy()
+  }
+}
+
+/** What a restore would do, without changing anything. */
+export async function previewMysqlRestore(
+  tree: TreeReader,
+  target: MysqlSource,
+  ctx: DriverContext,
+  opts: MysqlRestoreOptions = {},
+): Promise<MysqlRestorePlan[]> {
+  const entries = await readEntries(tree, opts, ctx.signal)
+  const s = await openSession(target)
+  try {
+    const plans: MysqlRestorePlan[] = []
+    for (const selected of entries)
+      plans.push(
+        await planDatabase(
+          s,
+          selected,
+          opts.databaseMap?.[selected.entry.name] ?? selected.entry.name,
+          ctx,
+          opts,
+        ),
+      )
+    return plans
+  } finally {
+    s.destroy()
+  }
+}
+
+/** A database of the snapshot chosen for restore, with the CREATE text of its tables. */
+interface SelectedDatabase {
+  readonly entry: DatabaseEntry
+  readonly tables: readonly TableEntry[]
+  readonly creates: ReadonlyMap<string, string>
+}
+
+async function readEntries(
+  tree: TreeReader,
+  opts: MysqlRestoreOptions,
+  signal: AbortSignal,
+): Promise<SelectedDatabase[]> {
+  const base = `services/${opts.service ?? 'mysql'}`
+  const dbs = (await tree.list(base, { signal }))
+    .filter((e) => e.type === 'dir')
+    .map((e) => identifierOf(e.name))
+  const include = opts.include ?? []
+  for (const inc of include) {
+    const db = inc.split('/')[0]!
+    if (!dbs.includes(db))
+      throw new InvalidInputError('include', `The snapshot has no database ${db} in ${base}.`)
+  }
+  for (const from of Object.keys(opts.databaseMap ?? {}))
+    if (!dbs.includes(from))
+      throw new InvalidInputError('database-map', `The snapshot has no database ${from}.`)
+  const out = []
+  for (const db of dbs) {
+    const mine = include.filter((i) => i.split('/')[0] === db)
+    if (include.length > 0 && mine.length === 0) continue
+    const path = `${base}/${fileNameOf(db)}/database.json`
+    const chunks: Buffer[] = []
+    for await (const c of tree.readFile(path, { signal })) chunks.push(Buffer.from(c))
+    const entry = parseDatabaseEntry(path, Buffer.concat(chunks).toString('utf8'))
+    const only = mine.filter((i) => i.includes('/')).map((i) => i.slice(db.length + 1))
+    for (const t of only)
+      if (!entry.tables.some((x) => x.name === t))
+        throw new InvalidInputError('include', `The snapshot has no table ${db}.${t}.`)
+    // Naming the database itself, or nothing of it, takes the whole database.
+    const tables =
+      only.length > 0 && !mine.includes(db)
+        ? entry.tables.filter((t) => only.includes(t.name))
+        : entry.tables
+    const creates = new Map<string, string>()
+    for (const t of tables)
+      creates.set(t.name, await readText(tree, `${base}/${fileNameOf(db)}/${t.file}.sql`, signal))
+    out.push({ entry, tables, creates })
+  }
+  return out
+}
+
+async function loadSettings(s: MysqlSession): Promise<void> {
+  // The load writes what the snapshot holds: zero dates and 0 in AUTO_INCREMENT columns as
+  // they are, no unique, foreign key or CHECK re-validation (the data passed them when it
+  // was written).
+  await s.query(
+    "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0, check_constraint_checks = 0",
+  )
+  // Not replicating the load needs SUPER or BINLOG ADMIN; without it the load is logged.
+  await s.query('SET SESSION sql_log_bin = 0').catch(() => undefined)
+}
+
+async function planDatabase(
+  s: MysqlSession,
+  { entry, tables, creates }: SelectedDatabase,
+  to: string,
+  ctx: DriverContext,
+  opts: MysqlRestoreOptions,
+): Promise<MysqlRestorePlan> {
+  const wholeDatabase = tables === entry.tables
+  const exists =
+    (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
+      .length > 0
+  const current = exists ? await listTables(s, to) : []
+  const reload: string[] = []
+  const keep: string[] = []
+  await s.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
+  try {
+    for (const t of tables) {
+      const live = current.find((c) => c.name === t.name)
+      const create = renameDatabase(creates.get(t.name) ?? '', entry.name, to)
+      if (
+        !opts.full &&
+        live &&
+        t.kind === 'table' &&
+        (await sameTable(s, t, create, to, ctx.signal))
+      )
+        keep.push(t.name)
+      else reload.push(t.name)
+    }
+  } finally {
+    await s.query('COMMIT')
+  }
+  const drop = wholeDatabase
+    ? current.map((c) => c.name).filter((n) => !entry.tables.some((t) => t.name === n))
+    : []
+  return { database: entry.name, target: to, reload, keep, drop, wholeDatabase }
+}
+
+/** Whether the live table has the snapshot's definition and content hash. */
+async function sameTable(
+  s: MysqlSession,
+  t: TableEntry,
+  create: string,
+  to: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if ((await showCreateTable(s, to, t.name)) !== create) return false
+  const live = (await listTables(s, to)).find((x) => x.name === t.name)
+  if (!live) return false
+  const read: TableRead = {
+    db: to,
+    name: t.name,
+    columns: planColumns(live.columns),
+    primaryKey: live.primaryKey,
+    ...(t.splitColumn ? { splitColumn: t.splitColumn } : {}),
+  }
+  const ranges = t.parts.map((p) => ({
+    ...(p.from !== undefined ? { from: p.from } : {}),
+    ...(p.to !== undefined ? { to: p.to } : {}),
+  }))
+  return (await liveTableHash(s, read, ranges, signal)) === t.sha256
+}
+
+async function restoreDatabase(
+  tree: TreeReader,
+  selected: SelectedDatabase,
+  to: string,
+  sessions: MysqlSession[],
+  ctx: DriverContext,
+  opts: MysqlRestoreOptions,
+) {
+  const { entry, tables, creates } = selected
+  const main = sessions[0]!
+  const dir = `services/${opts.service ?? 'mysql'}/${fileNameOf(entry.name)}`
+  const lockName = `coffer_restore:${to}`
+  const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
+  if (Number(got) !== 1)
+    throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
+  const { stage, trash } = sideDatabases(to, randomBytes(4).toString('hex'))
+  try {
+    await cleanupStaging(main, to, ctx.log)
+    opts.onPhase?.('plan', entry.name)
+    ctx.signal.throwIfAborted()
+    const plan = await planDatabase(main, selected, to, ctx, opts)
+    ctx.signal.throwIfAborted()
+
+    opts.onPhase?.('stage', entry.name)
+    ctx.signal.throwIfAborted()
+    await main.query(
+      `CREATE DATABASE ${quoteIdent(stage)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
+    )
+    const reload = tables.filter((t) => plan.reload.includes(t.name))
+    for (const t of reload) {
+      await main.query(`USE ${quoteIdent(stage)}`)
+      await main.query(renameDatabase(creates.get(t.name) ?? '', entry.name, stage))
+      if (t.kind === 'sequence' && t.sequenceNext)
+        await main.query(`SELECT SETVAL(${qualified(stage, t.name)}, ${BigInt(t.sequenceNext)}, 0)`)
+    }
+    ctx.signal.throwIfAborted()
+
+    opts.onPhase?.('load', entry.name)
+    ctx.signal.throwIfAborted()
+    const pool = new SessionPool(sessions)
+    let bytesDone = 0
+    let rows = 0
+    const parts = reload
+      .filter((t) => t.kind === 'table')
+      .flatMap((t) => t.parts.map((p) => ({ t, p })))
+    const bytesTotal = parts.reduce((n, x) => n + x.p.bytes, 0)
+    await forEachLimit(
+      parts,
+      sessions.length,
+      async ({ t, p }, signal) => {
+        const loaded = await pool.use((s) =>
+          s.load(
+            loadDataSql(stage, t.name, t.columns),
+            counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
+              bytesDone += n
+              ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
+            }),
+          ),
+        )
+        if (loaded !== p.rows)
+          throw new CofferError(
+            'restore_failed',
+            `Loading ${entry.name}.${t.name} (${p.file}) gave ${loaded} rows where the snapshot has ${p.rows}.`,
+          )
+        rows += loaded
+      },
+      ctx.signal,
+    )
+    ctx.signal.throwIfAborted()
+
+    opts.onPhase?.('switch', entry.name)
+    ctx.signal.throwIfAborted()
+    const started = performance.now()
+    await switchIn(main, entry, tables, plan, stage, trash, to)
+    const switchMs = Math.round(performance.now() - started)
+    ctx.log.info({ database: to, switchMs, reloaded: plan.reload.length }, 'database switched in')
+
+    opts.onPhase?.('cleanup', entry.name)
+    ctx.signal.throwIfAborted()
+    await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(trash)}`)
+    await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(stage)}`)
+    return { ...plan, rows, bytes: bytesDone, switchMs }
+  } catch (e) {
+    // Before the switch the target is untouched: only the side databases go.
+    for (const db of [stage])
+      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)}`).catch(() => undefined)
+    throw e
+  } finally {
+    await main.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined)
+  }
+}
+
+/**
+ * The switch (docs/MYSQL.md, "What a reader sees during the switch"): the target's triggers
+ * (and, for a whole database, its views, routines and events) are dropped, one RENAME TABLE
+ * swaps the tables, then the snapshot's objects are created in the target.
+ */
+async function switchIn(
+  s: MysqlSession,
+  entry: DatabaseEntry,
+  tables: readonly TableEntry[],
+  plan: MysqlRestorePlan,
+  stage: string,
+  trash: string,
+  to: string,
+): Promise<void> {
+  const exists =
+    (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
+      .length > 0
+  if (!exists)
+    await s.query(
+      `CREATE DATABASE ${quoteIdent(to)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
+    )
+  const names = new Set(tables.map((t) => t.name))
+  const old = exists ? await readTriggers(s, to) : []
+  // A table with triggers cannot be renamed into another database (ER_TRG_IN_WRONG_SCHEMA).
+  for (const t of old)
+    if (plan.wholeDatabase || names.has(t.table ?? ''))
+      await s.query(dropObjectSql('TRIGGER', to, t.name))
+  if (plan.wholeDatabase && exists) {
+    for (const v of await readViews(s, to))
+      await s.query(`DROP VIEW IF EXISTS ${qualified(to, v.name)}`)
+    for (const r of await readRoutines(s, to)) await s.query(dropObjectSql(r.type, to, r.name))
+    for (const ev of await readEvents(s, to)) await s.query(dropObjectSql('EVENT', to, ev.name))
+  }
+  const current = exists ? (await listTables(s, to)).map((t) => t.name) : []
+  const out = [...plan.reload, ...plan.drop].filter((n) => current.includes(n))
+  const renames = [
+    ...out.map((n) => `${qualified(to, n)} TO ${qualified(trash, n)}`),
+    ...plan.reload.map((n) => `${qualified(stage, n)} TO ${qualified(to, n)}`),
+  ]
+  if (out.length > 0) await s.query(`CREATE DATABASE ${quoteIdent(trash)}`)
+  if (renames.length > 0) await s.query(`RENAME TABLE ${renames.join(', ')}`)
+  if (plan.wholeDatabase)
+    await s.query(
+      `ALTER DATABASE ${quoteIdent(to)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
+    )
+  await s.query(`USE ${quoteIdent(to)}`)
+  const rename = (sql: string): string => renameDatabase(sql, entry.name, to)
+  if (plan.wholeDatabase) {
+    for (const v of entry.views) await createObject(s, v, rename(v.createSql))
+    for (const r of entry.routines) await createObject(s, r, rename(r.createSql))
+  }
+  for (const t of entry.triggers)
+    if (plan.wholeDatabase || names.has(t.table ?? ''))
+      await createObject(s, t, rename(t.createSql))
+  if (plan.wholeDatabase)
+    for (const ev of entry.events) await createObject(s, ev, rename(ev.createSql))
+}
+
+async function readText(tree: TreeReader, path: string, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of tree.readFile(path, { signal })) chunks.push(Buffer.from(c))
+  // The stored file ends in ";\n" so that it runs as is in the mysql client.
+  return Buffer.concat(chunks).toString('utf8').replace(/;\n$/, '')
+}
+
+async function* counted(
+  data: AsyncIterable<Uint8Array>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const c of data) {
+    onBytes(c.length)
+    yield c
+  }
+}

@@ -1,0 +1,113 @@
+import { quoteIdent, qualified } from './names.js'
+import type { RawRow } from './session.js'
+
+/**
+ * The data file format (docs/FORMAT.md, "MySQL table data"): what `LOAD DATA … CHARACTER
+ * SET binary` reads with its default field and line options: one line per row ending in
+ * `\n`, fields separated by a tab, NULL written `\N`, and in values the bytes backslash,
+ * tab, newline, carriage return and NUL written `\\`, `\t`, `\n`, `\r`, `\0`. Every other
+ * byte is the column's stored value as the server sends it with no character set
+ * conversion.
+ */
+
+/** A column as the dump selects it and the load assigns it. */
+export interface ColumnPlan {
+  readonly name: string
+  /** The SELECT expression (FLOAT is widened to DOUBLE so its text form is exact). */
+  readonly select: string
+}
+
+/** What information_schema.COLUMNS says about a column, as far as the format cares. */
+export interface ColumnInfo {
+  readonly name: string
+  readonly dataType: string
+  readonly extra: string
+}
+
+/**
+ * The stored columns of a table, in order: generated columns are left out (the server
+ * computes them again), invisible columns kept (they hold data).
+ */
+export function planColumns(columns: readonly ColumnInfo[]): ColumnPlan[] {
+  return columns
+    .filter((c) => !/\bGENERATED\b/i.test(c.extra))
+    .map((c) => ({
+      name: c.name,
+      // FLOAT's text form has 6 significant digits and does not round-trip; the same value
+      // as DOUBLE is exact, and LOAD DATA rounds it back to the identical FLOAT.
+      select:
+        c.dataType.toLowerCase() === 'float'
+          ? `CAST(${quoteIdent(c.name)} AS DOUBLE)`
+          : quoteIdent(c.name),
+    }))
+}
+
+/** The statement that loads a data file of `columns` into `db`.`table`. */
+export function loadDataSql(db: string, table: string, columns: readonly string[]): string {
+  return (
+    `LOAD DATA LOCAL INFILE 'coffer.tsv' INTO TABLE ${qualified(db, table)} CHARACTER SET binary ` +
+    `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
+    `(${columns.map(quoteIdent).join(', ')})`
+  )
+}
+
+const BACKSLASH = 0x5c
+const ESCAPES: Record<number, number> = {
+  0x5c: 0x5c, // \\
+  0x09: 0x74, // \t
+  0x0a: 0x6e, // \n
+  0x0d: 0x72, // \r
+  0x00: 0x30, // \0
+}
+const NULL_FIELD = Buffer.from('\\N')
+const BATCH_BYTES = 1 << 20
+
+/**
+ * Encodes rows into data-file bytes, in batches of about 1 MiB so that memory stays flat.
+ */
+export async function* encodeRows(
+  rows: AsyncIterable<RawRow>,
+  onRow?: () => void,
+): AsyncGenerator<Uint8Array> {
+  let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
+  let at = 0
+  const room = (n: number): void => {
+    if (at + n <= buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + n))
+    buf.copy(bigger, 0, 0, at)
+    buf = bigger
+  }
+  for await (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) {
+        room(1)
+        buf[at++] = 0x09
+      }
+      const v = row[i]
+      if (v === null || v === undefined) {
+        room(2)
+        at += NULL_FIELD.copy(buf, at)
+        continue
+      }
+      room(v.length * 2)
+      let start = 0
+      for (let j = 0; j < v.length; j++) {
+        const esc = ESCAPES[v[j]!]
+        if (esc === undefined) continue
+        at += v.copy(buf, at, start, j)
+        buf[at++] = BACKSLASH
+        buf[at++] = esc
+        start = j + 1
+      }
+      at += v.copy(buf, at, start)
+    }
+    room(1)
+    buf[at++] = 0x0a
+    onRow?.()
+    if (at >= BATCH_BYTES) {
+      yield Buffer.from(buf.subarray(0, at))
+      at = 0
+    }
+  }
+  if (at > 0) yield Buffer.from(buf.subarray(0, at))
+}

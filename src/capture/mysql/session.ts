@@ -1,0 +1,114 @@
+import { Readable } from 'node:stream'
+import mysql from 'mysql2'
+import { CofferError } from '../../errors.js'
+import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
+
+/** A row as the server sends it in the text protocol: raw bytes, or null for NULL. */
+export type RawRow = readonly (Buffer | null)[]
+
+/**
+ * The few calls the driver makes on one server connection. Calls on one session run one at
+ * a time, in order (a MySQL connection is a sequence of commands); use several sessions for
+ * parallel work.
+ */
+export interface MysqlSession {
+  /** The server's connection id (for `KILL`), as `CONNECTION_ID()` returns it. */
+  readonly threadId: number
+  /** Runs a statement; rows come decoded (strings, numbers), as arrays of columns. */
+  query(sql: string, values?: readonly unknown[]): Promise<unknown[][]>
+  /** Streams the rows of a SELECT as raw bytes, with backpressure. */
+  stream(sql: string, signal: AbortSignal): AsyncIterable<RawRow>
+  /** Runs `LOAD DATA LOCAL INFILE` with the file's bytes taken from `data`. */
+  load(sql: string, data: AsyncIterable<Uint8Array>): Promise<number>
+  /** Closes politely. */
+  close(): Promise<void>
+  /** Drops the connection at once (after a failure). */
+  destroy(): void
+}
+
+/**
+ * Opens a session with the settings every Coffer connection uses: utf8mb4 for statements,
+ * results unconverted (`character_set_results = NULL`, so column bytes arrive as stored),
+ * time zone UTC so that TIMESTAMP values are written and read back unchanged.
+ */
+export async function openSession(source: MysqlSource): Promise<MysqlSession> {
+  const conn = mysql.createConnection({
+    ...(source.socket ? { socketPath: source.socket } : { host: source.host, port: source.port }),
+    user: source.user,
+    password: source.password,
+    charset: 'utf8mb4_general_ci',
+    rowsAsArray: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    multipleStatements: false,
+    flags: ['+LOCAL_FILES'],
+  })
+  // Errors after connect (server gone, KILL) also reject the pending command; this handler
+  // only keeps an idle connection's error from crashing the process.
+  conn.on('error', () => {})
+  const run = (opts: mysql.QueryOptions): Promise<unknown> =>
+    new Promise((resolve, reject) => conn.query(opts, (e, rows) => (e ? reject(e) : resolve(rows))))
+  try {
+    await new Promise<void>((resolve, reject) => conn.connect((e) => (e ? reject(e) : resolve())))
+    await run({ sql: "SET time_zone = '+00:00', character_set_results = NULL" })
+  } catch (e) {
+    conn.destroy()
+    throw new CofferError(
+      'capture_failed',
+      `Cannot connect to ${describeMysqlSource(source)}: ${serverMessage(e)}.`,
+      { cause: e },
+    )
+  }
+  return {
+    threadId: conn.threadId ?? 0,
+    async query(sql, values) {
+      const rows = await run({ sql, ...(values ? { values: [...values] } : {}) })
+      return Array.isArray(rows) ? (rows as unknown[][]) : []
+    },
+    stream(sql, signal) {
+      const q = conn.query({ sql, typeCast: false, rowsAsArray: true })
+      const s = q.stream({ highWaterMark: 1024 })
+      const onAbort = (): void => {
+        s.destroy(signal.reason as Error)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      s.once('close', () => signal.removeEventListener('abort', onAbort))
+      return s as AsyncIterable<RawRow>
+    },
+    async load(sql, data) {
+      const res = (await run({
+        sql,
+        infileStreamFactory: () => Readable.from(data, { objectMode: false }),
+      })) as { affectedRows?: number }
+      return res.affectedRows ?? 0
+    },
+    close: () => new Promise((resolve) => conn.end(() => resolve())),
+    destroy: () => conn.destroy(),
+  }
+}
+
+/** The server's message of a driver error, without the SQL text (it may hold values). */
+export function serverMessage(e: unknown): string {
+  if (e && typeof e === 'object') {
+    const m = (e as { sqlMessage?: unknown; message?: unknown }).sqlMessage
+    if (typeof m === 'string') return m
+    const msg = (e as { message?: unknown }).message
+    if (typeof msg === 'string') return msg
+  }
+  return String(e)
+}
+
+/** The MySQL error number of a driver error (e.g. 1227 access denied), if any. */
+export function errorNumber(e: unknown): number | undefined {
+  const n = e && typeof e === 'object' ? (e as { errno?: unknown }).errno : undefined
+  return typeof n === 'number' ? n : undefined
+}
+
+/** A decoded column value as text ('' for NULL); what metadata queries return. */
+export function cellText(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v)
+  if (Buffer.isBuffer(v)) return v.toString('utf8')
+  return ''
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto'
+import type { PartEntry } from './database-entry.js'
+import { qualified, quoteIdent } from './names.js'
+import { encodeRows, type ColumnPlan } from './row-format.js'
+import { cellText, type MysqlSession } from './session.js'
+
+/** Rows per part above which a table with an integer primary key is split. */
+export const PART_ROWS = 500_000
+
+/** One part of a table to read: a primary-key range (open where a bound is missing). */
+export interface PartRange {
+  readonly from?: string
+  readonly to?: string
+}
+
+/** What reading a table needs: columns, key order, and the split column if any. */
+export interface TableRead {
+  readonly db: string
+  readonly name: string
+  readonly columns: readonly ColumnPlan[]
+  readonly primaryKey: readonly string[]
+  readonly splitColumn?: string
+}
+
+/**
+ * Key ranges for a table's parts: one open range unless the table has an integer primary
+ * key and more than PART_ROWS rows (by the server's estimate), then equal-width ranges
+ * between the smallest and largest key. The first and last ranges are open, so rows outside
+ * the bounds seen now still fall in a part when the same ranges are read again later (the
+ * delta restore hashes the live table over the snapshot's ranges).
+ */
+export async function planParts(
+  s: MysqlSession,
+  t: TableRead,
+  estimatedRows: number,
+): Promise<PartRange[]> {
+  if (!t.splitColumn || estimatedRows <= PART_ROWS) return [{}]
+  const col = quoteIdent(t.splitColumn)
+  const r = await s.query(`SELECT MIN(${col}), MAX(${col}) FROM ${qualified(t.db, t.name)}`)
+  if (r[0]?.[0] === null || r[0]?.[0] === undefined) return [{}]
+  const min = BigInt(cellText(r[0][0]))
+  const max = BigInt(cellText(r[0][1]))
+  const n = BigInt(Math.min(256, Math.ceil(estimatedRows / PART_ROWS)))
+  const width = (max - min) / n + 1n
+  const ranges: PartRange[] = []
+  for (let i = 0n; i < n; i++) {
+    const from = min + width * i
+    const to = from + width
+    ranges.push({
+      ...(i > 0n ? { from: String(from) } : {}),
+      ...(i < n - 1n && to <= max ? { to: String(to) } : {}),
+    })
+    if (to > max) break
+  }
+  return ranges
+}
+
+/** The SELECT of one part, in primary-key order (a table without one: server order). */
+export function partSelect(t: TableRead, range: PartRange): string {
+  const where: string[] = []
+  if (t.splitColumn && range.from !== undefined)
+    where.push(`${quoteIdent(t.splitColumn)} >= ${BigInt(range.from)}`)
+  if (t.splitColumn && range.to !== undefined)
+    where.push(`${quoteIdent(t.splitColumn)} < ${BigInt(range.to)}`)
+  const cols = t.columns.length > 0 ? t.columns.map((c) => c.select).join(', ') : "''"
+  return (
+    `SELECT ${cols} FROM ${qualified(t.db, t.name)}` +
+    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+    (t.primaryKey.length ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(', ')}` : '')
+  )
+}
+
+/** Counts of a part as it streams. */
+export interface PartCount {
+  rows: number
+  bytes: number
+  readonly hash: ReturnType<typeof createHash>
+}
+
+/**
+ * The data-file bytes of one part, counted and hashed on the way (the hash is final when
+ * the iterable is done).
+ */
+export async function* partBytes(
+  s: MysqlSession,
+  t: TableRead,
+  range: PartRange,
+  count: PartCount,
+  signal: AbortSignal,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of encodeRows(
+    s.stream(partSelect(t, range), signal),
+    () => count.rows++,
+  )) {
+    count.hash.update(chunk)
+    count.bytes += chunk.length
+    onBytes?.(chunk.length)
+    yield chunk
+  }
+}
+
+export const newCount = (): PartCount => ({ rows: 0, bytes: 0, hash: createHash('sha256') })
+
+/** The table's content hash from its parts' hashes (FORMAT.md, "MySQL table data"). */
+export function tableHash(parts: readonly Pick<PartEntry, 'sha256'>[]): string {
+  return createHash('sha256')
+    .update(parts.map((p) => p.sha256).join('\n'))
+    .digest('hex')
+}
+
+/**
+ * The content hash a live table has now, over the same ranges the snapshot used: equal to
+ * the snapshot's `sha256` exactly when every part's bytes are equal.
+ */
+export async function liveTableHash(
+  s: MysqlSession,
+  t: TableRead,
+  ranges: readonly PartRange[],
+  signal: AbortSignal,
+): Promise<string> {
+  const parts: { sha256: string }[] = []
+  for (const range of ranges) {
+    const count = newCount()
+    for await (const chunk of partBytes(s, t, range, count, signal)) void chunk
+    parts.push({ sha256: count.hash.digest('hex') })
+  }
+  return tableHash(parts)
+}
