@@ -130,7 +130,15 @@ export class MysqlCapture {
         await s.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
         await s.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
       }
-      const master = (await this.main.query('SHOW MASTER STATUS'))[0]
+      // Reading the position needs BINLOG MONITOR (or SUPER); without it the snapshot simply
+      // records none.
+      const master = (
+        await this.main.query('SHOW MASTER STATUS').catch((e: unknown) => {
+          if (!ERR_ACCESS_DENIED.includes(errorNumber(e) ?? 0)) throw e
+          this.ctx.log.info({}, 'no privilege to read the binary log position')
+          return []
+        })
+      )[0]
       if (master) {
         const gtid = cellText((await this.main.query('SELECT @@GLOBAL.gtid_binlog_pos'))[0]?.[0])
         this.binlog = {

@@ -41,6 +41,13 @@ export interface MysqlRestoreOptions {
   /** Reload every table even when its content already matches. */
   readonly full?: boolean
   readonly onPhase?: (phase: RestorePhase, db: string) => void
+  /**
+   * The barrier of an environment-wide restore: called once, when every selected database
+   * has been staged (its tables loaded and ready) and before the first RENAME of any of them.
+   * If it rejects, nothing is switched, the staging databases are dropped and the restore
+   * rejects with its error. The restore locks of the targets are held while it runs.
+   */
+  readonly beforeSwitch?: () => Promise<void>
 }
 
 export interface MysqlRestorePlan {
@@ -65,13 +72,15 @@ export interface MysqlRestoreResult {
 }
 
 /**
- * Restores databases of a snapshot into a server, one database at a time, each atomically
- * (docs/MYSQL.md, "Restore"): tables that differ are loaded into a staging database
- * `<target>__coffer_stage_<id>`; then one RENAME TABLE moves the target's old tables into
- * `<target>__coffer_trash_<id>` and the staged ones in, after which views, routines,
- * triggers and events are created in the target and the side databases are dropped. A
- * failure or kill before the RENAME leaves the target as it was; the staging database is
- * dropped then, or by the next restore of the same target (`cleanupStaging`).
+ * Restores databases of a snapshot into a server, atomically for all of them together
+ * (docs/MYSQL.md, "Restore"). First every selected database is staged: the tables that differ
+ * are loaded into `<target>__coffer_stage_<id>`. Then `beforeSwitch` runs (the environment's
+ * barrier), and then the databases are switched back to back: per database one RENAME TABLE
+ * moves the target's old tables into `<target>__coffer_trash_<id>` and the staged ones in,
+ * after which views, routines, triggers and events are created in the target; last, the side
+ * databases are dropped. A failure or kill before the first RENAME leaves every target as it
+ * was; the staging databases are dropped then, or by the next restore of the same target
+ * (`cleanupStaging`).
  *
  * Concurrency: restores of one target exclude each other through the server lock
  * `coffer_restore:<target>`; a second one is refused.
@@ -83,25 +92,87 @@ export async function restoreMysql(
   opts: MysqlRestoreOptions = {},
 ): Promise<MysqlRestoreResult> {
   const entries = await readEntries(tree, opts, ctx.signal)
+  const targets = entries.map((e) => opts.databaseMap?.[e.entry.name] ?? e.entry.name)
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i)
+  if (twice !== undefined)
+    throw new InvalidInputError(
+      'database-map',
+      `Two databases of the snapshot would be restored into ${twice}.`,
+    )
   const sessions: MysqlSession[] = []
+  const locks: string[] = []
+  const staged: StagedDatabase[] = []
+  let switching = false
+  let barrierFailed = false
   try {
     for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
     for (const s of sessions) await loadSettings(s)
-    const out: MysqlRestoreResult['databases'][number][] = []
-    for (const selected of entries) {
-      const to = opts.databaseMap?.[selected.entry.name] ?? selected.entry.name
-      out.push(await restoreDatabase(tree, selected, to, sessions, ctx, opts))
+    const main = sessions[0]!
+    for (const to of targets) {
+      const lockName = `coffer_restore:${to}`
+      const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
+      if (Number(got) !== 1)
+        throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
+      locks.push(lockName)
     }
-    return { databases: out }
+    for (const [i, selected] of entries.entries())
+      staged.push(await stageDatabase(tree, selected, targets[i]!, sessions, staged, ctx, opts))
+    ctx.signal.throwIfAborted()
+    try {
+      await opts.beforeSwitch?.()
+    } catch (e) {
+      barrierFailed = true
+      throw e
+    }
+    ctx.signal.throwIfAborted()
+    for (const st of staged) {
+      opts.onPhase?.('switch', st.selected.entry.name)
+      // From the first RENAME on, the new data is visible: no more aborts between databases.
+      if (!switching) ctx.signal.throwIfAborted()
+      switching = true
+      const started = performance.now()
+      await switchTables(main, st)
+      st.switchMs = Math.round(performance.now() - started)
+    }
+    for (const st of staged) {
+      opts.onPhase?.('objects', st.selected.entry.name)
+      await createObjects(main, st)
+      ctx.log.info(
+        { database: st.to, switchMs: st.switchMs, reloaded: st.plan.reload.length },
+        'database switched in',
+      )
+    }
+    for (const st of staged) {
+      opts.onPhase?.('cleanup', st.selected.entry.name)
+      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(st.trash)}`)
+      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(st.stage)}`)
+    }
+    return {
+      databases: staged.map((st) => ({
+        ...st.plan,
+        rows: st.rows,
+        bytes: st.bytes,
+        switchMs: st.switchMs,
+      })),
+    }
   } catch (e) {
+    // Before the switch every target is untouched: only the staging databases go.
+    if (!switching && sessions[0])
+      for (const st of staged)
+        await sessions[0]
+          .query(`DROP DATABASE IF EXISTS ${quoteIdent(st.stage)}`)
+          .catch(() => undefined)
     if (ctx.signal.aborted) throw ctx.signal.reason
-    if (e instanceof CofferError) throw e
+    // The barrier's own error is the caller's to read.
+    if (e instanceof CofferError || barrierFailed) throw e
     throw new CofferError(
       'restore_failed',
       `The MySQL restore into ${describeMysqlSource(target)} failed: ${serverMessage(e)}.`,
       { cause: e },
     )
   } finally {
+    for (const l of locks)
+      await sessions[0]?.query('SELECT RELEASE_LOCK(?)', [l]).catch(() => undefined)
     for (const s of sessions) s.destroy()
   }
 }
@@ -256,112 +327,108 @@ async function sameTable(
   return (await liveTableHash(s, read, ranges, signal)) === t.sha256
 }
 
-async function restoreDatabase(
+/** A database loaded into its staging database, ready to be switched in. */
+interface StagedDatabase {
+  readonly selected: SelectedDatabase
+  readonly to: string
+  readonly plan: MysqlRestorePlan
+  readonly stage: string
+  readonly trash: string
+  readonly rows: number
+  readonly bytes: number
+  switchMs: number
+}
+
+/**
+ * Plans one database and loads the tables that differ into a new staging database. The
+ * staging database is pushed to `staged` as soon as it exists, so that a failure drops it.
+ */
+async function stageDatabase(
   tree: TreeReader,
   selected: SelectedDatabase,
   to: string,
   sessions: MysqlSession[],
+  staged: StagedDatabase[],
   ctx: DriverContext,
   opts: MysqlRestoreOptions,
-) {
+): Promise<StagedDatabase> {
   const { entry, tables, creates } = selected
   const main = sessions[0]!
   const dir = `services/${opts.service ?? 'mysql'}/${fileNameOf(entry.name)}`
-  const lockName = `coffer_restore:${to}`
-  const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
-  if (Number(got) !== 1)
-    throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
   const { stage, trash } = sideDatabases(to, randomBytes(4).toString('hex'))
-  try {
-    await cleanupStaging(main, to, ctx.log)
-    opts.onPhase?.('plan', entry.name)
-    ctx.signal.throwIfAborted()
-    const plan = await planDatabase(main, selected, to, ctx, opts)
-    ctx.signal.throwIfAborted()
+  await cleanupStaging(main, to, ctx.log)
+  opts.onPhase?.('plan', entry.name)
+  ctx.signal.throwIfAborted()
+  const plan = await planDatabase(main, selected, to, ctx, opts)
+  ctx.signal.throwIfAborted()
 
-    opts.onPhase?.('stage', entry.name)
-    ctx.signal.throwIfAborted()
-    await main.query(
-      `CREATE DATABASE ${quoteIdent(stage)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
-    )
-    const reload = tables.filter((t) => plan.reload.includes(t.name))
-    for (const t of reload) {
-      await main.query(`USE ${quoteIdent(stage)}`)
-      await main.query(renameDatabase(creates.get(t.name) ?? '', entry.name, stage))
-      if (t.kind === 'sequence' && t.sequenceNext)
-        await main.query(`SELECT SETVAL(${qualified(stage, t.name)}, ${BigInt(t.sequenceNext)}, 0)`)
-    }
-    ctx.signal.throwIfAborted()
-
-    opts.onPhase?.('load', entry.name)
-    ctx.signal.throwIfAborted()
-    const pool = new SessionPool(sessions)
-    let bytesDone = 0
-    let rows = 0
-    const parts = reload
-      .filter((t) => t.kind === 'table')
-      .flatMap((t) => t.parts.map((p) => ({ t, p })))
-    const bytesTotal = parts.reduce((n, x) => n + x.p.bytes, 0)
-    await forEachLimit(
-      parts,
-      sessions.length,
-      async ({ t, p }, signal) => {
-        const loaded = await pool.use((s) =>
-          s.load(
-            loadDataSql(stage, t.name, t.columns),
-            counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
-              bytesDone += n
-              ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
-            }),
-          ),
-        )
-        if (loaded !== p.rows)
-          throw new CofferError(
-            'restore_failed',
-            `Loading ${entry.name}.${t.name} (${p.file}) gave ${loaded} rows where the snapshot has ${p.rows}.`,
-          )
-        rows += loaded
-      },
-      ctx.signal,
-    )
-    ctx.signal.throwIfAborted()
-
-    opts.onPhase?.('switch', entry.name)
-    ctx.signal.throwIfAborted()
-    const started = performance.now()
-    await switchIn(main, entry, tables, plan, stage, trash, to)
-    const switchMs = Math.round(performance.now() - started)
-    ctx.log.info({ database: to, switchMs, reloaded: plan.reload.length }, 'database switched in')
-
-    opts.onPhase?.('cleanup', entry.name)
-    ctx.signal.throwIfAborted()
-    await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(trash)}`)
-    await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(stage)}`)
-    return { ...plan, rows, bytes: bytesDone, switchMs }
-  } catch (e) {
-    // Before the switch the target is untouched: only the side databases go.
-    for (const db of [stage])
-      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(db)}`).catch(() => undefined)
-    throw e
-  } finally {
-    await main.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined)
+  opts.onPhase?.('stage', entry.name)
+  await main.query(
+    `CREATE DATABASE ${quoteIdent(stage)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
+  )
+  const result: StagedDatabase = {
+    selected,
+    to,
+    plan,
+    stage,
+    trash,
+    rows: 0,
+    bytes: 0,
+    switchMs: 0,
   }
+  staged.push(result)
+  const reload = tables.filter((t) => plan.reload.includes(t.name))
+  for (const t of reload) {
+    await main.query(`USE ${quoteIdent(stage)}`)
+    await main.query(renameDatabase(creates.get(t.name) ?? '', entry.name, stage))
+    if (t.kind === 'sequence' && t.sequenceNext)
+      await main.query(`SELECT SETVAL(${qualified(stage, t.name)}, ${BigInt(t.sequenceNext)}, 0)`)
+  }
+  ctx.signal.throwIfAborted()
+
+  opts.onPhase?.('load', entry.name)
+  const pool = new SessionPool(sessions)
+  let bytesDone = 0
+  let rows = 0
+  const parts = reload
+    .filter((t) => t.kind === 'table')
+    .flatMap((t) => t.parts.map((p) => ({ t, p })))
+  const bytesTotal = parts.reduce((n, x) => n + x.p.bytes, 0)
+  await forEachLimit(
+    parts,
+    sessions.length,
+    async ({ t, p }, signal) => {
+      const loaded = await pool.use((s) =>
+        s.load(
+          loadDataSql(stage, t.name, t.columns),
+          counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
+            bytesDone += n
+            ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
+          }),
+        ),
+      )
+      if (loaded !== p.rows)
+        throw new CofferError(
+          'restore_failed',
+          `Loading ${entry.name}.${t.name} (${p.file}) gave ${loaded} rows where the snapshot has ${p.rows}.`,
+        )
+      rows += loaded
+    },
+    ctx.signal,
+  )
+  ctx.signal.throwIfAborted()
+  staged.pop()
+  return { ...result, rows, bytes: bytesDone }
 }
 
 /**
- * The switch (docs/MYSQL.md, "What a reader sees during the switch"): the target's triggers
- * (and, for a whole database, its views, routines and events) are dropped, one RENAME TABLE
- * swaps the tables, then the snapshot's objects are created in the target.
+ * The switch of one database (docs/MYSQL.md, "What a reader sees during the switch"): the
+ * target's triggers (and, for a whole database, its views, routines and events) are dropped
+ * and one RENAME TABLE swaps the tables; `createObjects` then creates the snapshot's objects.
  */
-async function switchIn(
-  s: MysqlSession,
-  entry: DatabaseEntry,
-  tables: readonly TableEntry[],
-  plan: MysqlRestorePlan,
-  stage: string,
-  trash: string,
-  to: string,
-): Promise<void> {
+async function switchTables(s: MysqlSession, st: StagedDatabase): Promise<void> {
+  const { selected, plan, stage, trash, to } = st
+  const { entry, tables } = selected
   const exists =
     (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
       .length > 0
@@ -389,6 +456,13 @@ async function switchIn(
   ]
   if (out.length > 0) await s.query(`CREATE DATABASE ${quoteIdent(trash)}`)
   if (renames.length > 0) await s.query(`RENAME TABLE ${renames.join(', ')}`)
+}
+
+/** Creates the snapshot's views, routines, triggers and events in the switched-in target. */
+async function createObjects(s: MysqlSession, st: StagedDatabase): Promise<void> {
+  const { selected, plan, to } = st
+  const { entry, tables } = selected
+  const names = new Set(tables.map((t) => t.name))
   if (plan.wholeDatabase)
     await s.query(
       `ALTER DATABASE ${quoteIdent(to)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
