@@ -200,7 +200,8 @@ export async function checkRepository(
         const file = handleName(h)
         for (const m of await verifyPack(repo, packId, size, indexedPacks.get(packId), sig))
           error(m, file)
-        opts.progress?.({ phase: 'read-data', done: ++packsRead, total: packs.length })
+        packsRead++
+        opts.progress?.({ phase: 'read-data', done: packsRead, total: packs.length })
       },
       signal,
     )
