@@ -27,6 +27,9 @@ export const ERROR_CODES = [
   'restore_failed',
   'no_space',
   'conflict',
+  'forbidden',
+  'operator_required',
+  'throttled',
   'internal',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -123,6 +126,9 @@ export const HTTP_STATUS = {
   restore_failed: 500,
   no_space: 507,
   conflict: 409,
+  forbidden: 403,
+  operator_required: 403,
+  throttled: 429,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>
 
@@ -150,6 +156,9 @@ export const EXIT_CODE = {
   restore_failed: 5,
   no_space: 15,
   conflict: 4,
+  forbidden: 4,
+  operator_required: 4,
+  throttled: 4,
   internal: 70,
 } as const satisfies Record<ErrorCode, number>
 

@@ -1,0 +1,52 @@
+import type { Command } from 'commander'
+import { InvalidInputError } from '../../errors.js'
+import { err } from '../output.js'
+import { interruptSignal } from '../signal.js'
+import { runtimeKnobs, parseListen, stopOnSignal } from './server-options.js'
+import { startServe } from './server-runtime.js'
+
+/**
+ * `coffer serve`: API, console, scheduler and a worker in one process. Reads
+ * COFFER_ADMIN_PASSWORD (first start: creates the operator `admin`) and COFFER_MASTER_KEY.
+ */
+export async function run(cmd: Command): Promise<void> {
+  const o = cmd.opts<{
+    dataDir: string
+    listen: string
+    store?: string
+    storeSchema?: string
+    repos?: string
+    tlsCert?: string
+    tlsKey?: string
+    concurrency: string
+    logLevel?: string
+    worker: boolean
+    label?: string[]
+    consoleDir?: string
+  }>()
+  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
+    throw new InvalidInputError('tls', '--tls-cert and --tls-key go together.')
+  const { host, port } = parseListen(o.listen)
+  const signal = interruptSignal()
+  const coffer = await startServe({
+    dataDir: o.dataDir,
+    host,
+    port,
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.storeSchema ? { storeSchema: o.storeSchema } : {}),
+    ...(o.repos ? { reposDir: o.repos } : {}),
+    ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
+    concurrency: Number(o.concurrency),
+    ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    worker: o.worker,
+    labels: [null, ...(o.label ?? [])],
+    ...(o.consoleDir ? { consoleDir: o.consoleDir } : {}),
+    ...(process.env.COFFER_ADMIN_PASSWORD
+      ? { adminPassword: process.env.COFFER_ADMIN_PASSWORD }
+      : {}),
+    ...(process.env.COFFER_MASTER_KEY ? { masterKey: process.env.COFFER_MASTER_KEY } : {}),
+    ...runtimeKnobs(process.env),
+  })
+  err(`Coffer is listening on ${coffer.url}`)
+  await stopOnSignal(signal, (graceMs) => coffer.stop(graceMs))
+}

@@ -1,0 +1,83 @@
+import type { Transaction } from 'kysely'
+import type { Repository } from '../repo/index.js'
+import type {
+  CreateSnapshotRequest,
+  EnvironmentSpec,
+  OpContext,
+  RestorePart,
+  RestorePreview,
+  RestoreResult,
+  SnapshotInfo,
+} from '../snapshots/index.js'
+import type { Database } from '../store/index.js'
+
+/**
+ * What the control plane needs from the snapshots layer (issue 6), declared here by the
+ * consumer (STYLE.md, "Dependencies"): the functions of src/snapshots/index.ts fit it
+ * structurally, and tests may pass a fake that fails on purpose.
+ */
+export interface SnapshotsPort {
+  createEnvironmentSnapshot(
+    repo: Repository,
+    env: EnvironmentSpec,
+    req: CreateSnapshotRequest,
+    ctx: OpContext,
+  ): Promise<SnapshotInfo>
+  /** Newest first. */
+  listEnvironmentSnapshots(
+    repo: Repository,
+    project: string,
+    environment: string,
+    signal?: AbortSignal,
+  ): Promise<SnapshotInfo[]>
+  previewRestore(
+    repo: Repository,
+    snapshotId: string,
+    target: EnvironmentSpec,
+    only: readonly RestorePart[],
+    ctx: OpContext,
+  ): Promise<RestorePreview>
+  restoreEnvironment(
+    repo: Repository,
+    snapshotId: string,
+    target: EnvironmentSpec,
+    only: readonly RestorePart[],
+    ctx: OpContext,
+  ): Promise<RestoreResult>
+  /** Forgets the snapshots and prunes their data. */
+  deleteSnapshots(repo: Repository, snapshotIds: readonly string[], ctx: OpContext): Promise<void>
+  /** Removes what a restore killed before its switch left behind. */
+  cleanupStaging(env: EnvironmentSpec, ctx: OpContext): Promise<void>
+}
+
+/** A job as the queue carries it: the activity to run, and where it must run. */
+export interface ActivityJob {
+  readonly activityId: string
+  /** The environment's worker label; null for any worker. */
+  readonly label: string | null
+}
+
+/**
+ * Where new activities go to be run (src/jobs implements it). `enqueue` is called inside the
+ * transaction that inserts the activity, so that the job exists exactly when the activity
+ * does (pg-boss writes its job row through `trx`); `wake` is called after the commit so an
+ * in-process runner starts at once instead of at its next poll.
+ */
+export interface ActivityQueuePort {
+  enqueue(trx: Transaction<Database>, job: ActivityJob): Promise<void>
+  wake(): void
+}
+
+/** Opens a project's repository; the caller closes it. */
+export type RepositoryOpener = (
+  location: string,
+  password: string,
+  signal?: AbortSignal,
+) => Promise<Repository>
+
+/** Creates a project's repository at `location`; the caller closes it. */
+export type RepositoryInitializer = (
+  location: string,
+  password: string,
+  signal?: AbortSignal,
+) => Promise<Repository>

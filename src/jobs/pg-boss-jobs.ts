@@ -1,0 +1,155 @@
+import type { Kysely, Transaction } from 'kysely'
+import PgBoss from 'pg-boss'
+import { CofferError } from '../errors.js'
+import { silentLogger, type Logger } from '../lib/index.js'
+import type { Database, Store } from '../store/index.js'
+import { kyselyBossDb } from './kysely-boss-db.js'
+import type { ActivityExecutor, WorkerIdentity } from './ports.js'
+import { RunningSet } from './running-set.js'
+import { registerWorker, unregisterWorker, workerHeartbeat } from './worker-registry.js'
+
+/** The queue of activities of environments with `label` (null: unlabelled ones). */
+export function queueName(label: string | null): string {
+  return label === null ? 'coffer-activities' : `coffer-activities.${label}`
+}
+
+/** Where pg-boss keeps its tables, beside the store's schema. */
+export function bossSchema(storeSchema: string): string {
+  return storeSchema === 'public' ? 'pgboss' : `${storeSchema}_boss`
+}
+
+interface ActivityJobData {
+  readonly activityId: string
+}
+
+export interface PgBossJobsOptions {
+  readonly store: Store
+  readonly log?: Logger
+  /** How often a worker polls its queues (seconds, at least 0.5). */
+  readonly pollingIntervalSeconds?: number
+}
+
+/**
+ * Activities through pg-boss, for a PostgreSQL store: `enqueue` writes the job inside the
+ * transaction that inserts the activity (pg-boss's `db` option), and `work` lets this
+ * process run the activities of the labels it serves — `coffer serve` and any number of
+ * `coffer worker` processes share the queues. Jobs are not retried by pg-boss: an activity
+ * that fails is the user's to retry, and one whose worker died is failed ("interrupted")
+ * by the recovery.
+ */
+export class PgBossJobs {
+  private readonly known = new Set<string>()
+  private running: RunningSet | undefined
+  private beat: NodeJS.Timeout | undefined
+  private worker: WorkerIdentity | undefined
+  private readonly log: Logger
+
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly opts: PgBossJobsOptions,
+  ) {
+    this.log = opts.log ?? silentLogger
+  }
+
+  /** Connects pg-boss (installing or migrating its schema) beside the store. */
+  static async start(opts: PgBossJobsOptions): Promise<PgBossJobs> {
+    const pg = opts.store.postgres
+    if (!pg) throw new CofferError('invalid_input', 'pg-boss needs a PostgreSQL store.')
+    const boss = new PgBoss({
+      connectionString: pg.connectionString,
+      schema: bossSchema(pg.schema),
+      max: 4,
+      application_name: 'coffer',
+      // Coffer runs its own scheduler and recovery; pg-boss only moves jobs.
+      schedule: false,
+    })
+    const log = opts.log ?? silentLogger
+    boss.on('error', (e) => log.warn({ err: e }, 'pg-boss error'))
+    await boss.start()
+    return new PgBossJobs(boss, opts)
+  }
+
+  private async ensureQueue(name: string): Promise<void> {
+    if (this.known.has(name)) return
+    await this.boss.createQueue(name, {
+      name,
+      retryLimit: 0,
+      expireInSeconds: 23 * 3600,
+    })
+    this.known.add(name)
+  }
+
+  /** Writes the activity's job in the caller's transaction. */
+  async enqueue(
+    trx: Transaction<Database>,
+    job: { readonly activityId: string; readonly label: string | null },
+  ): Promise<void> {
+    const name = queueName(job.label)
+    await this.ensureQueue(name)
+    const data: ActivityJobData = { activityId: job.activityId }
+    await this.boss.send(name, data, {
+      db: kyselyBossDb(trx as unknown as Kysely<unknown>),
+      retryLimit: 0,
+      expireInSeconds: 23 * 3600,
+    })
+  }
+
+  /** Workers poll; nothing to wake. */
+  wake(): void {}
+
+  /**
+   * Runs activities from the queues of `worker.labels`, `concurrency` at a time per queue,
+   * after failing what dead workers left behind.
+   */
+  async work(
+    worker: WorkerIdentity,
+    executor: ActivityExecutor,
+    opts: {
+      readonly concurrency?: number
+      readonly now?: () => Date
+      readonly heartbeatMs?: number
+    } = {},
+  ): Promise<void> {
+    const now = opts.now ?? (() => new Date())
+    this.worker = worker
+    this.running = new RunningSet(executor, this.log)
+    const running = this.running
+    await registerWorker(this.opts.store, worker, now)
+    await executor.recover()
+    this.beat = setInterval(() => {
+      void (async () => {
+        try {
+          await workerHeartbeat(this.opts.store, worker.id, now)
+          await executor.recover()
+        } catch (e) {
+          this.log.warn({ err: e }, 'worker heartbeat failed')
+        }
+      })()
+    }, opts.heartbeatMs ?? 10_000)
+    for (const label of worker.labels) {
+      const name = queueName(label)
+      await this.ensureQueue(name)
+      for (let i = 0; i < (opts.concurrency ?? 2); i++) {
+        await this.boss.work<ActivityJobData>(
+          name,
+          { batchSize: 1, pollingIntervalSeconds: this.opts.pollingIntervalSeconds ?? 1 },
+          async (jobs) => {
+            for (const job of jobs) await running.start(job.data.activityId)
+          },
+        )
+      }
+    }
+  }
+
+  /**
+   * Stops: no new jobs; running activities get `graceMs`, then are interrupted (recorded as
+   * failed); the worker row goes; pg-boss closes its pool.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    clearInterval(this.beat)
+    for (const name of this.known) await this.boss.offWork(name).catch(() => undefined)
+    await this.running?.stop(graceMs)
+    if (this.worker) await unregisterWorker(this.opts.store, this.worker.id)
+    await this.boss.stop({ graceful: false, close: true, wait: true, timeout: 5_000 })
+  }
+}

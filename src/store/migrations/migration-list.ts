@@ -1,0 +1,18 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely'
+import type { StoreDialect } from '../store-dialect.js'
+import { up as initial } from './0001-initial.js'
+
+type Up = (db: Kysely<unknown>, dialect: StoreDialect) => Promise<void>
+
+const MIGRATIONS: readonly (readonly [string, Up])[] = [['0001-initial', initial]]
+
+/** The migrations as Kysely's Migrator wants them, bound to the dialect they run on. */
+export function migrationsFor(dialect: StoreDialect): MigrationProvider {
+  return {
+    getMigrations: async () => {
+      const out: Record<string, Migration> = {}
+      for (const [name, up] of MIGRATIONS) out[name] = { up: (db) => up(db, dialect) }
+      return out
+    },
+  }
+}
