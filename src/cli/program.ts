@@ -9,7 +9,9 @@ Exit codes:
   2   usage error or invalid input
   3   not found
   4   refused (permission or state; the server's message is printed)
-  5   the capture or restore failed
+  5   the capture or restore failed (client: the activity failed or was cancelled)
+  6   not signed in, or the session expired
+  7   cannot connect to the server
   10  repository does not exist
   11  repository is locked by another process
   12  wrong password or no key found

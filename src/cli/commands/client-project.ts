@@ -1,0 +1,208 @@
+import { InvalidInputError } from '../../errors.js'
+import {
+  clientCommand,
+  connect,
+  EnvironmentJson,
+  envPath,
+  envTarget,
+  findCheckout,
+  formatDate,
+  parseAs,
+  ProjectJson,
+  projectPath,
+  target,
+  writeRemoteConfig,
+  type CommonFlags,
+  type Environment,
+  type Project,
+} from '../client/index.js'
+import { printList, printObject, type ListingFlags } from './client-listing.js'
+
+const PROJECT_COLUMNS = [
+  { key: 'id', header: 'ID', value: (p: Project) => p.id },
+  { key: 'title', header: 'Title', value: (p: Project) => p.title },
+  { key: 'plan', header: 'Plan', value: (p: Project) => p.plan },
+  { key: 'role', header: 'Role', value: (p: Project) => p.role },
+  { key: 'created', header: 'Created', value: (p: Project) => formatDate(p.created_at) },
+  { key: 'repository', header: 'Repository', value: (p: Project) => p.repository },
+]
+
+export const projectCreate = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<CommonFlags & { plan: string; title?: string }>()
+  const client = await connect(ctx)
+  const p = parseAs(
+    ProjectJson,
+    await client.request('POST', '/api/projects', {
+      body: { id: String(args[0]), plan: o.plan, ...(o.title ? { title: o.title } : {}) },
+    }),
+    'project',
+  )
+  if (!ctx.quiet) ctx.err(`Created the project ${p.id} (plan: ${p.plan}).`)
+})
+
+export const projectList = clientCommand(async (cmd, _args, ctx) => {
+  const o = cmd.opts<CommonFlags & ListingFlags>()
+  const client = await connect(ctx)
+  const items = (await client.all('/api/projects')).map((p) => parseAs(ProjectJson, p, 'project'))
+  printList(items, PROJECT_COLUMNS, ['id', 'title', 'plan', 'role'], o, 'No projects found', ctx)
+})
+
+export const projectGet = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<CommonFlags & { property?: string; format?: string }>()
+  const id = typeof args[0] === 'string' ? args[0] : (await target(o, ctx)).project
+  const client = await connect(ctx)
+  printObject(parseAs(ProjectJson, await client.request('GET', projectPath(id)), 'project'), o, ctx)
+})
+
+export const projectDelete = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<CommonFlags>()
+  const id = String(args[0])
+  if (!o.yes)
+    throw new InvalidInputError('yes', `Deleting the project ${id} needs --yes to confirm.`)
+  const client = await connect(ctx)
+  await client.request('DELETE', projectPath(id))
+  if (!ctx.quiet) ctx.err(`Deleted the project ${id}; its repository stays.`)
+})
+
+export const setRemote = clientCommand(async (_cmd, args, ctx) => {
+  const project = String(args[0])
+  const checkout = await findCheckout(ctx.cwd)
+  if (!checkout)
+    throw new InvalidInputError(
+      'project',
+      'This is not a git checkout: run project:set-remote inside the project’s code.',
+    )
+  // Check that the project exists and is visible before tying the code to it.
+  const client = await connect(ctx)
+  parseAs(ProjectJson, await client.request('GET', projectPath(project)), 'project')
+  const file = await writeRemoteConfig(checkout.root, { project })
+  if (!ctx.quiet)
+    ctx.err(
+      `The code in ${checkout.root} now belongs to the project ${project} (${file}); environment: ${checkout.branch ?? '(no branch checked out)'}.`,
+    )
+})
+
+const ENV_COLUMNS = [
+  { key: 'name', header: 'Name', value: (e: Environment) => e.name },
+  { key: 'type', header: 'Type', value: (e: Environment) => e.type },
+  { key: 'status', header: 'Status', value: (e: Environment) => e.status },
+  { key: 'role', header: 'Role', value: (e: Environment) => e.role },
+  { key: 'label', header: 'Label', value: (e: Environment) => e.label ?? '' },
+  {
+    key: 'mounts',
+    header: 'Mounts',
+    value: (e: Environment) => e.mounts.map((m) => m.name).join(', '),
+  },
+  {
+    key: 'services',
+    header: 'Services',
+    value: (e: Environment) => e.services.map((s) => s.name).join(', '),
+  },
+  {
+    key: 'activity',
+    header: 'Activity',
+    value: (e: Environment) => e.active_activity ?? '',
+  },
+]
+
+interface EnvFlags extends CommonFlags {
+  readonly type?: string
+  readonly mysql?: string[]
+  readonly mount?: string[]
+  readonly gitDir?: string
+  readonly holdCmd?: string
+  readonly releaseCmd?: string
+  readonly label?: string
+  readonly inactive?: boolean
+}
+
+/** `--mount NAME=PATH`; `--mysql URL` (service `mysql`, then `mysql2`, … or `NAME=URL`). */
+export function environmentBody(o: EnvFlags): Record<string, unknown> {
+  const mounts = (o.mount ?? []).map((m) => {
+    const eq = m.indexOf('=')
+    if (eq <= 0 || eq === m.length - 1)
+      throw new InvalidInputError('mount', `--mount wants NAME=PATH, not "${m}".`)
+    return { name: m.slice(0, eq), path: m.slice(eq + 1) }
+  })
+  const services = (o.mysql ?? []).map((v, i) => {
+    const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(v)
+    const name = m ? m[1]! : i === 0 ? 'mysql' : `mysql${i + 1}`
+    return { name, kind: 'mysql', url: m ? m[2]! : v }
+  })
+  if (Boolean(o.holdCmd) !== Boolean(o.releaseCmd))
+    throw new InvalidInputError('hold-cmd', '--hold-cmd and --release-cmd go together.')
+  return {
+    ...(o.type ? { type: o.type } : {}),
+    ...(o.inactive ? { status: 'inactive' } : {}),
+    ...(mounts.length ? { mounts } : {}),
+    ...(services.length ? { services } : {}),
+    ...(o.gitDir ? { git_dir: o.gitDir } : {}),
+    ...(o.holdCmd ? { hooks: { hold: o.holdCmd, release: o.releaseCmd } } : {}),
+    ...(o.label ? { label: o.label } : {}),
+  }
+}
+
+export const environmentCreate = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<EnvFlags>()
+  const t = await target(o, ctx)
+  const client = await connect(ctx)
+  const e = parseAs(
+    EnvironmentJson,
+    await client.request('POST', projectPath(t.project, '/environments'), {
+      body: { name: String(args[0]), ...environmentBody(o) },
+    }),
+    'environment',
+  )
+  if (!ctx.quiet)
+    ctx.err(`Created the environment ${e.name} of ${e.project} (type: ${e.type}, ${e.status}).`)
+})
+
+export const environmentList = clientCommand(async (cmd, _args, ctx) => {
+  const o = cmd.opts<CommonFlags & ListingFlags>()
+  const t = await target(o, ctx)
+  const client = await connect(ctx)
+  const items = (await client.all(projectPath(t.project, '/environments'))).map((e) =>
+    parseAs(EnvironmentJson, e, 'environment'),
+  )
+  printList(items, ENV_COLUMNS, ['name', 'type', 'status'], o, 'No environments found', ctx)
+})
+
+export const environmentGet = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<CommonFlags & { property?: string; format?: string }>()
+  const flags = typeof args[0] === 'string' ? { ...o, environment: args[0] } : o
+  const t = await envTarget(flags, ctx)
+  const client = await connect(ctx)
+  printObject(
+    parseAs(EnvironmentJson, await client.request('GET', envPath(t)), 'environment'),
+    o,
+    ctx,
+  )
+})
+
+function envAction(action: 'activate' | 'deactivate', done: string) {
+  return clientCommand(async (cmd, args, ctx) => {
+    const o = cmd.opts<CommonFlags>()
+    const flags = typeof args[0] === 'string' ? { ...o, environment: args[0] } : o
+    const t = await envTarget(flags, ctx)
+    const client = await connect(ctx)
+    await client.request('POST', envPath(t, `/${action}`))
+    if (!ctx.quiet) ctx.err(`The environment ${t.environment} is ${done}.`)
+  })
+}
+export const environmentActivate = envAction('activate', 'active')
+export const environmentDeactivate = envAction('deactivate', 'inactive')
+
+export const environmentDelete = clientCommand(async (cmd, args, ctx) => {
+  const o = cmd.opts<CommonFlags>()
+  const flags = typeof args[0] === 'string' ? { ...o, environment: args[0] } : o
+  const t = await envTarget(flags, ctx)
+  if (!o.yes)
+    throw new InvalidInputError(
+      'yes',
+      `Deleting the environment ${t.environment} needs --yes to confirm.`,
+    )
+  const client = await connect(ctx)
+  await client.request('DELETE', envPath(t))
+  if (!ctx.quiet)
+    ctx.err(`Deleted the environment ${t.environment}; its snapshots stay in the repository.`)
+})
