@@ -10,7 +10,16 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.slow.test.ts'],
+          exclude: ['test/**/*.slow.test.ts', 'test/web/**'],
+        },
+      },
+      {
+        // The web console: component tests (React, rendered to HTML) and the end-to-end test
+        // in chromium against a built `coffer serve` (`npm run build` first).
+        extends: true,
+        test: {
+          name: 'web',
+          include: ['test/web/**/*.test.{ts,tsx}'],
         },
       },
       {

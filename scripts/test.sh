@@ -2,11 +2,12 @@
 # Installs what Coffer's tests need on a Debian machine and runs the whole test suite:
 # Debian packages (restic is the test oracle; mydumper and mariadb-backup are peers; chromium
 # drives the console's browser tests), the local MariaDB and PostgreSQL services, npm
-# packages, then build, lint and `npm test`. Pass --slow to also run the long suite.
+# packages, then build, lint, `npm test` and the console's tests (`npm run test:web`). Pass
+# --slow to also run the long suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(restic mydumper mariadb-backup mariadb-client chromium util-linux)
+DEBIAN_PACKAGES=(restic mydumper mariadb-backup mariadb-client chromium util-linux attr)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,9 +22,13 @@ bash scripts/start-services.sh
 
 npm ci --no-audit --no-fund
 npm run build
+npm run build:web
 npm run lint
 npm run typecheck
+npm run typecheck:web
 npm test
+# The console: component tests and end-to-end tests in Debian's chromium.
+npm run test:web
 if [ "${1:-}" = "--slow" ]; then
   npm run test:slow
 fi

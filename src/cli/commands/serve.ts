@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { InvalidInputError } from '../../errors.js'
 import { err } from '../output.js'
 import { interruptSignal } from '../signal.js'
 import { runtimeKnobs, parseListen, stopOnSignal } from './server-options.js'
 import { startServe } from './server-runtime.js'
+
+/** The console built by `npm run build:web`, served at / unless --console-dir says otherwise. */
+const BUILT_CONSOLE = fileURLToPath(new URL('../../../web/dist', import.meta.url))
 
 /**
  * `coffer serve`: API, console, scheduler and a worker in one process. Reads
@@ -27,6 +32,8 @@ export async function run(cmd: Command): Promise<void> {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
     throw new InvalidInputError('tls', '--tls-cert and --tls-key go together.')
   const { host, port } = parseListen(o.listen)
+  const consoleDir =
+    o.consoleDir ?? (existsSync(`${BUILT_CONSOLE}/index.html`) ? BUILT_CONSOLE : undefined)
   const signal = interruptSignal()
   const coffer = await startServe({
     dataDir: o.dataDir,
@@ -40,7 +47,7 @@ export async function run(cmd: Command): Promise<void> {
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     worker: o.worker,
     labels: [null, ...(o.label ?? [])],
-    ...(o.consoleDir ? { consoleDir: o.consoleDir } : {}),
+    ...(consoleDir ? { consoleDir } : {}),
     ...(process.env.COFFER_ADMIN_PASSWORD
       ? { adminPassword: process.env.COFFER_ADMIN_PASSWORD }
       : {}),
