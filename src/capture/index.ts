@@ -2,7 +2,18 @@
  * @module Capture drivers: one per kind of environment data (files for mounts; databases),
  * each writing into and restoring from a snapshot tree through the ports in ports.ts.
  */
-export { captureFiles, fileChanged, isSafeName, nodeFromStat, restoreFiles } from './files/index.js'
+export {
+  captureFiles,
+  FileCapture,
+  fileChanged,
+  isSafeName,
+  nodeFromStat,
+  recoverStagedRestore,
+  restoreFiles,
+  restoreMount,
+  stageRestore,
+  SWITCH_MODES,
+} from './files/index.js'
 export type {
   FileCaptureOptions,
   FileCaptureStats,
@@ -10,5 +21,31 @@ export type {
   FileRestoreStats,
   FileSource,
   FilesWriter,
+  FinalPassStats,
+  MountRestoreOptions,
+  MountRestoreProgress,
+  MountRestoreStats,
+  ParentTrees,
+  PlanTotals,
+  Recovery,
+  RestoreSource,
+  StagedRestore,
+  SwitchMode,
 } from './files/index.js'
 export type { DriverContext, Progress, TreeEntry, TreeReader, TreeWriter } from './ports.js'
+export {
+  captureMysql,
+  MysqlCapture,
+  parseMysqlUrl,
+  previewMysqlRestore,
+  restoreMysql,
+  snapshotTreeReader,
+} from './mysql/index.js'
+export type {
+  MysqlCaptureOptions,
+  MysqlCaptureResult,
+  MysqlRestoreOptions,
+  MysqlRestorePlan,
+  MysqlRestoreResult,
+  MysqlSource,
+} from './mysql/index.js'

@@ -64,7 +64,7 @@ export async function createEnvironmentSnapshot(
     for (const s of env.services) parts.push(await servicePart(s, writer, req.live, ctx))
 
     ctx.logLine(`Capturing ${describe(env)}${req.live ? ' (live)' : ''}`)
-    await forEachPart(parts, (p) => p.prepare())
+    await allParts(parts, (p) => p.prepare())
 
     let pauseMs: number | undefined
     if (!req.live) {
@@ -79,12 +79,18 @@ export async function createEnvironmentSnapshot(
         HOLD_TIMEOUT_MS,
         'The environment could not be held for a consistent snapshot in time (a long-running query may block the lock); nothing was changed.',
       )
-      await forEachPart(parts, (p) => p.final())
+      const holdTaken = performance.now()
+      await allParts(parts, (p) => p.final())
+      const finalDone = performance.now()
       await releaseAll(parts, env, hookHeld, ctx)
       held = false
       hookHeld = false
-      pauseMs = Math.round(performance.now() - started)
-      ctx.logLine(`Writes were held for ${pauseMs} ms`)
+      const released = performance.now()
+      pauseMs = Math.round(released - started)
+      const ms = (a: number, b: number): number => Math.round(b - a)
+      ctx.logLine(
+        `Writes were held for ${pauseMs} ms (holding ${ms(started, holdTaken)} ms, final pass ${ms(holdTaken, finalDone)} ms, release ${ms(finalDone, released)} ms)`,
+      )
     } else {
       await forEachPart(parts, (p) => p.final())
     }
@@ -154,16 +160,28 @@ async function forEachPart(
   parts: readonly CapturePart[],
   step: (p: CapturePart) => Promise<void>,
 ): Promise<void> {
-  for (const p of parts) {
-    try {
-      await step(p)
-    } catch (e) {
-      if (e instanceof CofferError) throw e
-      throw new CofferError('capture_failed', `Capturing ${p.label} failed: ${messageOf(e)}`, {
-        cause: e,
-      })
-    }
-  }
+  for (const p of parts) await step(p).catch((e: unknown) => Promise.reject(partFailure(p, e)))
+}
+
+/**
+ * Runs one step on all parts at once (the steps before and inside the hold: a database's
+ * transactions open while the mounts' final pass runs, so the pause is the longest of them,
+ * not their sum). Waits for every part, then fails with the first failure.
+ */
+async function allParts(
+  parts: readonly CapturePart[],
+  step: (p: CapturePart) => Promise<void>,
+): Promise<void> {
+  const results = await Promise.allSettled(parts.map((p) => step(p)))
+  const i = results.findIndex((r) => r.status === 'rejected')
+  if (i >= 0) throw partFailure(parts[i]!, (results[i] as PromiseRejectedResult).reason)
+}
+
+function partFailure(p: CapturePart, e: unknown): CofferError {
+  if (e instanceof CofferError) return e
+  return new CofferError('capture_failed', `Capturing ${p.label} failed: ${messageOf(e)}`, {
+    cause: e,
+  })
 }
 
 async function releaseAll(

@@ -1,14 +1,15 @@
-import { captureFiles, type FileCaptureStats } from '../capture/index.js'
+import { FileCapture } from '../capture/index.js'
 import { treePath, type RepoReader, type SnapshotWriter, type TreeId } from '../repo/index.js'
 import type { Mount } from './environment.js'
 import type { MountPart } from './capture-part.js'
 import type { OpContext } from './op-context.js'
 
 /**
- * A mount as a capture part. With a parent snapshot, capture is incremental: unchanged files
- * (size, mtime, ctime, inode) reuse their blobs without being read. A live snapshot captures
- * the mount once, as it is (files changing meanwhile are listed); a consistent one captures
- * it inside the hold, where only what changed since the parent snapshot is read.
+ * A mount as a capture part. The pre-copy runs before the hold, while the site runs:
+ * incremental against the parent snapshot (unchanged files, by size, mtime, ctime and
+ * inode, reuse their blobs unread). A consistent snapshot then runs the final pass inside
+ * the hold, which re-reads only what changed since the pre-copy — that pass is the pause.
+ * A live snapshot keeps the pre-copy as it is and lists the files that changed meanwhile.
  */
 export function mountPart(
   mount: Mount,
@@ -17,38 +18,47 @@ export function mountPart(
   live: boolean,
   ctx: OpContext,
 ): MountPart {
-  const target = treePath(`mounts/${mount.name}`)
-  let stats: FileCaptureStats | undefined
-  const capture = async (): Promise<FileCaptureStats> =>
-    captureFiles(
-      writer,
-      [{ path: mount.path, target, ...(parent?.tree ? { parentTree: parent.tree } : {}) }],
-      {
-        ...(parent ? { parent: parent.reader } : {}),
-        special: 'skip',
-        signal: ctx.signal,
-        log: ctx.log,
-      },
-    )
+  const capture = new FileCapture(
+    writer,
+    {
+      path: mount.path,
+      target: treePath(`mounts/${mount.name}`),
+      ...(parent?.tree ? { parentTree: parent.tree } : {}),
+    },
+    {
+      ...(parent ? { parent: parent.reader } : {}),
+      special: 'skip',
+      xattrs: true,
+      excludeStaging: true,
+      signal: ctx.signal,
+      log: ctx.log,
+    },
+  )
   return {
     kind: 'mount',
     label: `mount ${mount.name}`,
-    // A live snapshot captures once, as the files are; a consistent one inside the hold.
     prepare: async () => {
-      if (live) stats = await capture()
+      await capture.preCopy()
     },
     hold: async () => {},
     final: async () => {
-      if (!live) stats = await capture()
+      if (live) return
+      const s = await capture.finalPass()
+      ctx.log.info({ mount: mount.name, ...s }, 'final pass inside the hold')
     },
     release: async () => {},
-    finish: async () => {},
+    finish: async () => {
+      await capture.writeTree()
+      for (const p of capture.stats.skipped) ctx.logLine(`Skipped in ${mount.name}: ${p}`)
+      for (const p of capture.stats.vanished)
+        ctx.logLine(`Vanished during the copy: ${mount.name}/${p}`)
+    },
     abort: async () => {},
     manifest: () => ({
       name: mount.name,
-      files: stats?.totalFilesProcessed ?? 0,
-      bytes: stats?.totalBytesProcessed ?? 0,
-      changedDuringCopy: live ? [...(stats?.changedDuringRead ?? [])] : [],
+      files: capture.stats.totalFilesProcessed,
+      bytes: capture.stats.totalBytesProcessed,
+      changedDuringCopy: [...capture.stats.changedDuringRead],
     }),
   }
 }

@@ -1,14 +1,25 @@
-import { statfs } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { restoreFiles } from '../capture/index.js'
+import { recoverStagedRestore, stageRestore, type StagedRestore } from '../capture/index.js'
 import { CofferError, InvalidInputError, NotFoundError } from '../errors.js'
-import { RepoReader, treePath, type Repository, type StoredSnapshot } from '../repo/index.js'
+import {
+  RepoReader,
+  treePath,
+  type Repository,
+  type StoredSnapshot,
+  type TreeId,
+} from '../repo/index.js'
 import type { RestorePart, RestorePreview, RestoreResult } from './api-types.js'
 import type { EnvironmentSpec, Mount } from './environment.js'
 import { readManifest, snapshotInfo } from './list-snapshots.js'
 import type { Manifest } from './manifest.js'
-import { prepareStage, recoverMount, switchMount } from './mount-switch.js'
+import { HOLD_TIMEOUT_MS } from './create-snapshot.js'
+import { runHook } from './hooks.js'
 import type { OpContext } from './op-context.js'
+import {
+  planServiceRestores,
+  previewService,
+  restoreService,
+  type ServiceRestoreJob,
+} from './service-restore.js'
 import { parseTags } from './snapshot-tags.js'
 
 /** Restore rate assumed before this host has measured any (bytes per second). */
@@ -84,17 +95,25 @@ export async function previewRestore(
       changedBytes: m.bytes,
     }
   })
-  const databases = plan.services
-    ? manifest.services.flatMap((s) =>
-        s.databases.map((d) => ({
-          service: s.name,
-          database: d.name,
-          tables: d.tables.length,
-          bytes: d.bytes,
-          changedTables: d.tables.length,
-        })),
-      )
-    : []
+  const databases: {
+    service: string
+    database: string
+    tables: number
+    bytes: number
+    changedTables: number
+  }[] = []
+  for (const job of planServiceRestores(manifest, target, only)) {
+    for (const p of await previewService(job, reader, snap.tree, ctx)) {
+      const stored = job.stored.databases.find((d) => d.name === p.database)
+      databases.push({
+        service: job.stored.name,
+        database: p.target,
+        tables: p.reload.length + p.keep.length,
+        bytes: stored?.bytes ?? 0,
+        changedTables: p.reload.length,
+      })
+    }
+  }
   const bytesToRestore =
     mounts.reduce((n, m) => n + m.changedBytes, 0) + databases.reduce((n, d) => n + d.bytes, 0)
   return {
@@ -108,10 +127,12 @@ export async function previewRestore(
 }
 
 /**
- * Restores an environment from a snapshot (issue 6): every part is staged first (mounts into
- * a directory beside each mount), and only when all are staged are they switched in, back
- * to back. A failure before the switch leaves the environment as it was; leftovers are
- * removed by `cleanupStaging` or the next restore.
+ * Restores an environment from a snapshot: every part is staged first — mounts into staging
+ * areas on their filesystems, databases into staging databases, both delta (what already
+ * matches is neither read nor rewritten) — and only when all are staged does the switch run
+ * for all of them, back to back, inside the environment's hold hook, so the site never sees
+ * new files with the old database. A failure or kill before the switch leaves the
+ * environment as it was; leftovers are removed by `cleanupStaging` or the next restore.
  */
 export async function restoreEnvironment(
   repo: Repository,
@@ -119,24 +140,21 @@ export async function restoreEnvironment(
   target: EnvironmentSpec,
   only: readonly RestorePart[],
   ctx: OpContext,
+  opts: { readonly verifyContent?: boolean } = {},
 ): Promise<RestoreResult> {
   const lock = await repo.lock(false, { signal: ctx.signal, now: ctx.now })
+  const staged: { name: string; restore: StagedRestore }[] = []
   try {
     const reader = await RepoReader.open(repo, ctx.signal)
     const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
     const manifest = await readManifest(reader, snap, ctx.signal)
     const plan = planParts(manifest, target, only)
-    if (plan.services) {
-      throw new CofferError(
-        'restore_failed',
-        'Restoring database services is not available in this build yet; nothing was changed.',
-      )
-    }
-    await checkSpace(plan, manifest)
+    const serviceJobs = planServiceRestores(manifest, target, only)
+
     let filesWritten = 0
+    let filesKept = 0
     for (const { mount, path } of plan.mounts) {
       ctx.logLine(`Staging mount ${mount.name}`)
-      const stage = await prepareStage(mount.path)
       const subtree = await reader.subtreeAt(
         snap.tree,
         treePath(`mounts/${mount.name}`),
@@ -144,55 +162,147 @@ export async function restoreEnvironment(
       )
       if (!subtree)
         throw new CofferError('restore_failed', `The snapshot has no data for mount ${mount.name}.`)
-      const stats = await restoreFiles(reader, subtree, stage, {
+      const restore = await stageRestore(reader, subtree, mount.path, {
         ...(path ? { include: [treePath(path)] } : {}),
+        ...(opts.verifyContent ? { verifyContent: true } : {}),
         signal: ctx.signal,
         log: ctx.log,
       })
-      filesWritten += stats.files
+      staged.push({ name: mount.name, restore })
+      const t = restore.totals
+      filesKept += t.keep
+      ctx.logLine(
+        `Mount ${mount.name}: ${t.write + t.copy} file${t.write + t.copy === 1 ? '' : 's'} to write, ${t.keep} unchanged, ${t.remove} to remove`,
+      )
     }
-    ctx.signal.throwIfAborted()
-    const started = performance.now()
-    for (const { mount } of plan.mounts) await switchMount(mount.path)
-    const switchMs = Math.round(performance.now() - started)
+
+    let switchMs = 0
+    const switchAll = async (): Promise<void> => {
+      ctx.signal.throwIfAborted()
+      const started = performance.now()
+      while (staged.length > 0) {
+        const { name, restore } = staged[0]!
+        const stats = await restore.switchIn()
+        staged.shift()
+        filesWritten += stats.filesWritten
+        ctx.log.info({ mount: name, switchMs: stats.switchMs }, 'mount switched')
+      }
+      switchMs += performance.now() - started
+    }
+    const services = await restoreServicesThenSwitch(serviceJobs, reader, snap.tree, target, ctx, {
+      // Inside the hold, right after the databases' switch.
+      afterDatabases: switchAll,
+    })
+    switchMs = Math.round(switchMs + services.switchMs)
     ctx.logLine(`Switched in ${switchMs} ms`)
     return {
       snapshot: snapshotInfo(snap, manifest),
       switchMs,
-      tablesReloaded: 0,
-      tablesKept: 0,
+      tablesReloaded: services.reloaded,
+      tablesKept: services.kept,
       filesWritten,
-      filesKept: 0,
+      filesKept,
     }
   } catch (e) {
-    for (const m of target.mounts) await recoverMount(m.path).catch(() => undefined)
+    await Promise.allSettled(staged.map((s) => s.restore.discard()))
     throw e
   } finally {
     await lock.release()
   }
 }
 
-async function checkSpace(plan: Plan, manifest: Manifest): Promise<void> {
-  for (const { mount } of plan.mounts) {
-    const need = manifest.mounts.find((m) => m.name === mount.name)?.bytes ?? 0
-    const fs = await statfs(dirname(mount.path))
-    const free = Number(fs.bavail) * Number(fs.bsize)
-    if (free < need) {
-      throw new CofferError(
-        'no_space',
-        `Not enough disk space to stage mount ${mount.name}: ${need} bytes needed, ${free} free; nothing was changed.`,
-      )
-    }
+/**
+ * Stages every database service (concurrently: each waits at the barrier when staged), then
+ * takes the environment's hold, lets all of them switch, runs `afterDatabases` (the mounts'
+ * switch) and releases. Without services: hold, `afterDatabases`, release.
+ */
+async function restoreServicesThenSwitch(
+  jobs: readonly ServiceRestoreJob[],
+  reader: RepoReader,
+  root: TreeId,
+  env: EnvironmentSpec,
+  ctx: OpContext,
+  steps: { afterDatabases: () => Promise<void> },
+): Promise<{ reloaded: number; kept: number; switchMs: number }> {
+  const ready = jobs.map(() => deferred())
+  const gate = deferred()
+  const runs = jobs.map((job, i) =>
+    restoreService(job, reader, root, ctx, async () => {
+      ready[i]!.resolve()
+      await gate.promise
+    }).then(
+      (r) => {
+        // A service with nothing to switch may finish without reaching the barrier.
+        ready[i]!.resolve()
+        return r
+      },
+      (e: unknown) => {
+        ready[i]!.reject(e)
+        throw e
+      },
+    ),
+  )
+  // Every run's failure is also reported through `ready` or awaited below.
+  for (const r of runs) r.catch(() => undefined)
+  try {
+    await Promise.all(ready.map((r) => r.promise))
+  } catch (e) {
+    gate.reject(e)
+    await Promise.allSettled(runs)
+    throw e
   }
+  let held = false
+  try {
+    if (env.hooks?.hold) {
+      await runHook('hold', env.hooks.hold, HOLD_TIMEOUT_MS, ctx.signal)
+      held = true
+    }
+    const started = performance.now()
+    gate.resolve()
+    const results = await Promise.all(runs)
+    const dbSwitchMs = performance.now() - started
+    await steps.afterDatabases()
+    return {
+      reloaded: results.reduce((n, r) => n + r.reloaded, 0),
+      kept: results.reduce((n, r) => n + r.kept, 0),
+      switchMs: dbSwitchMs,
+    }
+  } catch (e) {
+    gate.reject(e)
+    await Promise.allSettled(runs)
+    throw e
+  } finally {
+    if (held && env.hooks?.release)
+      await runHook('release', env.hooks.release, HOLD_TIMEOUT_MS).catch((e: unknown) =>
+        ctx.log.error({ err: e }, 'the release hook failed after a restore'),
+      )
+  }
+}
+
+interface Deferred {
+  readonly promise: Promise<void>
+  resolve(): void
+  reject(e: unknown): void
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Rejected when nobody waits any more (the others failed first): not an unhandled error.
+  promise.catch(() => undefined)
+  return { promise, resolve, reject }
 }
 
 /** Removes what a restore killed before its switch left behind (or finishes its switch). */
 export async function cleanupStaging(env: EnvironmentSpec, ctx: OpContext): Promise<void> {
   for (const m of env.mounts) {
-    const outcome = await recoverMount(m.path)
-    if (outcome !== 'none')
+    for (const r of await recoverStagedRestore(m.path))
       ctx.logLine(
-        `Mount ${m.name}: an interrupted restore was ${outcome === 'finished' ? 'completed' : 'rolled back'}`,
+        `Mount ${m.name}: an interrupted restore was ${r.outcome === 'completed' ? 'completed' : 'rolled back'}`,
       )
   }
 }

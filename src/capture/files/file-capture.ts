@@ -1,9 +1,13 @@
 import type { BigIntStats } from 'node:fs'
-import { lstat, open, readdir, readlink } from 'node:fs/promises'
+import { lstat, readdir, readlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
-import type { BlobId, Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
+import type { BlobId, ExtendedAttribute, Node, TreeId, TreePath } from '../../repo/index.js'
+import { readFileChunks } from './file-read.js'
 import { nodeFromStat, nodeType } from './node-from-stat.js'
+import { STAGE_PREFIX } from './stage-names.js'
+import { readXattrsOf, readXattrTree } from './xattr-tool.js'
+import type { XattrMap } from './xattr-dump.js'
 
 /** What file capture needs from a snapshot being written (SnapshotWriter provides it). */
 export interface FilesWriter {
@@ -14,6 +18,11 @@ export interface FilesWriter {
   addNode(dir: TreePath, node: Node): void
   addDir(path: TreePath, meta?: Node): void
   finishDir(path: TreePath): Promise<TreeId>
+}
+
+/** What incremental capture needs from the parent snapshot: its trees (RepoReader has it). */
+export interface ParentTrees {
+  loadTree(id: TreeId, signal?: AbortSignal): Promise<Node[]>
 }
 
 /** One directory (or file) to capture, and where it goes in the snapshot tree. */
@@ -30,11 +39,19 @@ export interface FileSource {
 
 export interface FileCaptureOptions {
   /** Reads trees of the parent snapshot (for unchanged files, reuse their blobs unread). */
-  readonly parent?: RepoReader
-  /** FIFOs, devices and sockets: store them as nodes (restic's way) or skip and log them. */
+  readonly parent?: ParentTrees
+  /**
+   * FIFOs and devices: store them as nodes (restic's way, the default) or skip and log them
+   * (mounts: an application's FIFO or device node is not data). Sockets are always skipped,
+   * as restic does.
+   */
   readonly special?: 'store' | 'skip'
-  /** Skip (and log) files that cannot be read instead of failing. */
+  /** Skip (and log) files and directories that cannot be read instead of failing. */
   readonly skipUnreadable?: boolean
+  /** Capture extended attributes (needs getfattr; without it a warning is logged once). */
+  readonly xattrs?: boolean
+  /** Leave out `.coffer-stage-*` at the source's top: a staged restore's work area. */
+  readonly excludeStaging?: boolean
   /** Files read at once. */
   readonly concurrency?: number
   readonly signal?: AbortSignal
@@ -53,6 +70,8 @@ export interface FileCaptureStats {
   totalBytesProcessed: number
   /** Bytes actually read from files (unmodified files are not read). */
   bytesRead: number
+  /** Files read (first read or re-read). */
+  filesRead: number
   /** Paths that changed while being read (stored as read). */
   readonly changedDuringRead: string[]
   /** Paths that vanished during the walk. */
@@ -61,11 +80,67 @@ export interface FileCaptureStats {
   readonly skipped: string[]
 }
 
-const SMALL_FILE = 512 * 1024
-const READ_SIZE = 1024 * 1024
+/** What the final pass did (it runs inside the environment's hold: it must be short). */
+export interface FinalPassStats {
+  readonly entries: number
+  readonly filesReread: number
+  readonly bytesRead: number
+  /** Files that changed while re-read in the final pass (the hold did not stop their writer). */
+  readonly changedDuringRead: readonly string[]
+  readonly vanished: readonly string[]
+  readonly ms: number
+}
 
-const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, Buffer.from('/'), name])
+/**
+ * A file whose ctime is this close to the moment it was stat'ed may change again within the
+ * same timestamp tick (Linux stamps with a coarse clock): its stat cannot prove it unchanged
+ * later, so the final pass re-reads it (git's "racily clean" entries).
+ */
+const RACY_NS = 100_000_000n
+
+const slash = Buffer.from('/')
+const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
 const show = (p: Buffer): string => p.toString('utf8')
+const latin1 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
+const wallNs = (): bigint => BigInt(Date.now()) * 1_000_000n
+
+/** One captured entry, kept in memory between the passes (about 0.5 KB each). */
+interface Entry {
+  readonly name: Buffer
+  node: Node
+  readonly ino: bigint
+  readonly size: bigint
+  readonly mtimeNs: bigint
+  readonly ctimeNs: bigint
+  /** A file whose content must be read by the next pass (new, changed, racy, or changing). */
+  dirty: boolean
+  /** Vanished or skipped after it was listed: not part of the tree. */
+  gone: boolean
+  children: Entry[] | undefined
+}
+
+/** What an entry is compared with: the previous pass's entry or the parent snapshot's node. */
+interface Prev {
+  readonly node: Node
+  readonly ino: bigint
+  readonly size: bigint
+  readonly mtimeNs: bigint
+  readonly ctimeNs: bigint
+  readonly dirty: boolean
+  readonly children?: readonly Entry[]
+  readonly subtree?: TreeId
+}
+
+const prevOfNode = (n: Node): Prev => ({
+  node: n,
+  ino: n.inode ?? 0n,
+  size: BigInt(n.size ?? 0),
+  mtimeNs: n.mtime.unixNs,
+  ctimeNs: n.ctime.unixNs,
+  dirty: false,
+  ...(n.subtree ? { subtree: n.subtree } : {}),
+})
 
 /** restic's change test (archiver.go, fileChanged): size, mtime, ctime and inode. */
 export function fileChanged(st: BigIntStats, prev: Node | undefined): boolean {
@@ -79,257 +154,510 @@ export function fileChanged(st: BigIntStats, prev: Node | undefined): boolean {
   )
 }
 
+const emptyStats = (): FileCaptureStats => ({
+  filesNew: 0,
+  filesChanged: 0,
+  filesUnmodified: 0,
+  dirsNew: 0,
+  dirsChanged: 0,
+  dirsUnmodified: 0,
+  totalFilesProcessed: 0,
+  totalBytesProcessed: 0,
+  bytesRead: 0,
+  filesRead: 0,
+  changedDuringRead: [],
+  vanished: [],
+  skipped: [],
+})
+
 /**
- * Captures directories and files into a snapshot being written, as restic's archiver does:
- * depth-first, each directory sealed once its entries are in, files read with bounded
- * concurrency. With a parent snapshot, a file whose size, mtime, ctime and inode are
- * unchanged reuses the parent's blobs without being read. Hard links met twice are read
- * once. Names are raw bytes throughout, so any name the filesystem allows is kept exactly.
- * Symlinks are stored, never followed.
+ * Captures one directory (a mount) or file in passes, for the steps of a consistent
+ * snapshot (DESIGN.md, "Consistency and atomicity"):
+ *
+ * - `preCopy()` walks the source while the site runs and stores the content of every file
+ *   that the parent snapshot does not already hold unchanged (restic's size, mtime, ctime
+ *   and inode test). Each file's result stays in memory (about 0.5 KB per entry).
+ * - `finalPass()`, inside the hold, re-stats everything and re-reads only the files that
+ *   changed since the pre-copy, changed while it read them, or were modified within the
+ *   timestamp tick of its stat. Nothing else is read: the pause is one stat walk plus the
+ *   changes.
+ * - `writeTree()` (after the hold is released) writes the trees into the snapshot.
+ *
+ * A live snapshot calls `preCopy()` then `writeTree()`. Symlinks are stored, never followed;
+ * hard links met twice are read once per pass; names are raw bytes throughout.
+ *
+ * Not reentrant: the passes run one after the other.
+ */
+export class FileCapture {
+  readonly stats: FileCaptureStats
+  private root: Entry | undefined
+  private readonly log: Logger
+  private warnedXattrs = false
+
+  constructor(
+    private readonly writer: FilesWriter,
+    private readonly source: FileSource,
+    private readonly opts: FileCaptureOptions = {},
+    stats?: FileCaptureStats,
+  ) {
+    this.log = opts.log ?? silentLogger
+    this.stats = stats ?? emptyStats()
+  }
+
+  /** The first pass, incremental against the parent snapshot. Safe to call once. */
+  async preCopy(): Promise<FileCaptureStats> {
+    const parent = this.source.parentTree
+      ? ({
+          node: { type: 'dir' } as Node,
+          ino: 0n,
+          size: 0n,
+          mtimeNs: 0n,
+          ctimeNs: 0n,
+          dirty: false,
+          subtree: this.source.parentTree,
+        } satisfies Prev)
+      : this.source.parentNode
+        ? prevOfNode(this.source.parentNode)
+        : undefined
+    this.root = await this.pass(parent, this.stats, !this.source.parentTree)
+    return this.stats
+  }
+
+  /** The second pass: re-reads only what changed since `preCopy`. Call inside the hold. */
+  async finalPass(): Promise<FinalPassStats> {
+    const started = performance.now()
+    const root = this.root
+    if (!root) throw new CofferError('internal', 'finalPass before preCopy')
+    const s = emptyStats()
+    const prev: Prev = { ...entryAsPrev(root) }
+    this.root = await this.pass(prev, s, false)
+    // The snapshot's counts stay those against the parent; reads add up.
+    this.stats.bytesRead += s.bytesRead
+    this.stats.filesRead += s.filesRead
+    this.stats.vanished.push(...s.vanished)
+    // Files that changed during the pre-copy were re-read now: what is still listed is what
+    // changed during this pass.
+    this.stats.changedDuringRead.splice(
+      0,
+      this.stats.changedDuringRead.length,
+      ...s.changedDuringRead,
+    )
+    return {
+      entries: s.totalFilesProcessed,
+      filesReread: s.filesRead,
+      bytesRead: s.bytesRead,
+      changedDuringRead: s.changedDuringRead,
+      vanished: s.vanished,
+      ms: Math.round(performance.now() - started),
+    }
+  }
+
+  /**
+   * Writes the captured entries into the snapshot's trees at the source's target; returns
+   * the source directory's tree ID (undefined for a file source or a vanished source).
+   */
+  async writeTree(): Promise<TreeId | undefined> {
+    const root = this.root
+    if (!root) throw new CofferError('internal', 'writeTree before preCopy')
+    if (root.gone) return undefined
+    const target = this.source.target
+    if (root.children) return this.emitDir(root, target)
+    this.writer.addNode(target.slice(0, -1), root.node)
+    return undefined
+  }
+
+  private async emitDir(e: Entry, target: TreePath): Promise<TreeId> {
+    this.writer.addDir(target, e.node)
+    for (const c of e.children ?? []) {
+      if (c.gone) continue
+      if (c.children) await this.emitDir(c, [...target, c.name])
+      else this.writer.addNode(target, c.node)
+    }
+    return this.writer.finishDir(target)
+  }
+
+  /** One walk of the source against `prev`; reads what `prev` cannot vouch for. */
+  private async pass(
+    prev: Prev | undefined,
+    stats: FileCaptureStats,
+    first: boolean,
+  ): Promise<Entry> {
+    const { opts, log } = this
+    const signal = opts.signal
+    const limiter = new Limiter(opts.concurrency ?? 8)
+    const links = new Map<string, Promise<Saved | undefined>>()
+    const pending: Promise<void>[] = []
+    const wantXattrs: { entry: Entry; path: Buffer }[] = []
+    const rootPath = Buffer.from(this.source.path)
+    const useXattrs = opts.xattrs ?? true
+    // A first capture asks for every attribute below the source in one walk, beside ours.
+    const startNs = wallNs()
+    const tree: Promise<XattrMap | undefined> | undefined =
+      useXattrs && first ? observed(readXattrTree(rootPath, signal)) : undefined
+
+    const statOrVanish = async (p: Buffer): Promise<BigIntStats | undefined> => {
+      try {
+        return await lstat(p, { bigint: true })
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          stats.vanished.push(show(p))
+          log.warn({ path: show(p) }, 'file vanished during capture')
+          return undefined
+        }
+        throw readError(e, p)
+      }
+    }
+
+    const unreadable = (e: unknown, p: Buffer): boolean => {
+      const code = (e as NodeJS.ErrnoException).code
+      if (opts.skipUnreadable && (code === 'EACCES' || code === 'EPERM' || code === 'EIO')) {
+        stats.skipped.push(show(p))
+        log.warn({ path: show(p), code }, 'unreadable file skipped')
+        return true
+      }
+      return false
+    }
+
+    const readOne = async (
+      p: Buffer,
+      st: BigIntStats,
+      statNs: bigint,
+    ): Promise<Saved | undefined> => {
+      try {
+        const saved = await this.writer.saveContent(
+          readFileChunks(p, st.size, (n) => (stats.bytesRead += n), signal),
+        )
+        stats.filesRead++
+        const after = await lstat(p, { bigint: true }).catch(() => undefined)
+        const changed =
+          !after || after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ino !== st.ino
+        if (changed) {
+          stats.changedDuringRead.push(show(p))
+          log.warn({ path: show(p) }, 'file changed while it was read; stored as read')
+        }
+        return { ...saved, unsure: changed || st.ctimeNs >= statNs - RACY_NS }
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === 'ENOENT' || code === 'ELOOP') {
+          // ELOOP: replaced by a symlink after the stat; the next pass sees the link.
+          stats.vanished.push(show(p))
+          log.warn({ path: show(p) }, 'file vanished during capture')
+          return undefined
+        }
+        if (unreadable(e, p)) return undefined
+        throw readError(e, p)
+      }
+    }
+
+    const scheduleRead = (entry: Entry, p: Buffer, st: BigIntStats, statNs: bigint): void => {
+      const key = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined
+      pending.push(
+        observed(
+          limiter.run(async () => {
+            let saved: Saved | undefined
+            if (key) {
+              let first = links.get(key)
+              if (!first) {
+                first = readOne(p, st, statNs)
+                links.set(key, first)
+              }
+              saved = await first
+            } else {
+              saved = await readOne(p, st, statNs)
+            }
+            if (!saved) {
+              entry.gone = true
+              return
+            }
+            entry.node = { ...entry.node, content: saved.content, size: saved.size }
+            entry.dirty = saved.unsure
+            opts.onProgress?.(stats)
+          }),
+        ),
+      )
+    }
+
+    /** Builds the entry of a non-directory; undefined when skipped or vanished. */
+    const leaf = async (
+      p: Buffer,
+      name: Buffer,
+      st: BigIntStats,
+      pv: Prev | undefined,
+      statNs: bigint,
+    ): Promise<Entry | undefined> => {
+      const type = nodeType(st)
+      if (type === 'socket' || (type !== 'file' && type !== 'symlink' && opts.special === 'skip')) {
+        stats.skipped.push(show(p))
+        log.warn({ path: show(p), type }, 'special file skipped')
+        return undefined
+      }
+      const sameInode = pv !== undefined && pv.node.type === type && pv.ino === st.ino
+      const unchanged =
+        sameInode && pv.ctimeNs === st.ctimeNs && pv.mtimeNs === st.mtimeNs && pv.size === st.size
+      let node: Node
+      let dirty = false
+      if (type === 'file') {
+        stats.totalFilesProcessed++
+        stats.totalBytesProcessed += Number(st.size)
+        if (unchanged && !pv.dirty) {
+          stats.filesUnmodified++
+          node = { ...nodeFromStat(name, st, { content: pv.node.content ?? [] }) }
+        } else {
+          if (pv) stats.filesChanged++
+          else stats.filesNew++
+          node = nodeFromStat(name, st)
+          dirty = true
+        }
+      } else if (type === 'symlink') {
+        let target: Uint8Array
+        if (unchanged && pv.node.linkTarget) {
+          target = pv.node.linkTarget
+        } else {
+          try {
+            target = await readlink(p, { encoding: 'buffer' })
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+            throw readError(e, p)
+          }
+        }
+        node = nodeFromStat(name, st, { linkTarget: target })
+      } else {
+        node = nodeFromStat(name, st)
+      }
+      const entry: Entry = {
+        name,
+        node,
+        ino: st.ino,
+        size: st.size,
+        mtimeNs: st.mtimeNs,
+        ctimeNs: st.ctimeNs,
+        dirty,
+        gone: false,
+        children: undefined,
+      }
+      attrsOf(entry, p, pv, st)
+      if (dirty) scheduleRead(entry, p, st, statNs)
+      return entry
+    }
+
+    /** Reuses attributes when the inode's ctime (which any attribute change moves) is unchanged. */
+    const attrsOf = (entry: Entry, p: Buffer, pv: Prev | undefined, st: BigIntStats): void => {
+      if (!useXattrs) return
+      if (
+        pv &&
+        pv.ino === st.ino &&
+        pv.ctimeNs === st.ctimeNs &&
+        pv.node.type === entry.node.type
+      ) {
+        if (pv.node.extendedAttributes)
+          entry.node = { ...entry.node, extendedAttributes: pv.node.extendedAttributes }
+        return
+      }
+      wantXattrs.push({ entry, path: p })
+    }
+
+    const dir = async (
+      p: Buffer,
+      name: Buffer,
+      st: BigIntStats,
+      pv: Prev | undefined,
+      top: boolean,
+    ): Promise<Entry> => {
+      signal?.throwIfAborted()
+      const entry: Entry = {
+        name,
+        node: nodeFromStat(name, st),
+        ino: st.ino,
+        size: 0n,
+        mtimeNs: st.mtimeNs,
+        ctimeNs: st.ctimeNs,
+        dirty: false,
+        gone: false,
+        children: [],
+      }
+      attrsOf(entry, p, pv?.node.type === 'dir' ? pv : undefined, st)
+      const hadPrev = pv?.node.type === 'dir'
+      if (hadPrev) stats.dirsUnmodified++
+      else stats.dirsNew++
+      let names: Buffer[]
+      try {
+        names = await readdir(p, { encoding: 'buffer' })
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          stats.vanished.push(show(p))
+          entry.gone = true
+          return entry
+        }
+        if (unreadable(e, p)) {
+          entry.gone = true
+          return entry
+        }
+        throw readError(e, p)
+      }
+      if (top && opts.excludeStaging)
+        names = names.filter((n) => !n.subarray(0, STAGE_PREFIX.length).equals(STAGE_PREFIX))
+      names.sort((a, b) => Buffer.compare(a, b))
+      const prevChildren = new Map<string, Prev>()
+      if (hadPrev && pv.children) {
+        for (const c of pv.children) if (!c.gone) prevChildren.set(latin1(c.name), entryAsPrev(c))
+      } else if (hadPrev && pv.subtree && opts.parent) {
+        for (const n of await opts.parent.loadTree(pv.subtree, signal))
+          prevChildren.set(latin1(n.name), prevOfNode(n))
+      }
+      // Stat the directory's entries together (the thread pool overlaps them), then recurse.
+      const statNs = wallNs()
+      const stats_ = await statMany(
+        names.map((n) => join(p, n)),
+        statOrVanish,
+      )
+      const children: Entry[] = []
+      for (let i = 0; i < names.length; i++) {
+        const cst = stats_[i]
+        const cname = names[i]!
+        if (!cst) continue
+        const cp = join(p, cname)
+        const cpv = prevChildren.get(latin1(cname))
+        if (nodeType(cst) === 'dir') {
+          children.push(await dir(cp, cname, cst, cpv, false))
+        } else {
+          const e = await leaf(cp, cname, cst, cpv, statNs)
+          if (e) children.push(e)
+        }
+      }
+      entry.children = children
+      return entry
+    }
+
+    const rootName = Buffer.from(this.source.target.at(-1) ?? Buffer.alloc(0))
+    let root: Entry | undefined
+    let failure: { error: unknown } | undefined
+    try {
+      const st = await lstat(rootPath, { bigint: true }).catch((e: unknown) => {
+        throw readError(e, rootPath)
+      })
+      if (nodeType(st) === 'dir') {
+        root = await dir(rootPath, rootName, st, prev, true)
+      } else {
+        if (this.source.target.length === 0)
+          throw new CofferError(
+            'invalid_input',
+            `Cannot capture ${this.source.path} as the snapshot root.`,
+          )
+        root = await leaf(rootPath, rootName, st, prev, wallNs())
+      }
+    } catch (error) {
+      failure = { error }
+    }
+    // Let started reads finish (or fail) before the pass ends or fails.
+    await settleAll(pending, failure)
+    if (tree) await tree.catch(() => undefined)
+    if (!root) {
+      root = {
+        name: rootName,
+        node: { type: 'file' } as Node,
+        ino: 0n,
+        size: 0n,
+        mtimeNs: 0n,
+        ctimeNs: 0n,
+        dirty: false,
+        gone: true,
+        children: undefined,
+      }
+    }
+    await this.resolveXattrs(wantXattrs, tree, startNs)
+    return root
+  }
+
+  private async resolveXattrs(
+    want: readonly { entry: Entry; path: Buffer }[],
+    tree: Promise<XattrMap | undefined> | undefined,
+    startNs: bigint,
+  ): Promise<void> {
+    if (want.length === 0) return
+    const known = tree ? await tree : undefined
+    // What the recursive read saw is good for inodes unchanged since before it started.
+    const ask = known ? want.filter((w) => w.entry.ctimeNs >= startNs - RACY_NS) : want
+    const asked = await readXattrsOf(
+      ask.map((w) => w.path),
+      this.opts.signal,
+    )
+    if ((tree && !known) || !asked) {
+      if (!this.warnedXattrs)
+        this.log.warn(
+          { path: this.source.path },
+          'extended attributes not captured: getfattr (Debian package attr) is not installed',
+        )
+      this.warnedXattrs = true
+      return
+    }
+    for (const w of want) {
+      const k = latin1(w.path)
+      const attrs: readonly ExtendedAttribute[] | undefined = asked.get(k) ?? known?.get(k)
+      if (attrs) w.entry.node = { ...w.entry.node, extendedAttributes: attrs }
+      else if (w.entry.node.extendedAttributes) {
+        const { extendedAttributes: _drop, ...rest } = w.entry.node
+        void _drop
+        w.entry.node = rest
+      }
+    }
+  }
+}
+
+interface Saved {
+  readonly content: BlobId[]
+  readonly size: number
+  /** Changed while read, or racily clean: the next pass must read it again. */
+  readonly unsure: boolean
+}
+
+function entryAsPrev(e: Entry): Prev {
+  return {
+    node: e.node,
+    ino: e.ino,
+    size: e.size,
+    mtimeNs: e.mtimeNs,
+    ctimeNs: e.ctimeNs,
+    dirty: e.dirty,
+    ...(e.children ? { children: e.children } : {}),
+  }
+}
+
+/** lstat of many paths, a bounded number at once; undefined where a path vanished. */
+async function statMany(
+  paths: readonly Buffer[],
+  stat: (p: Buffer) => Promise<BigIntStats | undefined>,
+): Promise<(BigIntStats | undefined)[]> {
+  const out: (BigIntStats | undefined)[] = new Array<BigIntStats | undefined>(paths.length)
+  const BATCH = 64
+  for (let i = 0; i < paths.length; i += BATCH) {
+    const part = await Promise.all(paths.slice(i, i + BATCH).map(stat))
+    for (let j = 0; j < part.length; j++) out[i + j] = part[j]
+  }
+  return out
+}
+
+/**
+ * Captures directories and files into a snapshot being written in one pass each (a
+ * FileCapture's `preCopy` then `writeTree`), as restic's archiver does: with a parent
+ * snapshot, a file whose size, mtime, ctime and inode are unchanged reuses the parent's
+ * blobs without being read. Hard links met twice are read once. Names are raw bytes
+ * throughout, so any name the filesystem allows is kept exactly. Symlinks are stored, never
+ * followed. Files that change while read are stored as read and listed in the stats.
+ *
+ * Errors: a path that cannot be read rejects with a CofferError (`capture_failed`) naming it,
+ * unless `skipUnreadable`; vanished files are listed, not fatal.
  */
 export async function captureFiles(
   writer: FilesWriter,
   sources: readonly FileSource[],
   opts: FileCaptureOptions = {},
 ): Promise<FileCaptureStats> {
-  const log = opts.log ?? silentLogger
-  const limiter = new Limiter(opts.concurrency ?? 8)
-  const links = new Map<string, Promise<{ content: BlobId[]; size: number }>>()
-  const stats: FileCaptureStats = {
-    filesNew: 0,
-    filesChanged: 0,
-    filesUnmodified: 0,
-    dirsNew: 0,
-    dirsChanged: 0,
-    dirsUnmodified: 0,
-    totalFilesProcessed: 0,
-    totalBytesProcessed: 0,
-    bytesRead: 0,
-    changedDuringRead: [],
-    vanished: [],
-    skipped: [],
-  }
-  const signal = opts.signal
-
-  const statOrVanish = async (p: Buffer): Promise<BigIntStats | undefined> => {
-    try {
-      return await lstat(p, { bigint: true })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        stats.vanished.push(show(p))
-        log.warn({ path: show(p) }, 'file vanished during capture')
-        return undefined
-      }
-      throw readError(e, p)
-    }
-  }
-
-  async function* readFile(p: Buffer, size: bigint): AsyncGenerator<Uint8Array> {
-    const fh = await open(p, 'r')
-    try {
-      if (size < SMALL_FILE) {
-        // One read: small files are one chunk anyway.
-        const buf = Buffer.allocUnsafeSlow(Number(size) + 1)
-        let got = 0
-        for (;;) {
-          const { bytesRead } = await fh.read(buf, got, buf.length - got, null)
-          if (bytesRead === 0) break
-          got += bytesRead
-          if (got === buf.length) {
-            // Grew while being read: continue with the streaming path for the rest.
-            yield buf.subarray(0, got)
-            yield* readRest(fh)
-            return
-          }
-        }
-        stats.bytesRead += got
-        if (got > 0) yield buf.subarray(0, got)
-        return
-      }
-      yield* readRest(fh)
-    } finally {
-      await fh.close()
-    }
-  }
-
-  async function* readRest(fh: Awaited<ReturnType<typeof open>>): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      signal?.throwIfAborted()
-      const buf = Buffer.allocUnsafeSlow(READ_SIZE)
-      const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null)
-      if (bytesRead === 0) return
-      stats.bytesRead += bytesRead
-      yield buf.subarray(0, bytesRead)
-    }
-  }
-
-  const saveFile = async (
-    p: Buffer,
-    st: BigIntStats,
-  ): Promise<{ content: BlobId[]; size: number } | undefined> => {
-    try {
-      const saved = await writer.saveContent(readFile(p, st.size))
-      const after = await lstat(p, { bigint: true }).catch(() => undefined)
-      if (!after || after.size !== st.size || after.mtimeNs !== st.mtimeNs) {
-        stats.changedDuringRead.push(show(p))
-        log.warn({ path: show(p) }, 'file changed while it was read; stored as read')
-      }
-      return saved
-    } catch (e) {
-      if (signal?.aborted) throw signal.reason
-      const code = (e as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') {
-        stats.vanished.push(show(p))
-        return undefined
-      }
-      if (opts.skipUnreadable && (code === 'EACCES' || code === 'EPERM' || code === 'EIO')) {
-        stats.skipped.push(show(p))
-        log.warn({ path: show(p), code }, 'unreadable file skipped')
-        return undefined
-      }
-      throw readError(e, p)
-    }
-  }
-
-  /** Adds one entry (not a directory) to `dir`; files are saved in the background. */
-  const captureEntry = async (
-    dir: TreePath,
-    p: Buffer,
-    name: Uint8Array,
-    st: BigIntStats,
-    prev: Node | undefined,
-    pending: Promise<void>[],
-  ): Promise<void> => {
-    const type = nodeType(st)
-    if (type === 'file') {
-      stats.totalFilesProcessed++
-      stats.totalBytesProcessed += Number(st.size)
-      if (!fileChanged(st, prev) && prev) {
-        stats.filesUnmodified++
-        writer.addNode(dir, nodeFromStat(name, st, { content: prev.content ?? [] }))
-        return
-      }
-      if (prev) stats.filesChanged++
-      else stats.filesNew++
-      const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined
-      pending.push(
-        observed(
-          limiter.run(async () => {
-            let saved: { content: BlobId[]; size: number } | undefined
-            if (linkKey) {
-              let first = links.get(linkKey)
-              if (!first) {
-                first = saveFile(p, st).then((s) => s ?? { content: [], size: -1 })
-                links.set(linkKey, first)
-              }
-              const s = await first
-              saved = s.size < 0 ? undefined : s
-            } else {
-              saved = await saveFile(p, st)
-            }
-            if (saved)
-              writer.addNode(dir, {
-                ...nodeFromStat(name, st, { content: saved.content }),
-                size: saved.size,
-              })
-            opts.onProgress?.(stats)
-          }),
-        ),
-      )
-      return
-    }
-    if (type === 'symlink') {
-      let target: Buffer
-      try {
-        target = await readlink(p, { encoding: 'buffer' })
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw readError(e, p)
-      }
-      writer.addNode(dir, nodeFromStat(name, st, { linkTarget: target }))
-      return
-    }
-    if (type === 'socket' || opts.special === 'skip') {
-      // restic skips sockets too: they cannot be restored meaningfully.
-      stats.skipped.push(show(p))
-      log.warn({ path: show(p), type }, 'special file skipped')
-      return
-    }
-    writer.addNode(dir, nodeFromStat(name, st))
-  }
-
-  const captureDir = async (
-    p: Buffer,
-    target: TreePath,
-    st: BigIntStats,
-    prevTree: TreeId | undefined,
-  ): Promise<void> => {
-    signal?.throwIfAborted()
-    writer.addDir(target, nodeFromStat(target.at(-1) ?? Buffer.alloc(0), st))
-    if (prevTree) stats.dirsUnmodified++
-    else stats.dirsNew++
-    let names: Buffer[]
-    try {
-      names = await readdir(p, { encoding: 'buffer' })
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        stats.vanished.push(show(p))
-        return
-      }
-      if (opts.skipUnreadable && (e as NodeJS.ErrnoException).code === 'EACCES') {
-        stats.skipped.push(show(p))
-        return
-      }
-      throw readError(e, p)
-    }
-    names.sort((a, b) => Buffer.compare(a, b))
-    const prevNodes = new Map<string, Node>()
-    if (prevTree && opts.parent) {
-      for (const n of await opts.parent.loadTree(prevTree, signal))
-        prevNodes.set(Buffer.from(n.name).toString('latin1'), n)
-    }
-    const pending: Promise<void>[] = []
-    let failure: { error: unknown } | undefined
-    try {
-      for (const name of names) {
-        const child = join(p, name)
-        const cst = await statOrVanish(child)
-        if (!cst) continue
-        const prev = prevNodes.get(name.toString('latin1'))
-        if (nodeType(cst) === 'dir') {
-          await captureDir(
-            child,
-            [...target, name],
-            cst,
-            prev?.type === 'dir' ? prev.subtree : undefined,
-          )
-        } else {
-          await captureEntry(target, child, name, cst, prev, pending)
-        }
-      }
-    } catch (error) {
-      failure = { error }
-    }
-    // Let started reads finish (or fail) before the directory is sealed or abandoned.
-    await settleAll(pending, failure)
-    await writer.finishDir(target)
-  }
-
+  const stats = emptyStats()
   for (const src of sources) {
-    const p = Buffer.from(src.path)
-    const st = await lstat(p, { bigint: true }).catch((e: unknown) => {
-      throw readError(e, p)
-    })
-    if (nodeType(st) === 'dir') {
-      await captureDir(p, src.target, st, src.parentTree)
-    } else {
-      const name = src.target.at(-1)
-      if (!name)
-        throw new CofferError('invalid_input', `Cannot capture ${src.path} as the snapshot root.`)
-      const pending: Promise<void>[] = []
-      await captureEntry(src.target.slice(0, -1), p, name, st, src.parentNode, pending)
-      await Promise.all(pending)
-    }
+    const c = new FileCapture(writer, src, opts, stats)
+    await c.preCopy()
+    await c.writeTree()
   }
   return stats
 }

@@ -24,6 +24,7 @@ import {
   type TreePath,
 } from '../../repo/index.js'
 import { isSafeName } from './safe-name.js'
+import { seconds } from './entry-writer.js'
 
 export interface FileRestoreOptions {
   /** Restore only these paths (and what is below them), relative to the restored tree. */
@@ -48,11 +49,6 @@ export interface FileRestoreStats {
 const slash = Buffer.from('/')
 const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
 const show = (p: Buffer): string => p.toString('utf8')
-/** Seconds as a double for utimes; whole and fractional parts converted apart to keep precision. */
-const seconds = (ns: bigint): number => {
-  const s = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n)
-  return Number(s) + Number(ns - s * 1_000_000_000n) / 1e9
-}
 
 type Inclusion = 'all' | 'some' | 'none'
 

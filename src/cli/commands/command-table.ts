@@ -1,5 +1,8 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { addRepoOptions } from '../repo-tools/repo-context.js'
+import { CLIENT_COMMANDS } from './client-commands.js'
 
 /** Runs a parsed command: `cmd` gives its options, `args` the positional arguments. */
 export type CommandRunner = (cmd: Command, args: unknown[]) => Promise<void>
@@ -14,6 +17,12 @@ export interface CommandSpec {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
+/** `$XDG_DATA_HOME/coffer`, default `~/.local/share/coffer`. */
+function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  return join(base, 'coffer')
+}
+
 /** --host/--tag/--path filters for commands that pick snapshots. */
 function filters(cmd: Command): Command {
   return cmd
@@ -23,6 +32,69 @@ function filters(cmd: Command): Command {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'serve',
+    summary: 'run the server: API, console, scheduler and a worker',
+    configure: (c) =>
+      c
+        .option('--data-dir <dir>', 'metadata, master key and repositories', defaultDataDir())
+        .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
+        .option('--store <url>', 'PostgreSQL URL for the metadata (default: SQLite in --data-dir)')
+        .option('--store-schema <name>', 'PostgreSQL schema of the metadata', 'public')
+        .option('--repos <dir>', 'where new projects get their repository (default DIR/repos)')
+        .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+        .option('--tls-key <file>', 'and this private key (PEM)')
+        .option('--concurrency <n>', 'activities run at once by this process', '2')
+        .option(
+          '--label <label>',
+          'also run activities of environments with this label (repeatable)',
+          collect,
+        )
+        .option('--no-worker', 'run no activities here (workers do)')
+        .option('--console-dir <dir>', 'the built web console to serve at /')
+        .option('--log-level <level>', 'debug, info, warn or error', 'info'),
+    load: async () => (await import('./serve.js')).run,
+  },
+  {
+    name: 'demo:start',
+    summary: 'run `coffer serve` with the console and, on a new install, a demo (npm start)',
+    configure: (c) =>
+      c
+        .option('--data-dir <dir>', 'metadata, master key and repositories', defaultDataDir())
+        .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
+        .option('--console-dir <dir>', 'the built web console to serve at / (default: web/dist)')
+        .option('--no-demo', 'do not create the demo projects')
+        .option('--log-level <level>', 'debug, info, warn or error', 'warn'),
+    load: async () => (await import('./demo-start.js')).run,
+  },
+  {
+    name: 'demo:remove',
+    summary: 'remove the demo projects, databases and files (stop Coffer first)',
+    configure: (c) =>
+      c.option('--data-dir <dir>', 'the data directory of the demo', defaultDataDir()),
+    load: async () => (await import('./demo-remove.js')).run,
+  },
+  {
+    name: 'worker',
+    summary: 'run activities from a PostgreSQL queue shared with `coffer serve`',
+    configure: (c) =>
+      c
+        .option('--store <url>', 'the PostgreSQL URL `coffer serve` uses')
+        .option('--store-schema <name>', 'PostgreSQL schema of the metadata', 'public')
+        .option(
+          '--data-dir <dir>',
+          'where the master key file is (or set COFFER_MASTER_KEY)',
+          defaultDataDir(),
+        )
+        .option(
+          '--label <label>',
+          'run activities of environments with this label (repeatable)',
+          collect,
+        )
+        .option('--concurrency <n>', 'activities run at once by this worker', '2')
+        .option('--log-level <level>', 'debug, info, warn or error', 'info'),
+    load: async () => (await import('./worker.js')).run,
+  },
   {
     name: 'repo:init',
     summary: 'create a new repository (restic format, version 2 by default)',
@@ -35,10 +107,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:backup',
-    summary: 'back up files and directories into a new snapshot',
+    summary: 'back up files, directories and MySQL/MariaDB databases into a new snapshot',
     configure: (c) =>
       addRepoOptions(c)
-        .argument('<path...>', 'files or directories to back up')
+        .argument('[path...]', 'files or directories to back up (optional with --mysql)')
+        .option(
+          '--mysql <url>',
+          'also capture a MySQL/MariaDB server: mysql://user:password@host:port/db1,db2 (repeatable; services mysql, mysql2… or ?service=NAME)',
+          collect,
+        )
+        .option('--live', 'with --mysql: no global read lock, one consistent transaction')
         .option('--tag <tag>', 'tag the snapshot (repeatable)', collect)
         .option('--host <host>', 'hostname recorded in the snapshot (default: this host)')
         .option(
@@ -67,7 +145,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:restore',
-    summary: 'restore a snapshot into a directory',
+    summary: 'restore a snapshot into a directory and/or MySQL/MariaDB servers',
     configure: (c) =>
       filters(addRepoOptions(c))
         .argument(
@@ -75,7 +153,34 @@ export const COMMANDS: readonly CommandSpec[] = [
           'snapshot ID, unique prefix, or "latest" (SNAPSHOT:subfolder restores a folder)',
         )
         .option('-t, --target <dir>', 'directory to restore into')
-        .option('-i, --include <path>', 'restore only this path (repeatable)', collect)
+        .option(
+          '-i, --include <path>',
+          'restore only this path, or /services/<service>/DB[/TABLE] with --mysql (repeatable)',
+          collect,
+        )
+        .option(
+          '--mysql <url>',
+          "restore the snapshot's MySQL service into this server (repeatable, as for repo:backup)",
+          collect,
+        )
+        .option(
+          '--database-map <old=new>',
+          'with --mysql: restore database OLD under the name NEW (repeatable)',
+          collect,
+        )
+        .option(
+          '--delta',
+          'make the target exactly the snapshot: stage new and changed files, then switch them in; files already identical are not rewritten, files the snapshot lacks are removed',
+        )
+        .option(
+          '--verify-content',
+          'with --delta: compare files by content hash, not by size and mtime (implies --delta)',
+        )
+        .option(
+          '--switch <mode>',
+          'with --delta: whole (rename the target directory), per-file, or auto (default)',
+        )
+        .option('--min-free <bytes>', 'with --delta: refuse unless this many bytes stay free')
         .option('--json', 'print a machine-readable summary'),
     load: async () => (await import('./repo-restore.js')).run,
   },
@@ -171,4 +276,5 @@ export const COMMANDS: readonly CommandSpec[] = [
     configure: (c) => addRepoOptions(c).option('--remove-all', 'remove all locks, even live ones'),
     load: async () => (await import('./repo-unlock.js')).run,
   },
+  ...CLIENT_COMMANDS,
 ]

@@ -16,6 +16,14 @@ import {
   type TreePath,
 } from '../../repo/index.js'
 import { hostname } from 'node:os'
+import {
+  captureMysqlServices,
+  captureSummaryJson,
+  cliDriverContext,
+  parseMysqlServices,
+  printCaptureSummary,
+} from './mysql-options.js'
+import type { MysqlCaptureResult } from '../../capture/index.js'
 
 interface BackupFlags {
   readonly tag?: string[]
@@ -23,13 +31,21 @@ interface BackupFlags {
   readonly json?: boolean
   readonly parent?: string
   readonly force?: boolean
+  readonly mysql?: string[]
+  readonly live?: boolean
 }
 
 export const run: CommandRunner = async (cmd, args) => {
-  const paths = (args[0] as string[]).map((p) => resolve(p))
-  if (paths.length === 0)
-    throw new InvalidInputError('path', 'Nothing to back up: name at least one path.')
+  const paths = ((args[0] as string[] | undefined) ?? []).map((p) => resolve(p))
   const o = cmd.opts<BackupFlags>()
+  const mysql = parseMysqlServices(o.mysql ?? [])
+  if (paths.length === 0 && mysql.length === 0)
+    throw new InvalidInputError(
+      'path',
+      'Nothing to back up: name at least one path or give --mysql URL.',
+    )
+  // A database service is stored under /services/<service>, which the snapshot lists as a path.
+  const snapshotPaths = [...paths, ...mysql.map((m) => `/services/${m.service}`)].sort()
   const signal = interruptSignal()
   const started = Date.now()
   const repo = await openRepo(cmd, signal)
@@ -46,8 +62,8 @@ export const run: CommandRunner = async (cmd, args) => {
           .filter(
             (s) =>
               s.hostname === host &&
-              s.paths.length === paths.length &&
-              s.paths.every((p, i) => p === [...paths].sort()[i]),
+              s.paths.length === snapshotPaths.length &&
+              s.paths.every((p, i) => p === snapshotPaths[i]),
           )
           .at(-1)
     parentId = parent?.id
@@ -78,20 +94,36 @@ export const run: CommandRunner = async (cmd, args) => {
         ...(parentNode && parentNode.type !== 'dir' ? { parentNode } : {}),
       })
     }
-    const stats = await captureFiles(writer, sources, {
-      parent: reader,
-      signal: writer.signal,
-      onProgress: (s) =>
-        progress.update(
-          `[${formatDuration(Date.now() - started)}] ${s.totalFilesProcessed} files ${formatBytes(s.totalBytesProcessed)}`,
+    const filesStep = () =>
+      captureFiles(writer, sources, {
+        parent: reader,
+        signal: writer.signal,
+        onProgress: (s) =>
+          progress.update(
+            `[${formatDuration(Date.now() - started)}] ${s.totalFilesProcessed} files ${formatBytes(s.totalBytesProcessed)}`,
+          ),
+      })
+    let stats!: Awaited<ReturnType<typeof filesStep>>
+    let services: MysqlCaptureResult[] = []
+    if (mysql.length === 0) stats = await filesStep()
+    else
+      services = await captureMysqlServices(
+        mysql,
+        writer,
+        cliDriverContext(writer.signal, (t) =>
+          progress.update(`[${formatDuration(Date.now() - started)}] MySQL ${t}`),
         ),
-    })
+        Boolean(o.live),
+        async () => {
+          stats = await filesStep()
+        },
+      )
     progress.done()
     for (const p of stats.vanished) err(`warning: ${p} vanished during the backup`)
     for (const p of stats.changedDuringRead) err(`warning: ${p} changed while it was read`)
     for (const p of stats.skipped) err(`warning: skipped ${p}`)
     const snap = await writer.commit({
-      paths: [...paths].sort(),
+      paths: snapshotPaths,
       hostname: host,
       tags: o.tag ?? [],
       ...(parentId ? { parent: parentId } : {}),
@@ -117,6 +149,7 @@ export const run: CommandRunner = async (cmd, args) => {
           total_files_processed: s.totalFilesProcessed,
           total_bytes_processed: s.totalBytesProcessed,
           bytes_read: stats.bytesRead,
+          ...(services.length > 0 ? { services: captureSummaryJson(services) } : {}),
           total_duration: elapsed / 1000,
           snapshot_id: snap.id,
         }),
@@ -124,6 +157,7 @@ export const run: CommandRunner = async (cmd, args) => {
       return
     }
     if (parentId) out(`using parent snapshot ${shortId(parentId)}`)
+    printCaptureSummary(services)
     out(
       `Files:       ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified`,
     )

@@ -2,9 +2,17 @@ import type { CommandRunner } from './command-table.js'
 import { openRepo } from '../repo-tools/repo-context.js'
 import { err, formatBytes, formatDuration, out, progressLine } from '../output.js'
 import { interruptSignal } from '../signal.js'
-import { restoreFiles } from '../../capture/index.js'
+import { resolve } from 'node:path'
+import { restoreFiles, restoreMount, SWITCH_MODES, type SwitchMode } from '../../capture/index.js'
 import { CofferError, InvalidInputError, NotFoundError } from '../../errors.js'
 import { RepoReader, shortId, treePath } from '../../repo/index.js'
+import {
+  cliDriverContext,
+  parseMysqlServices,
+  printRestoreSummary,
+  restoreMysqlServices,
+  restoreSummaryJson,
+} from './mysql-options.js'
 
 export const run: CommandRunner = async (cmd, args) => {
   const [refArg] = args as [string]
@@ -15,16 +23,36 @@ export const run: CommandRunner = async (cmd, args) => {
     tag?: string[]
     path?: string[]
     json?: boolean
+    delta?: boolean
+    verifyContent?: boolean
+    switch?: string
+    minFree?: string
+    mysql?: string[]
+    databaseMap?: string[]
   }>()
-  if (!o.target)
+  const mysql = parseMysqlServices(o.mysql ?? [])
+  if (!o.target && mysql.length === 0)
     throw new InvalidInputError(
       'target',
-      'Please give a directory to restore to with --target DIR.',
+      'Please give a directory to restore to with --target DIR, or a server with --mysql URL.',
     )
   // restic's "snapshot:subfolder" restores only that folder's contents.
   const [ref, sub] = refArg.includes(':')
     ? [refArg.slice(0, refArg.indexOf(':')), refArg.slice(refArg.indexOf(':') + 1)]
     : [refArg, '']
+  const delta = Boolean(o.delta || o.verifyContent)
+  const switchMode = o.switch ?? 'auto'
+  if (!(SWITCH_MODES as readonly string[]).includes(switchMode))
+    throw new InvalidInputError(
+      'switch',
+      `Unknown switch mode "${switchMode}": use ${SWITCH_MODES.join(', ')}.`,
+    )
+  const minFree = o.minFree === undefined ? 0 : Number(o.minFree)
+  if (!Number.isSafeInteger(minFree) || minFree < 0)
+    throw new InvalidInputError(
+      'min-free',
+      `--min-free takes a number of bytes, not "${o.minFree}".`,
+    )
   const signal = interruptSignal()
   const started = Date.now()
   const repo = await openRepo(cmd, signal)
@@ -38,9 +66,82 @@ export const run: CommandRunner = async (cmd, args) => {
     )
     const tree = sub ? await reader.subtreeAt(snap.tree, treePath(sub), signal) : snap.tree
     if (!tree) throw new NotFoundError(`No folder ${sub} in snapshot ${shortId(snap.id)}.`)
+    if (mysql.length > 0) {
+      const services = await restoreMysqlServices(
+        mysql,
+        reader,
+        tree,
+        { include: o.include ?? [], databaseMap: o.databaseMap ?? [] },
+        cliDriverContext(signal),
+        (service, phase, db) => {
+          if (!o.json) err(`MySQL ${service}: ${db}: ${phase}`)
+        },
+      )
+      if (o.json)
+        out(
+          JSON.stringify({
+            message_type: 'summary',
+            services: restoreSummaryJson(services),
+            total_duration: (Date.now() - started) / 1000,
+            snapshot_id: snap.id,
+          }),
+        )
+      else printRestoreSummary(services)
+      // The files part (with --target) restores what is not a service.
+      o.include = (o.include ?? []).filter((i) => !i.replace(/^\/+/, '').startsWith('services/'))
+    }
+    if (!o.target) return
     if (!o.json)
       out(`restoring snapshot ${shortId(snap.id)} of [${snap.paths.join(' ')}] to ${o.target}`)
     const progress = progressLine()
+    if (delta) {
+      const r = await restoreMount(reader, tree, resolve(o.target), {
+        include: (o.include ?? []).map(treePath),
+        verifyContent: Boolean(o.verifyContent),
+        switchMode: switchMode as SwitchMode,
+        minFreeBytes: minFree,
+        ...(sub ? { rootNode: await reader.lookup(snap.tree, treePath(sub), signal) } : {}),
+        signal,
+        onProgress: (p) =>
+          progress.update(
+            `[${formatDuration(Date.now() - started)}] ${p.phase} ${p.done}/${p.total} ${formatBytes(p.bytes)}`,
+          ),
+      })
+      progress.done()
+      const t = r.totals
+      if (!r.ownersRestored && !o.json)
+        err('warning: owners were not restored: not running as root')
+      for (const x of r.recovered)
+        err(
+          `note: an interrupted restore (${x.id}) was ${x.outcome === 'completed' ? 'completed' : 'rolled back'} first`,
+        )
+      if (o.json) {
+        out(
+          JSON.stringify({
+            message_type: 'summary',
+            mode: r.mode,
+            files_kept: t.keep,
+            files_written: t.write,
+            files_copied: t.copy,
+            hard_links: t.link,
+            special_made: t.make,
+            removed: t.remove,
+            bytes_written: r.bytesWritten,
+            bytes_kept: t.bytesKeep,
+            bytes_verified: t.bytesVerified,
+            switch_ms: r.switchMs,
+            owners_restored: r.ownersRestored,
+            total_duration: (Date.now() - started) / 1000,
+            snapshot_id: snap.id,
+          }),
+        )
+      } else {
+        out(
+          `kept ${t.keep} files, wrote ${t.write} (${formatBytes(r.bytesWritten)} from the repository), copied ${t.copy}, linked ${t.link}, removed ${t.remove}; ${r.mode} switch in ${r.switchMs} ms, ${formatDuration(Date.now() - started)} in all`,
+        )
+      }
+      return
+    }
     const stats = await restoreFiles(reader, tree, o.target, {
       include: (o.include ?? []).map(treePath),
       signal,

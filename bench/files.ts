@@ -1,0 +1,221 @@
+import { spawn } from 'node:child_process'
+import { cp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureMountsDataset } from './lib/mounts-dataset.js'
+import { printTable, ratio } from './lib/measure.js'
+
+/** Wall time, CPU time (user + system) and peak RSS of one command. */
+interface Measured {
+  readonly seconds: number
+  readonly cpuSeconds: number
+  readonly maxRssMb: number
+  readonly stdout: string
+}
+
+/**
+ * Runs a command under /usr/bin/time. CPU seconds are reported beside wall seconds: on a
+ * shared machine CPU time is the steadier figure (another process's load stretches wall
+ * time, not CPU time).
+ */
+function measure(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000
+      const [user, sys, kb] = (err.trim().split('\n').at(-1) ?? '').split(' ').map(Number)
+      if (code !== 0)
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`))
+      else
+        resolve({
+          seconds,
+          cpuSeconds: (user ?? 0) + (sys ?? 0),
+          maxRssMb: Math.round((kb ?? 0) / 1024),
+          stdout: out,
+        })
+    })
+  })
+}
+
+/**
+ * `npm run bench -- files [--scale S]`: the files driver against restic and `cp -a` on the
+ * mounts data set, same machine, same run: first capture, unchanged capture, capture after
+ * 1 % of the images changed, full restore into an empty directory, delta restore of a mount
+ * where 1 % of the images changed. Wall time and peak RSS, with Coffer/restic ratios.
+ * Coffer runs the built CLI (npm run build first); its restores are the staged, switched
+ * ones (`repo:restore --delta`). restic 0.14 has no delta restore: it rewrites every file.
+ */
+export async function run(args: string[]): Promise<void> {
+  const at = args.indexOf('--scale')
+  const scale = (at >= 0 ? Number(args[at + 1]) : 1) || 1
+  const base = process.env.COFFER_BENCH_DIR ?? join(tmpdir(), 'coffer-bench')
+  process.stdout.write(`data set: mounts, scale ${scale}, under ${base}\n`)
+  const pristine = await ensureMountsDataset(join(base, `mounts-${scale}`), scale)
+  const work = join(base, 'files-bench')
+  await rm(work, { recursive: true, force: true })
+  // A working copy: the 1 % change must not alter the reusable data set.
+  const data = join(work, 'mount')
+  await cp(pristine, data, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })
+  const password = 'bench'
+  const coffer = (a: string[]): Promise<Measured> =>
+    measure(process.execPath, ['bin/coffer', ...a, '--repo', join(work, 'coffer')], {
+      COFFER_PASSWORD: password,
+    })
+  const restic = (a: string[]): Promise<Measured> =>
+    measure('restic', ['--no-cache', '-r', join(work, 'restic'), ...a], {
+      RESTIC_PASSWORD: password,
+    })
+  const cpA = (from: string, to: string): Promise<Measured> => measure('cp', ['-a', from, to])
+  const startup = await measure(process.execPath, ['bin/coffer', 'help'])
+  process.stdout.write(
+    `coffer start-up (bin/coffer help): ${startup.seconds.toFixed(2)} s (${startup.cpuSeconds.toFixed(2)} cpu)\n`,
+  )
+
+  await coffer(['repo:init'])
+  await restic(['init', '--repository-version', '2'])
+  const rows: string[][] = []
+  const step = async (
+    name: string,
+    c: () => Promise<Measured>,
+    r: () => Promise<Measured>,
+    p?: () => Promise<Measured>,
+  ): Promise<Measured> => {
+    const rr = await r()
+    const cc = await c()
+    const pp = p ? await p() : undefined
+    const t = (m: Measured): string => `${m.seconds.toFixed(2)} (${m.cpuSeconds.toFixed(2)})`
+    rows.push([
+      name,
+      t(cc),
+      t(rr),
+      ratio(cc.seconds, rr.seconds),
+      ratio(cc.cpuSeconds, rr.cpuSeconds),
+      pp ? t(pp) : '-',
+      String(cc.maxRssMb),
+      String(rr.maxRssMb),
+    ])
+    process.stdout.write(
+      `${name}: coffer ${t(cc)} s, restic ${t(rr)} s${pp ? `, cp -a ${t(pp)} s` : ''} (wall (cpu))\n`,
+    )
+    return cc
+  }
+  const snapshotOf = async (): Promise<string> => {
+    const out = await measure(
+      process.execPath,
+      ['bin/coffer', 'repo:snapshots', '--json', '--repo', join(work, 'coffer')],
+      { COFFER_PASSWORD: password },
+    )
+    const list = JSON.parse(out.stdout) as { id: string }[]
+    return list.at(-1)!.id
+  }
+
+  await step(
+    'first capture',
+    () => coffer(['repo:backup', data]),
+    () => restic(['backup', data]),
+    () => cpA(data, join(work, 'cp-first')),
+  )
+  await rm(join(work, 'cp-first'), { recursive: true, force: true })
+  await step(
+    'unchanged capture',
+    () => coffer(['repo:backup', data]),
+    () => restic(['backup', data]),
+  )
+  const changed = await changeOnePercent(data, scale, 'capture')
+  await step(
+    `capture after 1 % changed (${changed} files)`,
+    () => coffer(['repo:backup', data]),
+    () => restic(['backup', data]),
+  )
+  const id = await snapshotOf()
+  const cofferTarget = join(work, 'coffer-restore')
+  const resticTarget = join(work, 'restic-restore')
+  const full = await step(
+    'full restore (empty target)',
+    () => coffer(['repo:restore', `${id}:${data}`, '--target', cofferTarget, '--delta']),
+    () => restic(['restore', 'latest', '--target', resticTarget]),
+    () => cpA(data, join(work, 'cp-restore')),
+  )
+  await rm(join(work, 'cp-restore'), { recursive: true, force: true })
+  // The site changes 1 % of its images after the snapshot; the restore puts them back.
+  await changeOnePercent(cofferTarget, scale, 'site')
+  await changeOnePercent(join(resticTarget, data), scale, 'site')
+  // restic 0.14 fails on a symlink that exists already: leave it that one to write.
+  await rm(join(resticTarget, data, 'app/etc/env.link.php'), { force: true })
+  const delta = await step(
+    'delta restore (1 % changed)',
+    () => coffer(['repo:restore', `${id}:${data}`, '--target', cofferTarget, '--delta']),
+    () => restic(['restore', 'latest', '--target', resticTarget]),
+  )
+  // The same again, switched file by file (how a mount point is restored): only the changed
+  // entries are renamed, where the whole-mount switch links every kept file into a new tree.
+  await changeOnePercent(cofferTarget, scale, 'site again')
+  const perFile = await coffer([
+    'repo:restore',
+    `${id}:${data}`,
+    '--target',
+    cofferTarget,
+    '--delta',
+    '--switch',
+    'per-file',
+  ])
+  rows.push([
+    'delta restore, per-file switch',
+    `${perFile.seconds.toFixed(2)} (${perFile.cpuSeconds.toFixed(2)})`,
+    '-',
+    '-',
+    '-',
+    '-',
+    String(perFile.maxRssMb),
+    '-',
+  ])
+  printTable(
+    [
+      'step',
+      'coffer s (cpu)',
+      'restic s (cpu)',
+      'wall ratio',
+      'cpu ratio',
+      'cp -a s (cpu)',
+      'coffer MB',
+      'restic MB',
+    ],
+    rows,
+  )
+  process.stdout.write(
+    `delta restore / full restore (coffer): whole switch wall ${ratio(delta.seconds, full.seconds)}, cpu ${ratio(delta.cpuSeconds, full.cpuSeconds)}; per-file switch wall ${ratio(perFile.seconds, full.seconds)}, cpu ${ratio(perFile.cpuSeconds, full.cpuSeconds)}\n`,
+  )
+  await rm(work, { recursive: true, force: true })
+}
+
+/** Rewrites 1 % of the images (new content, same names, same sizes); returns how many. */
+async function changeOnePercent(root: string, scale: number, seed: string): Promise<number> {
+  const want = Math.max(1, Math.round(150 * scale))
+  const product = join(root, 'pub/media/catalog/product')
+  let n = 0
+  for (const d1 of '0123456789abcdef') {
+    for (const d2 of '0123456789abcdef') {
+      if (n >= want) return n
+      const dir = join(product, d1, d2)
+      const names = await readdir(dir).catch(() => [])
+      for (const f of names.slice(0, 1)) {
+        await writeFile(join(dir, f), Buffer.from(`${seed} ${f} `.repeat(4000)))
+        n++
+      }
+    }
+  }
+  return n
+}

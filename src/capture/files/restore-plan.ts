@@ -1,0 +1,389 @@
+import type { BigIntStats } from 'node:fs'
+import { lstat, readdir, readlink } from 'node:fs/promises'
+import { CofferError } from '../../errors.js'
+import {
+  posixPermFromGo,
+  type Node,
+  type NodeType,
+  type TreeId,
+  type TreePath,
+} from '../../repo/index.js'
+import { nodeType } from './node-from-stat.js'
+import { isSafeName } from './safe-name.js'
+import { STAGE_PREFIX } from './stage-names.js'
+import { sameXattrs, type XattrMap } from './xattr-dump.js'
+
+/**
+ * What a staged restore does with one snapshot entry:
+ * - `keep`: the target already holds it exactly; it is neither read nor rewritten;
+ * - `write`: content from the repository;
+ * - `copy`: the target's content is the snapshot's but metadata differs: copied locally;
+ * - `link`: a hard link to the first path of its link group;
+ * - `make`: a symlink, FIFO or device node created from the node;
+ * - `dir`: a directory (its entries have their own actions).
+ */
+export type Action = 'keep' | 'write' | 'copy' | 'link' | 'make' | 'dir'
+
+/** What is at a path in the target before the restore. */
+export interface Existing {
+  readonly type: NodeType
+  readonly ino: bigint
+  readonly size: bigint
+  readonly mtimeNs: bigint
+  readonly atimeNs: bigint
+  readonly perm: number
+  readonly uid: number
+  readonly gid: number
+  readonly nlink: bigint
+  readonly rdev: bigint
+}
+
+export interface PlanEntry {
+  readonly name: Buffer
+  readonly node: Node
+  action: Action
+  readonly existing: Existing | undefined
+  /** For `link`: the entry whose staged file this one links to. */
+  linkTo: PlanEntry | undefined
+  /** For `dir`. */
+  readonly dir: PlanDir | undefined
+}
+
+export interface PlanDir {
+  readonly path: TreePath
+  /** The snapshot's node for this directory (its metadata); undefined for the root if unknown. */
+  readonly node: Node | undefined
+  /** A real directory is at this path in the target now. */
+  readonly existing: Existing | undefined
+  /** Whether the whole directory is restored, or only included paths below it. */
+  readonly scope: 'all' | 'some'
+  readonly entries: PlanEntry[]
+  /** Names in the target that the snapshot does not have (in scope: removed). */
+  readonly remove: Buffer[]
+  /** Names in the target outside the included paths: kept as they are. */
+  readonly carry: Buffer[]
+}
+
+export interface PlanTotals {
+  files: number
+  dirs: number
+  keep: number
+  write: number
+  copy: number
+  link: number
+  make: number
+  remove: number
+  /** Bytes to read from the repository. */
+  bytesWrite: number
+  /** Bytes copied locally (content unchanged, metadata differs). */
+  bytesCopy: number
+  /** Bytes of files kept as they are. */
+  bytesKeep: number
+  /** Bytes read from the target to compare contents (--verify-content). */
+  bytesVerified: number
+}
+
+export interface RestorePlan {
+  readonly root: PlanDir
+  readonly totals: PlanTotals
+}
+
+export interface PlanOptions {
+  readonly include?: readonly TreePath[] | undefined
+  /** Compare owners (only meaningful when they are restored, i.e. as root). */
+  readonly owners: boolean
+  /** The target's extended attributes (undefined: not compared). */
+  readonly targetXattrs: XattrMap | undefined
+  /**
+   * Decides whether a target file with the snapshot's size holds the snapshot's content
+   * (`--verify-content`); without it, size and mtime decide.
+   */
+  readonly verify?: (path: Buffer, node: Node) => Promise<boolean>
+  readonly signal?: AbortSignal
+}
+
+/** What the planner needs from the repository: the snapshot's trees. */
+export interface PlanTrees {
+  loadTree(id: TreeId, signal?: AbortSignal): Promise<Node[]>
+}
+
+/** Node sets times through doubles: a time it wrote is within this of the snapshot's. */
+const TIME_SLACK_NS = 1000n
+
+const slash = Buffer.from('/')
+const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
+const latin1 = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
+const abs = (a: bigint): bigint => (a < 0n ? -a : a)
+
+type Inclusion = 'all' | 'some' | 'none'
+
+/** Whether `path` is included, is an ancestor of an included path, or is outside all. */
+export function inclusion(path: TreePath, include: readonly TreePath[] | undefined): Inclusion {
+  if (!include || include.length === 0) return 'all'
+  let best: Inclusion = 'none'
+  for (const inc of include) {
+    const n = Math.min(inc.length, path.length)
+    let same = true
+    for (let i = 0; i < n && same; i++) same = Buffer.compare(inc[i]!, path[i]!) === 0
+    if (!same) continue
+    if (path.length >= inc.length) return 'all'
+    best = 'some'
+  }
+  return best
+}
+
+function existingOf(st: BigIntStats): Existing {
+  return {
+    type: nodeType(st),
+    ino: st.ino,
+    size: st.size,
+    mtimeNs: st.mtimeNs,
+    atimeNs: st.atimeNs,
+    perm: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    nlink: st.nlink,
+    rdev: st.rdev,
+  }
+}
+
+/**
+ * Plans a staged restore of `tree` into `target` by comparing the snapshot's trees with the
+ * target's entries (lstat only; contents are read only to verify them when asked). Reads
+ * nothing from the target but metadata and symlink targets; changes nothing.
+ *
+ * Refuses (CofferError `restore_failed`, nothing changed) a snapshot whose trees hold a name
+ * that could leave the target (`..`, `.`, empty, containing `/` or NUL) or the same name
+ * twice: such a snapshot was not written by a careful writer and is not restored at all.
+ */
+export async function planRestore(
+  trees: PlanTrees,
+  tree: TreeId,
+  rootNode: Node | undefined,
+  target: string,
+  opts: PlanOptions,
+): Promise<RestorePlan> {
+  const totals: PlanTotals = {
+    files: 0,
+    dirs: 0,
+    keep: 0,
+    write: 0,
+    copy: 0,
+    link: 0,
+    make: 0,
+    remove: 0,
+    bytesWrite: 0,
+    bytesCopy: 0,
+    bytesKeep: 0,
+    bytesVerified: 0,
+  }
+  const groups = new Map<string, PlanEntry[]>()
+  const unsafe: string[] = []
+  const signal = opts.signal
+
+  const metaSame = (node: Node, ex: Existing, path: Buffer): boolean => {
+    if (node.type !== 'symlink' && posixPermFromGo(node.mode ?? 0) !== ex.perm) return false
+    if (opts.owners && (node.uid !== ex.uid || node.gid !== ex.gid)) return false
+    if (abs(node.mtime.unixNs - ex.mtimeNs) > TIME_SLACK_NS) return false
+    if (
+      opts.targetXattrs &&
+      !sameXattrs(node.extendedAttributes, opts.targetXattrs.get(latin1(path)))
+    )
+      return false
+    return true
+  }
+
+  const decideFile = async (node: Node, ex: Existing | undefined, p: Buffer): Promise<Action> => {
+    if (!ex || ex.type !== 'file' || ex.size !== BigInt(node.size ?? 0)) return 'write'
+    // A link group must be rebuilt when the target's linking differs from the snapshot's.
+    if (ex.nlink > 1n !== (node.links ?? 1) > 1) return 'write'
+    const timeSame = abs(node.mtime.unixNs - ex.mtimeNs) <= TIME_SLACK_NS
+    let contentSame: boolean
+    if (opts.verify) {
+      totals.bytesVerified += Number(ex.size)
+      contentSame = await opts.verify(p, node)
+    } else {
+      contentSame = timeSame
+    }
+    if (!contentSame) return 'write'
+    return metaSame(node, ex, p) ? 'keep' : 'copy'
+  }
+
+  const decideOther = async (node: Node, ex: Existing | undefined, p: Buffer): Promise<Action> => {
+    if (!ex || ex.type !== node.type || !metaSame(node, ex, p)) return 'make'
+    if (node.type === 'symlink') {
+      const t = await readlink(p, { encoding: 'buffer' }).catch(() => undefined)
+      return t && Buffer.compare(t, Buffer.from(node.linkTarget ?? [])) === 0 ? 'keep' : 'make'
+    }
+    if (node.type === 'dev' || node.type === 'chardev')
+      return ex.rdev === (node.device ?? 0n) ? 'keep' : 'make'
+    return 'keep'
+  }
+
+  const planDir = async (
+    path: TreePath,
+    p: Buffer,
+    node: Node | undefined,
+    subtree: TreeId | undefined,
+    existing: Existing | undefined,
+    scope: 'all' | 'some',
+  ): Promise<PlanDir> => {
+    signal?.throwIfAborted()
+    const nodes = subtree ? await trees.loadTree(subtree, signal) : []
+    const have = new Map<string, { name: Buffer; ex: Existing }>()
+    if (existing) {
+      const names = await readdir(p, { encoding: 'buffer' })
+      const top = path.length === 0
+      const sts = await Promise.all(
+        names.map((n) => lstat(join(p, n), { bigint: true }).catch(() => undefined)),
+      )
+      names.forEach((n, i) => {
+        const st = sts[i]
+        // A restore's own work area at the top is not the mount's content.
+        if (top && n.subarray(0, STAGE_PREFIX.length).equals(STAGE_PREFIX)) return
+        if (st) have.set(latin1(n), { name: n, ex: existingOf(st) })
+      })
+    }
+    const dir: PlanDir = {
+      path,
+      node,
+      existing,
+      scope,
+      entries: [],
+      remove: [],
+      carry: [],
+    }
+    const seen = new Set<string>()
+    for (const child of nodes) {
+      const k = latin1(child.name)
+      const childPath = [...path, child.name]
+      if (!isSafeName(child.name) || seen.has(k)) {
+        unsafe.push(JSON.stringify(Buffer.from(child.name).toString('utf8')))
+        continue
+      }
+      seen.add(k)
+      const inc = inclusion(childPath, opts.include)
+      if (inc === 'none' || (inc === 'some' && child.type !== 'dir')) continue
+      const ex = have.get(k)?.ex
+      have.delete(k)
+      const cp = join(p, child.name)
+      if (child.type === 'dir') {
+        const exDir = ex?.type === 'dir' ? ex : undefined
+        const sub = await planDir(childPath, cp, child, child.subtree, exDir, inc)
+        dir.entries.push({
+          name: Buffer.from(child.name),
+          node: child,
+          action: 'dir',
+          existing: ex,
+          linkTo: undefined,
+          dir: sub,
+        })
+        totals.dirs++
+        continue
+      }
+      if (child.type === 'socket' || child.type === 'irregular') {
+        // Not restorable; what the target has under that name is left alone.
+        if (ex) have.set(k, { name: Buffer.from(child.name), ex })
+        continue
+      }
+      const action =
+        child.type === 'file' ? await decideFile(child, ex, cp) : await decideOther(child, ex, cp)
+      const entry: PlanEntry = {
+        name: Buffer.from(child.name),
+        node: child,
+        action,
+        existing: ex,
+        linkTo: undefined,
+        dir: undefined,
+      }
+      dir.entries.push(entry)
+      if (child.type === 'file') {
+        totals.files++
+        if ((child.links ?? 1) > 1 && child.inode) {
+          const g = `${child.deviceId ?? 0n}:${child.inode}`
+          const list = groups.get(g)
+          if (list) list.push(entry)
+          else groups.set(g, [entry])
+        }
+      }
+    }
+    for (const { name } of have.values()) {
+      const inc = inclusion([...path, name], opts.include)
+      if (inc === 'all') dir.remove.push(name)
+      else dir.carry.push(name)
+    }
+    dir.remove.sort((a, b) => Buffer.compare(a, b))
+    dir.carry.sort((a, b) => Buffer.compare(a, b))
+    totals.remove += dir.remove.length
+    return dir
+  }
+
+  const rootSt = await lstat(target, { bigint: true }).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  })
+  if (rootSt && !rootSt.isDirectory())
+    throw new CofferError('restore_failed', `${target} is not a directory; nothing was changed.`)
+  const root = await planDir(
+    [],
+    Buffer.from(target),
+    rootNode,
+    tree,
+    rootSt ? existingOf(rootSt) : undefined,
+    'all',
+  )
+  if (unsafe.length > 0)
+    throw new CofferError(
+      'restore_failed',
+      `The snapshot holds unsafe or duplicate names (${unsafe.slice(0, 5).join(', ')}${unsafe.length > 5 ? ', …' : ''}): it is not restored; nothing was changed.`,
+    )
+
+  // Hard-link groups: kept only when every member is kept and they share one inode in the
+  // target; otherwise the first member is written and the others link to it.
+  for (const members of groups.values()) {
+    if (members.length < 2) continue
+    const first = members[0]!
+    const ino = first.existing?.ino
+    const intact = members.every((m) => m.action === 'keep' && m.existing?.ino === ino)
+    if (intact) continue
+    if (first.action === 'keep') first.action = 'copy'
+    for (const m of members.slice(1)) {
+      m.action = 'link'
+      m.linkTo = first
+    }
+  }
+  count(root, totals)
+  return { root, totals }
+}
+
+function count(d: PlanDir, t: PlanTotals): void {
+  for (const e of d.entries) {
+    const size = e.node.size ?? 0
+    switch (e.action) {
+      case 'dir':
+        count(e.dir!, t)
+        break
+      case 'keep':
+        t.keep++
+        t.bytesKeep += size
+        break
+      case 'write':
+        t.write++
+        t.bytesWrite += size
+        break
+      case 'copy':
+        t.copy++
+        t.bytesCopy += size
+        break
+      case 'link':
+        t.link++
+        break
+      case 'make':
+        t.make++
+        break
+      default:
+        e.action satisfies never
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { lstat, readdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { besideIds, besideNames, insideIds, insideStage } from './stage-names.js'
+import {
+  applySwitch,
+  discardStage,
+  finishSwitch,
+  isCommitted,
+  readSwitch,
+} from './switch-journal.js'
+import { recoverWhole } from './whole-switch.js'
+
+/** What an interrupted restore had left, and what was done about it. */
+export interface Recovery {
+  readonly id: string
+  readonly mode: 'whole' | 'per-file'
+  /** `completed`: it was killed during its switch, which is now finished; `rolled-back`: before. */
+  readonly outcome: 'completed' | 'rolled-back'
+}
+
+/**
+ * Finishes or discards what interrupted staged restores of `mountPath` left (docs/FILES.md):
+ * a switch that had begun is completed, an unfinished stage removed. Afterwards the mount is
+ * exactly its old or its new version and no work area remains. Safe to run at any time when
+ * no restore of this mount is running (the environment layer runs one activity at a time).
+ */
+export async function recoverStagedRestore(mountPath: string): Promise<Recovery[]> {
+  const done: Recovery[] = []
+  const parent = dirname(mountPath)
+  const siblings = parent === mountPath ? [] : await readdir(parent).catch(() => [])
+  const mine = siblings.filter((s) => s.startsWith('.coffer-'))
+  for (const id of besideIds(mountPath, mine)) {
+    const outcome = await recoverWhole(mountPath, besideNames(mountPath, id))
+    done.push({ id, mode: 'whole', outcome })
+  }
+  const st = await lstat(mountPath).catch(() => undefined)
+  if (st?.isDirectory()) {
+    for (const id of insideIds(await readdir(mountPath))) {
+      const stage = insideStage(mountPath, id)
+      if (await isCommitted(stage)) {
+        const ops = await readSwitch(stage)
+        await applySwitch(mountPath, stage, ops)
+        await finishSwitch(mountPath, stage, ops)
+        done.push({ id, mode: 'per-file', outcome: 'completed' })
+      } else {
+        await discardStage(mountPath, stage)
+        done.push({ id, mode: 'per-file', outcome: 'rolled-back' })
+      }
+    }
+  }
+  return done
+}

@@ -1,0 +1,73 @@
+import { IntegrityError } from '../../../errors.js'
+
+/**
+ * `services/<service>/physical.json` (docs/FORMAT.md, "MySQL physical mode"): what a restore
+ * must check before it writes a single tablespace file. Version 1.
+ */
+export interface PhysicalServiceEntry {
+  readonly version: 1
+  readonly mode: 'physical'
+  /** `SELECT VERSION()` of the captured server. */
+  readonly serverVersion: string
+  /** `@@innodb_page_size` in bytes; a tablespace only imports into a server with the same. */
+  readonly innodbPageSize: number
+  /** `mariabackup --version` text, for the record. */
+  readonly tool: string
+  /** Snapshot names of the databases captured (each has a `<db>/physical/tables.json`). */
+  readonly databases: readonly string[]
+}
+
+/** `services/<service>/<db>/physical/tables.json`: the tables stored as tablespace files. */
+export interface PhysicalDatabaseEntry {
+  readonly version: 1
+  readonly name: string
+  readonly tables: readonly PhysicalTableEntry[]
+}
+
+export interface PhysicalTableEntry {
+  readonly name: string
+  /** File name stem, as in the logical format: `<file>.sql`, `physical/<file>.ibd`, … */
+  readonly file: string
+  readonly engine: 'InnoDB'
+  readonly rowFormat: string
+  /** The prepared tablespace: size and SHA-256 (hex) of its bytes. */
+  readonly ibd: FileDigest
+  /** The export metadata `mariabackup --prepare --export` wrote beside it. */
+  readonly cfg: FileDigest
+}
+
+export interface FileDigest {
+  readonly size: number
+  readonly sha256: string
+}
+
+/** Parses `physical.json`; another shape is damage, not input. */
+export function parsePhysicalServiceEntry(path: string, text: string): PhysicalServiceEntry {
+  const o = parseJson(path, text) as Partial<PhysicalServiceEntry> | null
+  if (
+    !o ||
+    o.version !== 1 ||
+    o.mode !== 'physical' ||
+    typeof o.serverVersion !== 'string' ||
+    typeof o.innodbPageSize !== 'number' ||
+    !Array.isArray(o.databases)
+  )
+    throw new IntegrityError(path, 'not a Coffer physical service entry of version 1')
+  return o as PhysicalServiceEntry
+}
+
+/** Parses `physical/tables.json`. */
+export function parsePhysicalDatabaseEntry(path: string, text: string): PhysicalDatabaseEntry {
+  const o = parseJson(path, text) as Partial<PhysicalDatabaseEntry> | null
+  if (!o || o.version !== 1 || typeof o.name !== 'string' || !Array.isArray(o.tables))
+    throw new IntegrityError(path, 'not a Coffer physical database entry of version 1')
+  return o as PhysicalDatabaseEntry
+}
+
+function parseJson(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch (e) {
+    throw new IntegrityError(path, 'not JSON', { cause: e })
+  }
+}
