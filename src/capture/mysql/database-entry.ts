@@ -9,6 +9,8 @@ export interface DatabaseEntry {
   readonly name: string
   readonly characterSet: string
   readonly collation: string
+  /** The database's comment (MariaDB `CREATE DATABASE … COMMENT`); absent when empty. */
+  readonly comment?: string
   /** Base tables and sequences, in name order. */
   readonly tables: readonly TableEntry[]
   /** In dependency order: a view comes after the views it reads. */
@@ -85,6 +87,7 @@ export function parseDatabaseEntry(path: string, text: string): DatabaseEntry {
     !o ||
     o.version !== 1 ||
     typeof o.name !== 'string' ||
+    (o.comment !== undefined && typeof o.comment !== 'string') ||
     !Array.isArray(o.tables) ||
     !Array.isArray(o.views) ||
     !Array.isArray(o.triggers) ||

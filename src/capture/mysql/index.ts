@@ -16,7 +16,12 @@ export type {
   ViewEntry,
 } from './database-entry.js'
 export { fileNameOf, identifierOf } from './names.js'
-export { previewMysqlRestore, restoreMysql, RESTORE_PHASES } from './mysql-restore.js'
+export {
+  previewMysqlRestore,
+  restoreMysql,
+  RESTORE_PHASES,
+  STAGING_SPACE_FACTOR,
+} from './mysql-restore.js'
 export type {
   MysqlRestoreOptions,
   MysqlRestorePlan,

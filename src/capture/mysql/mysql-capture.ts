@@ -1,4 +1,4 @@
-import { CofferError } from '../../errors.js'
+import { CofferError, InvalidInputError } from '../../errors.js'
 import { forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeWriter } from '../ports.js'
 import type { DatabaseEntry, PartEntry, TableEntry } from './database-entry.js'
@@ -20,13 +20,25 @@ import {
 } from './schema-reader.js'
 import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
-import { newCount, partBytes, planParts, tableHash, type TableRead } from './table-parts.js'
+import {
+  newCount,
+  PART_ROWS,
+  partBytes,
+  planParts,
+  tableHash,
+  type TableRead,
+} from './table-parts.js'
 
 export interface MysqlCaptureOptions {
   /** The service's name in the tree: `services/<service>/…`. Default `mysql`. */
   readonly service?: string
   /** No read lock: one connection reads everything from one snapshot transaction. */
   readonly live?: boolean
+  /**
+   * Rows per part of a split table (by the server's estimate); a table with an integer
+   * primary key and more rows than this is read in parallel parts. Default 500,000.
+   */
+  readonly partRows?: number
 }
 
 /** What a capture found and wrote (the service's part of the snapshot manifest). */
@@ -80,6 +92,7 @@ export class MysqlCapture {
   private databases: DatabaseInfo[] = []
   private tables = new Map<string, TableInfo[]>()
   private result: MysqlCaptureResult | undefined
+  private readonly partRows: number
 
   constructor(
     private readonly source: MysqlSource,
@@ -89,6 +102,9 @@ export class MysqlCapture {
   ) {
     this.service = opts.service ?? 'mysql'
     this.mode = opts.live ? 'live' : 'consistent'
+    this.partRows = opts.partRows ?? PART_ROWS
+    if (!Number.isInteger(this.partRows) || this.partRows < 1)
+      throw new InvalidInputError('part-rows', 'The rows per part must be a positive integer.')
   }
 
   private get main(): MysqlSession {
@@ -207,6 +223,7 @@ export class MysqlCapture {
         name: db.name,
         characterSet: db.characterSet,
         collation: db.collation,
+        ...(db.comment !== '' ? { comment: db.comment } : {}),
         tables,
         views: await readViews(this.main, db.name),
         triggers: await readTriggers(this.main, db.name),
@@ -288,7 +305,7 @@ export class MysqlCapture {
     }
     const { createSql, ranges, next } = await pool.use(async (s) => ({
       createSql: await showCreateTable(s, t.db, t.name, t.kind),
-      ranges: t.kind === 'sequence' ? [] : await planParts(s, read, t.estimatedRows),
+      ranges: t.kind === 'sequence' ? [] : await planParts(s, read, t.estimatedRows, this.partRows),
       next: t.kind === 'sequence' ? await sequenceNext(s, t.db, t.name) : undefined,
     }))
     await this.writeText(`${dir}/${file}.sql`, createSql + ';\n')

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { statfs } from 'node:fs/promises'
 import { CofferError, InvalidInputError, RefusedError } from '../../errors.js'
 import { forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeReader } from '../ports.js'
@@ -13,7 +14,7 @@ import {
   sideDatabases,
 } from './names.js'
 import { createObject, dropObjectSql, renameDatabase } from './object-sql.js'
-import { loadDataSql, planColumns } from './row-format.js'
+import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging } from './stage-cleanup.js'
 import {
   listTables,
@@ -23,7 +24,7 @@ import {
   readViews,
   showCreateTable,
 } from './schema-reader.js'
-import { openSession, serverMessage, type MysqlSession } from './session.js'
+import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
 import { liveTableHash, type TableRead } from './table-parts.js'
 
@@ -48,6 +49,12 @@ export interface MysqlRestoreOptions {
    * rejects with its error. The restore locks of the targets are held while it runs.
    */
   readonly beforeSwitch?: () => Promise<void>
+  /**
+   * Room the staging copy needs on the server's datadir filesystem, as a multiple of the
+   * snapshot's data bytes of the reloaded tables (default STAGING_SPACE_FACTOR). The restore
+   * refuses before changing anything when the filesystem has less free.
+   */
+  readonly spaceFactor?: number
 }
 
 export interface MysqlRestorePlan {
@@ -115,8 +122,19 @@ export async function restoreMysql(
         throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
       locks.push(lockName)
     }
+    const plans: MysqlRestorePlan[] = []
+    for (const [i, selected] of entries.entries()) {
+      await cleanupStaging(main, targets[i]!, ctx.log)
+      opts.onPhase?.('plan', selected.entry.name)
+      ctx.signal.throwIfAborted()
+      plans.push(await planDatabase(main, selected, targets[i]!, ctx, opts))
+    }
+    await checkSpace(main, target, entries, plans, ctx, opts)
+    ctx.signal.throwIfAborted()
     for (const [i, selected] of entries.entries())
-      staged.push(await stageDatabase(tree, selected, targets[i]!, sessions, staged, ctx, opts))
+      staged.push(
+        await stageDatabase(tree, selected, targets[i]!, plans[i]!, sessions, staged, ctx, opts),
+      )
     ctx.signal.throwIfAborted()
     try {
       await opts.beforeSwitch?.()
@@ -299,7 +317,73 @@ async function planDatabase(
   const drop = wholeDatabase
     ? current.map((c) => c.name).filter((n) => !entry.tables.some((t) => t.name === n))
     : []
+  // RENAME TABLE carries foreign keys along with the table they reference: a kept table
+  // referencing a reloaded one (or referenced by it) would end up pointing into the trash
+  // database. Reload whole groups of tables joined by foreign keys, both directions.
+  const edges = [
+    ...tables.flatMap((t) =>
+      referencedTables(creates.get(t.name) ?? '', entry.name).map((r) => [t.name, r] as const),
+    ),
+    ...(exists ? await liveForeignKeys(s, to) : []),
+  ]
+  for (let grown = true; grown;) {
+    grown = false
+    for (const [a, b] of edges)
+      for (const [x, y] of [
+        [a, b],
+        [b, a],
+      ] as const)
+        if (reload.includes(x) && keep.includes(y)) {
+          keep.splice(keep.indexOf(y), 1)
+          reload.push(y)
+          grown = true
+        }
+  }
+  const stranded = edges.find(
+    ([a, b]) =>
+      (reload.includes(a) &&
+        current.some((c) => c.name === b) &&
+        !tables.some((t) => t.name === b) &&
+        !drop.includes(b)) ||
+      (reload.includes(b) &&
+        current.some((c) => c.name === a) &&
+        !tables.some((t) => t.name === a) &&
+        !drop.includes(a)),
+  )
+  if (stranded)
+    throw new RefusedError(
+      'refused',
+      `The tables ${to}.${stranded[0]} and ${to}.${stranded[1]} are joined by a foreign key and only one of them is selected, so restoring it alone would break the key; include both. Nothing was changed.`,
+    )
   return { database: entry.name, target: to, reload, keep, drop, wholeDatabase }
+}
+
+/**
+ * Tables of database `db` that a stored CREATE TABLE references by foreign key: the server
+ * writes `REFERENCES \`t\`` for a table of the same database and `` `db`.`t` `` otherwise.
+ */
+export function referencedTables(create: string, db: string): string[] {
+  const out: string[] = []
+  const id = '`((?:[^`]|``)*)`'
+  for (const m of create.matchAll(new RegExp(`REFERENCES ${id}(?:\\.${id})?`, 'g'))) {
+    const first = m[1]!.replaceAll('``', '`')
+    if (m[2] === undefined) out.push(first)
+    else if (first === db) out.push(m[2].replaceAll('``', '`'))
+  }
+  return out
+}
+
+/** Foreign keys between tables of `db` on the server: [referencing, referenced] pairs. */
+async function liveForeignKeys(
+  s: MysqlSession,
+  db: string,
+): Promise<(readonly [string, string])[]> {
+  const rows = await s.query(
+    `SELECT TABLE_NAME, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+     WHERE CONSTRAINT_SCHEMA = ? AND UNIQUE_CONSTRAINT_SCHEMA = ?`,
+    [db, db],
+  )
+  return rows.map((r) => [cellText(r[0]), cellText(r[1])] as const)
 }
 
 /** Whether the live table has the snapshot's definition and content hash. */
@@ -340,13 +424,83 @@ interface StagedDatabase {
 }
 
 /**
- * Plans one database and loads the tables that differ into a new staging database. The
+ * How many bytes of the server's datadir filesystem the staging copy of one byte of data
+ * files takes, at most, by default: InnoDB pages are not full, secondary indexes are built
+ * beside the rows, and the rebuild of an index writes temporary files (docs/MYSQL.md,
+ * "Room for staging").
+ */
+export const STAGING_SPACE_FACTOR = 3
+
+/**
+ * Refuses, before anything is changed, when the datadir's filesystem has less free room than
+ * the reloaded tables' data bytes in the snapshot times the factor. The server's datadir is
+ * measured here (statfs) when the server is on this machine; otherwise, or when the path is
+ * not visible, the check is skipped and the log says so.
+ */
+async function checkSpace(
+  s: MysqlSession,
+  target: MysqlSource,
+  entries: readonly SelectedDatabase[],
+  plans: readonly MysqlRestorePlan[],
+  ctx: DriverContext,
+  opts: MysqlRestoreOptions,
+): Promise<void> {
+  const factor = opts.spaceFactor ?? STAGING_SPACE_FACTOR
+  if (!(factor >= 0) || !Number.isFinite(factor))
+    throw new InvalidInputError('space-factor', 'The staging space factor must be 0 or more.')
+  const dataBytes = entries.reduce(
+    (n, e, i) =>
+      n +
+      e.tables.filter((t) => plans[i]!.reload.includes(t.name)).reduce((m, t) => m + t.bytes, 0),
+    0,
+  )
+  const needed = Math.ceil(dataBytes * factor)
+  const datadir = cellText((await s.query('SELECT @@datadir'))[0]?.[0])
+  const local =
+    target.socket !== undefined || ['127.0.0.1', 'localhost', '::1'].includes(target.host)
+  let free: number | undefined
+  if (local)
+    free = await statfs(datadir).then(
+      (st) => Number(st.bavail) * Number(st.bsize),
+      () => undefined,
+    )
+  if (free === undefined) {
+    ctx.log.info(
+      { datadir, neededBytes: needed },
+      local
+        ? 'the server datadir is not readable here: staging space not checked'
+        : 'the server is not on this machine: staging space not checked',
+    )
+    return
+  }
+  if (needed > free)
+    throw new RefusedError(
+      'no_space',
+      `Not enough room for the staging copy on the server's datadir ${datadir}: the restore needs about ${formatBytes(needed)} (${formatBytes(dataBytes)} of table data × ${factor}) and ${formatBytes(free)} is free. Nothing was changed.`,
+    )
+  ctx.log.debug({ datadir, neededBytes: needed, freeBytes: free }, 'staging space checked')
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB']
+  let i = 0
+  let v = n
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? String(v) : v.toFixed(1)} ${units[i]!}`
+}
+
+/**
+ * Loads the tables of `plan` that differ into a new staging database. The
  * staging database is pushed to `staged` as soon as it exists, so that a failure drops it.
  */
 async function stageDatabase(
   tree: TreeReader,
   selected: SelectedDatabase,
   to: string,
+  plan: MysqlRestorePlan,
   sessions: MysqlSession[],
   staged: StagedDatabase[],
   ctx: DriverContext,
@@ -356,16 +510,9 @@ async function stageDatabase(
   const main = sessions[0]!
   const dir = `services/${opts.service ?? 'mysql'}/${fileNameOf(entry.name)}`
   const { stage, trash } = sideDatabases(to, randomBytes(4).toString('hex'))
-  await cleanupStaging(main, to, ctx.log)
-  opts.onPhase?.('plan', entry.name)
-  ctx.signal.throwIfAborted()
-  const plan = await planDatabase(main, selected, to, ctx, opts)
-  ctx.signal.throwIfAborted()
 
   opts.onPhase?.('stage', entry.name)
-  await main.query(
-    `CREATE DATABASE ${quoteIdent(stage)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
-  )
+  await main.query(`CREATE DATABASE ${quoteIdent(stage)} ${databaseOptions(entry)}`)
   const result: StagedDatabase = {
     selected,
     to,
@@ -385,6 +532,14 @@ async function stageDatabase(
       await main.query(`SELECT SETVAL(${qualified(stage, t.name)}, ${BigInt(t.sequenceNext)}, 0)`)
   }
   ctx.signal.throwIfAborted()
+  const textInput = new Map(
+    (await listTables(main, stage)).map((t) => [
+      t.name,
+      new Set(
+        t.columns.filter((c) => TEXT_INPUT_TYPES.has(c.dataType.toLowerCase())).map((c) => c.name),
+      ),
+    ]),
+  )
 
   opts.onPhase?.('load', entry.name)
   const pool = new SessionPool(sessions)
@@ -400,7 +555,7 @@ async function stageDatabase(
     async ({ t, p }, signal) => {
       const loaded = await pool.use((s) =>
         s.load(
-          loadDataSql(stage, t.name, t.columns),
+          loadDataSql(stage, t.name, t.columns, textInput.get(t.name)),
           counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
             bytesDone += n
             ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
@@ -432,10 +587,7 @@ async function switchTables(s: MysqlSession, st: StagedDatabase): Promise<void> 
   const exists =
     (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
       .length > 0
-  if (!exists)
-    await s.query(
-      `CREATE DATABASE ${quoteIdent(to)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
-    )
+  if (!exists) await s.query(`CREATE DATABASE ${quoteIdent(to)} ${databaseOptions(entry)}`)
   const names = new Set(tables.map((t) => t.name))
   const old = exists ? await readTriggers(s, to) : []
   // A table with triggers cannot be renamed into another database (ER_TRG_IN_WRONG_SCHEMA).
@@ -456,6 +608,37 @@ async function switchTables(s: MysqlSession, st: StagedDatabase): Promise<void> 
   ]
   if (out.length > 0) await s.query(`CREATE DATABASE ${quoteIdent(trash)}`)
   if (renames.length > 0) await s.query(`RENAME TABLE ${renames.join(', ')}`)
+  await retargetDefaults(s, st)
+}
+
+/**
+ * A column default that draws from a sequence names the sequence with its database, and the
+ * name stays that of the staging database through RENAME TABLE: point such defaults of the
+ * reloaded tables at the target (a metadata-only ALTER). In between, an insert relying on
+ * such a default fails: the sequence it names has moved into the target with the RENAME.
+ */
+async function retargetDefaults(s: MysqlSession, st: StagedDatabase): Promise<void> {
+  const { plan, stage, to } = st
+  if (plan.reload.length === 0) return
+  const rows = await s.query(
+    `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS
+     WHERE TABLE_SCHEMA = ? AND COLUMN_DEFAULT LIKE ?`,
+    [to, `%${quoteIdent(stage).replace(/[\\%_]/g, (c) => `\\${c}`)}.%`],
+  )
+  for (const r of rows) {
+    const table = cellText(r[0])
+    if (!plan.reload.includes(table)) continue
+    const expr = renameDatabase(cellText(r[2]), stage, to)
+    await s.query(
+      `ALTER TABLE ${qualified(to, table)} ALTER COLUMN ${quoteIdent(cellText(r[1]))} SET DEFAULT (${expr})`,
+    )
+  }
+}
+
+/** CHARACTER SET, COLLATE and (when it has one) COMMENT of a database, for CREATE/ALTER. */
+function databaseOptions(entry: DatabaseEntry): string {
+  const comment = entry.comment !== undefined ? ` COMMENT ${quoteString(entry.comment)}` : ''
+  return `CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}${comment}`
 }
 
 /** Creates the snapshot's views, routines, triggers and events in the switched-in target. */
@@ -464,9 +647,7 @@ async function createObjects(s: MysqlSession, st: StagedDatabase): Promise<void>
   const { entry, tables } = selected
   const names = new Set(tables.map((t) => t.name))
   if (plan.wholeDatabase)
-    await s.query(
-      `ALTER DATABASE ${quoteIdent(to)} CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}`,
-    )
+    await s.query(`ALTER DATABASE ${quoteIdent(to)} ${databaseOptions(entry)}`)
   await s.query(`USE ${quoteIdent(to)}`)
   const rename = (sql: string): string => renameDatabase(sql, entry.name, to)
   if (plan.wholeDatabase) {

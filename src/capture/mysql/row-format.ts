@@ -42,12 +42,34 @@ export function planColumns(columns: readonly ColumnInfo[]): ColumnPlan[] {
     }))
 }
 
-/** The statement that loads a data file of `columns` into `db`.`table`. */
-export function loadDataSql(db: string, table: string, columns: readonly string[]): string {
+/**
+ * Data types whose binary-string input is their 16- or 4-byte internal form, not their text:
+ * loaded `CHARACTER SET binary`, the text a data file holds would be refused (NULL). Their
+ * fields go through a user variable converted to text (docs/FORMAT.md, "Data files").
+ */
+export const TEXT_INPUT_TYPES: ReadonlySet<string> = new Set(['uuid', 'inet4', 'inet6'])
+
+/**
+ * The statement that loads a data file of `columns` into `db`.`table`. The columns named in
+ * `textInput` (of a type in TEXT_INPUT_TYPES) are read into `@cN` and assigned as utf8mb4 text.
+ */
+export function loadDataSql(
+  db: string,
+  table: string,
+  columns: readonly string[],
+  textInput: ReadonlySet<string> = new Set(),
+): string {
+  const sets: string[] = []
+  const targets = columns.map((c, i) => {
+    if (!textInput.has(c)) return quoteIdent(c)
+    sets.push(`${quoteIdent(c)} = CONVERT(@c${i} USING utf8mb4)`)
+    return `@c${i}`
+  })
   return (
     `LOAD DATA LOCAL INFILE 'coffer.tsv' INTO TABLE ${qualified(db, table)} CHARACTER SET binary ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
-    `(${columns.map(quoteIdent).join(', ')})`
+    `(${targets.join(', ')})` +
+    (sets.length > 0 ? ` SET ${sets.join(', ')}` : '')
   )
 }
 

@@ -21,16 +21,26 @@ export interface DatabaseInfo {
   readonly name: string
   readonly characterSet: string
   readonly collation: string
+  /** The database's comment (MariaDB 10.5+); empty when it has none or the server has none. */
+  readonly comment: string
 }
 
 const str = cellText
 
 /** Databases of the server with their default character set and collation. */
 export async function listDatabases(s: MysqlSession): Promise<DatabaseInfo[]> {
-  const rows = await s.query(
-    'SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME',
-  )
-  return rows.map((r) => ({ name: str(r[0]), characterSet: str(r[1]), collation: str(r[2]) }))
+  const columns = 'SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME'
+  const from = 'FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME'
+  // SCHEMA_COMMENT exists in MariaDB 10.5 and later only.
+  const rows = await s
+    .query(`SELECT ${columns}, SCHEMA_COMMENT ${from}`)
+    .catch(() => s.query(`SELECT ${columns}, '' ${from}`))
+  return rows.map((r) => ({
+    name: str(r[0]),
+    characterSet: str(r[1]),
+    collation: str(r[2]),
+    comment: r[3] === null || r[3] === undefined ? '' : str(r[3]),
+  }))
 }
 
 /** Base tables and sequences of `db`, with their columns and primary keys. */

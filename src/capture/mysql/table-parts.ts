@@ -24,7 +24,7 @@ export interface TableRead {
 
 /**
  * Key ranges for a table's parts: one open range unless the table has an integer primary
- * key and more than PART_ROWS rows (by the server's estimate), then equal-width ranges
+ * key and more than `partRows` (default PART_ROWS) rows (by the server's estimate), then equal-width ranges
  * between the smallest and largest key. The first and last ranges are open, so rows outside
  * the bounds seen now still fall in a part when the same ranges are read again later (the
  * delta restore hashes the live table over the snapshot's ranges).
@@ -33,14 +33,15 @@ export async function planParts(
   s: MysqlSession,
   t: TableRead,
   estimatedRows: number,
+  partRows: number = PART_ROWS,
 ): Promise<PartRange[]> {
-  if (!t.splitColumn || estimatedRows <= PART_ROWS) return [{}]
+  if (!t.splitColumn || estimatedRows <= partRows) return [{}]
   const col = quoteIdent(t.splitColumn)
   const r = await s.query(`SELECT MIN(${col}), MAX(${col}) FROM ${qualified(t.db, t.name)}`)
   if (r[0]?.[0] === null || r[0]?.[0] === undefined) return [{}]
   const min = BigInt(cellText(r[0][0]))
   const max = BigInt(cellText(r[0][1]))
-  const n = BigInt(Math.min(256, Math.ceil(estimatedRows / PART_ROWS)))
+  const n = BigInt(Math.min(256, Math.ceil(estimatedRows / partRows)))
   const width = (max - min) / n + 1n
   const ranges: PartRange[] = []
   for (let i = 0n; i < n; i++) {
