@@ -14,14 +14,11 @@ export type { OpenBackendOptions } from './open-backend.js'
 export { RetryBackend } from './retry-backend.js'
 export { DEFAULT_RETRY, isRetryable } from './retry-policy.js'
 export type { RetryEvent, RetryPolicy } from './retry-policy.js'
-export { S3Backend } from './s3-backend.js'
-export type { S3BackendOptions } from './s3-backend.js'
-export { BUCKET_LOOKUPS, CHECKSUM_CALCULATIONS } from './s3-client.js'
-export type {
-  BucketLookup,
-  ChecksumCalculation,
-  S3ClientOptions,
-  S3Credentials,
-} from './s3-client.js'
+// S3Backend itself is loaded on demand by openBackend (import it from './s3-backend.js'
+// directly): the AWS SDK it needs would otherwise load with every command.
+export type { S3Backend, S3BackendOptions } from './s3-backend.js'
+export { BUCKET_LOOKUPS, CHECKSUM_CALCULATIONS } from './s3-options.js'
+export type { BucketLookup, ChecksumCalculation } from './s3-options.js'
+export type { S3ClientOptions, S3Credentials } from './s3-client.js'
 export { isS3Location, parseS3Location } from './s3-location.js'
 export type { S3Location } from './s3-location.js'

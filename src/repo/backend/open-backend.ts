@@ -5,7 +5,7 @@ import { LimitBackend } from './limit-backend.js'
 import { LocalBackend } from './local-backend.js'
 import { RetryBackend } from './retry-backend.js'
 import type { RetryPolicy } from './retry-policy.js'
-import { S3Backend, type S3BackendOptions } from './s3-backend.js'
+import type { S3BackendOptions } from './s3-backend.js'
 import { isS3Location, parseS3Location } from './s3-location.js'
 
 export interface OpenBackendOptions {
@@ -39,6 +39,7 @@ export async function openBackend(
   if (isS3Location(location)) {
     const log = opts.log ? { log: opts.log } : {}
     const retry = opts.retry === false ? { maxAttempts: 1 } : { ...log, ...opts.retry }
+    const { S3Backend } = await import('./s3-backend.js')
     const s3 = new S3Backend(parseS3Location(location), { pageRetry: retry, ...log, ...opts.s3 })
     return new RetryBackend(new LimitBackend(s3), retry)
   }

@@ -7,12 +7,10 @@ import { InvalidInputError } from '../../errors.js'
 import { silentLogger, type Logger } from '../../lib/index.js'
 import type { S3Location } from './s3-location.js'
 
-export const BUCKET_LOOKUPS = ['auto', 'path', 'dns'] as const
-/** How the bucket is addressed: `path` (`host/bucket/key`), `dns` (`bucket.host/key`), or by host. */
-export type BucketLookup = (typeof BUCKET_LOOKUPS)[number]
+import type { BucketLookup, ChecksumCalculation } from './s3-options.js'
 
-export const CHECKSUM_CALCULATIONS = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const
-export type ChecksumCalculation = (typeof CHECKSUM_CALCULATIONS)[number]
+export { BUCKET_LOOKUPS, CHECKSUM_CALCULATIONS } from './s3-options.js'
+export type { BucketLookup, ChecksumCalculation } from './s3-options.js'
 
 /** Static credentials; a holder never prints them (see S3Backend.toJSON). */
 export interface S3Credentials {
