@@ -8,6 +8,7 @@ export {
   fileChanged,
   isSafeName,
   nodeFromStat,
+  previewMountRestore,
   recoverStagedRestore,
   restoreFiles,
   restoreMount,

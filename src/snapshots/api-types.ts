@@ -46,6 +46,8 @@ export interface RestorePreview {
     tables: number
     bytes: number
     changedTables: number
+    /** Bytes of the tables that will be reloaded. */
+    changedBytes: number
   }[]
   readonly mounts: readonly {
     mount: string

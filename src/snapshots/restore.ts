@@ -1,4 +1,9 @@
-import { recoverStagedRestore, stageRestore, type StagedRestore } from '../capture/index.js'
+import {
+  previewMountRestore,
+  recoverStagedRestore,
+  stageRestore,
+  type StagedRestore,
+} from '../capture/index.js'
 import { CofferError, InvalidInputError, NotFoundError } from '../errors.js'
 import {
   RepoReader,
@@ -85,37 +90,45 @@ export async function previewRestore(
   const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
   const manifest = await readManifest(reader, snap, ctx.signal)
   const plan = planParts(manifest, target, only)
-  const mounts = plan.mounts.map(({ mount }) => {
+  const mounts: RestorePreview['mounts'][number][] = []
+  for (const { mount, path } of plan.mounts) {
     const m = manifest.mounts.find((x) => x.name === mount.name)!
-    return {
+    const subtree = await reader.subtreeAt(snap.tree, treePath(`mounts/${mount.name}`), ctx.signal)
+    // What differs from the mount now: entries written, copied or removed by the restore.
+    const t = subtree
+      ? await previewMountRestore(reader, subtree, mount.path, {
+          ...(path ? { include: [treePath(path)] } : {}),
+          signal: ctx.signal,
+        })
+      : undefined
+    mounts.push({
       mount: mount.name,
       files: m.files,
       bytes: m.bytes,
-      changedFiles: m.files,
-      changedBytes: m.bytes,
-    }
-  })
-  const databases: {
-    service: string
-    database: string
-    tables: number
-    bytes: number
-    changedTables: number
-  }[] = []
+      changedFiles: t ? t.write + t.copy + t.make + t.link + t.remove : m.files,
+      changedBytes: t ? t.bytesWrite + t.bytesCopy : m.bytes,
+    })
+  }
+  const databases: RestorePreview['databases'][number][] = []
   for (const job of planServiceRestores(manifest, target, only)) {
     for (const p of await previewService(job, reader, snap.tree, ctx)) {
       const stored = job.stored.databases.find((d) => d.name === p.database)
+      const reloadBytes = (stored?.tables ?? [])
+        .filter((t) => p.reload.includes(t.name))
+        .reduce((n, t) => n + t.bytes, 0)
       databases.push({
         service: job.stored.name,
         database: p.target,
         tables: p.reload.length + p.keep.length,
         bytes: stored?.bytes ?? 0,
         changedTables: p.reload.length,
+        changedBytes: reloadBytes,
       })
     }
   }
   const bytesToRestore =
-    mounts.reduce((n, m) => n + m.changedBytes, 0) + databases.reduce((n, d) => n + d.bytes, 0)
+    mounts.reduce((n, m) => n + m.changedBytes, 0) +
+    databases.reduce((n, d) => n + d.changedBytes, 0)
   return {
     snapshot: snapshotInfo(snap, manifest),
     ageMs: ctx.now().getTime() - Number(snap.time.unixNs / 1_000_000n),

@@ -142,6 +142,7 @@ export const RestorePreview = component(
         tables: z.number(),
         bytes: z.number(),
         changed_tables: z.number(),
+        changed_bytes: z.number(),
       }),
     ),
     mounts: z.array(
@@ -167,6 +168,7 @@ export const restorePreviewJson = (p: RestorePreviewView): z.infer<typeof Restor
     tables: d.tables,
     bytes: d.bytes,
     changed_tables: d.changedTables,
+    changed_bytes: d.changedBytes,
   })),
   mounts: p.preview.mounts.map((m) => ({
     mount: m.mount,

@@ -15,7 +15,7 @@ export type {
 } from './file-capture.js'
 export { restoreFiles } from './file-restore.js'
 export type { FileRestoreOptions, FileRestoreStats } from './file-restore.js'
-export { restoreMount, stageRestore, SWITCH_MODES } from './mount-restore.js'
+export { previewMountRestore, restoreMount, stageRestore, SWITCH_MODES } from './mount-restore.js'
 export type {
   MountRestoreOptions,
   MountRestoreProgress,

@@ -370,6 +370,31 @@ export async function stageRestore(
 }
 
 /**
+ * What restoring `tree` into `mountPath` would write, keep and remove, without changing
+ * anything or reading file contents from the repository (the same plan `stageRestore`
+ * makes; with `verifyContent`, local files are read to compare).
+ */
+export async function previewMountRestore(
+  source: RestoreSource,
+  tree: TreeId,
+  mountPath: string,
+  opts: Pick<
+    MountRestoreOptions,
+    'include' | 'verifyContent' | 'owners' | 'rootNode' | 'signal'
+  > = {},
+): Promise<PlanTotals> {
+  const owners = opts.owners ?? process.getuid?.() === 0
+  const plan = await planRestore(source, tree, opts.rootNode, mountPath, {
+    include: opts.include,
+    owners,
+    targetXattrs: undefined,
+    ...(opts.verifyContent ? { verify: (p, n) => sameContent(source, p, n) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  })
+  return plan.totals
+}
+
+/**
  * Restores `tree` into `mountPath`, staged then switched (see `stageRestore`). A failure or
  * a kill before the switch leaves the mount exactly as it was; one during the switch is
  * finished by the next run (`recoverStagedRestore`, which every restore calls first).

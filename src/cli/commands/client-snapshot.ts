@@ -209,7 +209,7 @@ export function previewLines(p: RestorePreview): string[] {
     lines.push('Mounts:')
     for (const m of p.mounts)
       lines.push(
-        `  ${m.mount}: ${plural(m.files, 'file')}, ${formatSize(m.bytes)}; ${plural(m.changed_files, 'file')} to restore (${formatSize(m.changed_bytes)})`,
+        `  ${m.mount}: ${plural(m.files, 'file')}, ${formatSize(m.bytes)}; ${plural(m.changed_files, 'file')} to change (${formatSize(m.changed_bytes)} to write)`,
       )
   }
   lines.push(
