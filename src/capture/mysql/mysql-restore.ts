@@ -235,9 +235,15 @@ async function readEntries(
   signal: AbortSignal,
 ): Promise<SelectedDatabase[]> {
   const base = `services/${opts.service ?? 'mysql'}`
-  const dbs = (await tree.list(base, { signal }))
-    .filter((e) => e.type === 'dir')
-    .map((e) => identifierOf(e.name))
+  const listed = await tree.list(base, { signal })
+  // A physical capture's database.json lists only the tables stored logically: restoring it
+  // here would drop the others. It has its own restore (physical/).
+  if (listed.some((e) => e.name === 'physical.json' && e.type === 'file'))
+    throw new CofferError(
+      'restore_failed',
+      `The service ${opts.service ?? 'mysql'} in this snapshot was captured physically: restore it in physical mode; nothing was changed.`,
+    )
+  const dbs = listed.filter((e) => e.type === 'dir').map((e) => identifierOf(e.name))
   const include = opts.include ?? []
   for (const inc of include) {
     const db = inc.split('/')[0]!

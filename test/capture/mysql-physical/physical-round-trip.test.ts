@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
 import type { TreeReader } from '../../../src/capture/index.js'
-import { parseMysqlUrl, RESTORE_PHASES } from '../../../src/capture/mysql/index.js'
+import { parseMysqlUrl, RESTORE_PHASES, restoreMysql } from '../../../src/capture/mysql/index.js'
 import {
   capturePhysical,
   restorePhysical,
@@ -199,6 +199,15 @@ describe('mysql physical mode', () => {
     )
     expect(result.databases[0]?.dropped).toEqual(['extra'])
     expect(await describeDatabase(admin, db)).toEqual(want)
+  })
+
+  it('is refused by the logical restore, which would drop its tablespace tables', async () => {
+    const before = await describeDatabase(admin, db)
+    const run = restoreMysql(await treeOf(repo, snap), parseMysqlUrl(MYSQL_URL), driverContext())
+    await expect(run).rejects.toThrow(
+      'The service mysql in this snapshot was captured physically: restore it in physical mode; nothing was changed.',
+    )
+    expect(await describeDatabase(admin, db)).toEqual(before)
   })
 
   it.each([
