@@ -8,9 +8,6 @@ import type { ActivityExecutor, WorkerIdentity } from './ports.js'
 import { RunningSet } from './running-set.js'
 import { registerWorker, unregisterWorker, workerHeartbeat } from './worker-registry.js'
 
-/** How long an activity may stay pending before the heartbeat's sweep starts it itself. */
-const PENDING_GRACE_MS = 5_000
-
 /** The queue of activities of environments with `label` (null: unlabelled ones). */
 export function queueName(label: string | null): string {
   return label === null ? 'coffer-activities' : `coffer-activities.${label}`
@@ -124,12 +121,7 @@ export class PgBossJobs {
         try {
           await workerHeartbeat(this.opts.store, worker.id, now)
           await executor.recover()
-          await this.sweepPending(
-            worker,
-            running,
-            (opts.concurrency ?? 2) * worker.labels.length,
-            now,
-          )
+          await this.sweepPending(worker, running, (opts.concurrency ?? 2) * worker.labels.length)
         } catch (e) {
           this.log.warn({ err: e }, 'worker heartbeat failed')
         }
@@ -151,25 +143,23 @@ export class PgBossJobs {
   }
 
   /**
-   * A safety net under the queue: activities of this worker's labels still pending after
-   * PENDING_GRACE_MS (a job lost or not yet seen) are started here. Starting is a claim
-   * (pending → in progress, atomically), so an activity never runs twice.
+   * A safety net under the queue: at each heartbeat, activities of this worker's labels that
+   * are still pending (a job lost or not yet seen) are started here when there is room.
+   * Starting is a claim (pending → in progress, atomically), so an activity never runs twice,
+   * and its job, delivered later, finds nothing to do.
    */
   private async sweepPending(
     worker: WorkerIdentity,
     running: RunningSet,
     capacity: number,
-    now: () => Date,
   ): Promise<void> {
     const free = capacity - running.size
     if (free <= 0) return
-    const before = new Date(now().getTime() - PENDING_GRACE_MS).toISOString()
     const named = worker.labels.filter((l): l is string => l !== null)
     const rows = await this.opts.store.db
       .selectFrom('activities')
       .select('id')
       .where('state', '=', 'pending')
-      .where('created_at', '<', before)
       .where((eb) =>
         eb.or([
           ...(worker.labels.includes(null) ? [eb('label', 'is', null)] : []),
