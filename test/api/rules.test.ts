@@ -226,7 +226,8 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('the rules through the API on %s', (dia
     const tick = await schedulerTick(s.coffer.control)
     const started = tick.started
     expect(started.length).toBeGreaterThanOrEqual(2)
-    for (const id of started) await s.waitActivity('pro', id, w.tokens.operator)
+    // Thinning after the hour may prune the repository meanwhile: backups then wait for it.
+    for (const id of started) await s.waitActivity('pro', id, w.tokens.operator, 150_000)
     const list = ok(
       await s.call('GET', '/api/projects/pro/environments/production/backups', {
         token: w.tokens.admin,
@@ -271,7 +272,7 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('the rules through the API on %s', (dia
     expect(
       await s.waitActivity('pro', (r.json as { id: string }).id, w.tokens.operator),
     ).toMatchObject({ result: 'success' })
-  })
+  }, 240_000)
 
   it('refuses someone without a role on the project', async () => {
     await refused(
