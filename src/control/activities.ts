@@ -43,6 +43,7 @@ export async function insertActivity(
   audit: { who: Actor; entry: AuditEntry } | undefined,
   ctx: ControlContext,
 ): Promise<ActivityRow> {
+  await ctx.queue.prepare(row.label ?? null)
   for (let attempt = 1; ; attempt++) {
     const id = newActivityId()
     try {

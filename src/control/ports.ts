@@ -58,12 +58,14 @@ export interface ActivityJob {
 }
 
 /**
- * Where new activities go to be run (src/jobs implements it). `enqueue` is called inside the
- * transaction that inserts the activity, so that the job exists exactly when the activity
- * does (pg-boss writes its job row through `trx`); `wake` is called after the commit so an
- * in-process runner starts at once instead of at its next poll.
+ * Where new activities go to be run (src/jobs implements it). `prepare` is called before the
+ * transaction that inserts the activity (creating a queue takes locks that must not wait on
+ * that transaction); `enqueue` is called inside it, so that the job exists exactly when the
+ * activity does (pg-boss writes its job row through `trx`); `wake` is called after the
+ * commit so an in-process runner starts at once instead of at its next poll.
  */
 export interface ActivityQueuePort {
+  prepare(label: string | null): Promise<void>
   enqueue(trx: Transaction<Database>, job: ActivityJob): Promise<void>
   wake(): void
 }

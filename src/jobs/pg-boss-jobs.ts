@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import PgBoss from 'pg-boss'
 import { CofferError } from '../errors.js'
 import { silentLogger, type Logger } from '../lib/index.js'
@@ -16,6 +16,15 @@ export function queueName(label: string | null): string {
 /** Where pg-boss keeps its tables, beside the store's schema. */
 export function bossSchema(storeSchema: string): string {
   return storeSchema === 'public' ? 'pgboss' : `${storeSchema}_boss`
+}
+
+/** Deadlocks between queue creations are resolved by PostgreSQL cancelling one side. */
+const QUEUE_CREATE_ATTEMPTS = 5
+/** The advisory lock that serialises queue creation (an arbitrary constant of Coffer's). */
+const QUEUE_CREATE_LOCK = 0x636f6666
+
+function isDeadlock(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === '40P01'
 }
 
 interface ActivityJobData {
@@ -38,7 +47,8 @@ export interface PgBossJobsOptions {
  * by the recovery.
  */
 export class PgBossJobs {
-  private readonly known = new Set<string>()
+  private readonly queues = new Map<string, Promise<void>>()
+  private lastCreation: Promise<void> = Promise.resolve()
   private running: RunningSet | undefined
   private beat: NodeJS.Timeout | undefined
   private worker: WorkerIdentity | undefined
@@ -69,14 +79,48 @@ export class PgBossJobs {
     return new PgBossJobs(boss, opts)
   }
 
-  private async ensureQueue(name: string): Promise<void> {
-    if (this.known.has(name)) return
-    await this.boss.createQueue(name, {
-      name,
-      retryLimit: 0,
-      expireInSeconds: 23 * 3600,
-    })
-    this.known.add(name)
+  /**
+   * Creates the queue once per process. pg-boss creates a queue as a partition of its job
+   * table, which takes locks on that table: two creations at the same moment deadlock
+   * (seen with a server and two workers starting), so creations take turns under an advisory
+   * lock, and one that still deadlocks with a transaction writing jobs tries again.
+   */
+  private ensureQueue(name: string): Promise<void> {
+    let made = this.queues.get(name)
+    if (!made) {
+      // One at a time in this process too: each waits on the lock holding a store connection.
+      made = this.lastCreation.catch(() => undefined).then(() => this.createQueue(name))
+      this.lastCreation = made
+      this.queues.set(name, made)
+      made.catch(() => this.queues.delete(name))
+    }
+    return made
+  }
+
+  private async createQueue(name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // One creation at a time across all processes sharing the store.
+        await this.opts.store.db.connection().execute(async (conn) => {
+          await sql`select pg_advisory_lock(${QUEUE_CREATE_LOCK})`.execute(conn)
+          try {
+            await this.boss.createQueue(name, { name, retryLimit: 0, expireInSeconds: 23 * 3600 })
+          } finally {
+            await sql`select pg_advisory_unlock(${QUEUE_CREATE_LOCK})`.execute(conn)
+          }
+        })
+        return
+      } catch (e) {
+        if (!isDeadlock(e) || attempt >= QUEUE_CREATE_ATTEMPTS) throw e
+        this.log.debug({ queue: name, attempt }, 'queue creation deadlocked; trying again')
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50))
+      }
+    }
+  }
+
+  /** Creates the queue of `label` before the transaction that will enqueue to it. */
+  async prepare(label: string | null): Promise<void> {
+    await this.ensureQueue(queueName(label))
   }
 
   /** Writes the activity's job in the caller's transaction. */
@@ -178,7 +222,7 @@ export class PgBossJobs {
    */
   async stop(graceMs = 30_000): Promise<void> {
     clearInterval(this.beat)
-    for (const name of this.known) await this.boss.offWork(name).catch(() => undefined)
+    for (const name of this.queues.keys()) await this.boss.offWork(name).catch(() => undefined)
     await this.running?.stop(graceMs)
     if (this.worker) await unregisterWorker(this.opts.store, this.worker.id)
     await this.boss.stop({ graceful: false, close: true, wait: true, timeout: 5_000 })

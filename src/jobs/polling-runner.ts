@@ -122,6 +122,10 @@ export class InProcessQueue {
     this.runner = runner
   }
 
+  async prepare(): Promise<void> {
+    // Nothing to create: the activities table is the queue.
+  }
+
   async enqueue(): Promise<void> {
     // Nothing to write: the activity row, inserted in the same transaction, is the job.
   }

@@ -84,3 +84,18 @@ export async function waitHealthy(
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+/** Waits until `proc` has printed `text` (a worker's "started" line); fails early on exit. */
+export async function waitForOutput(
+  proc: CofferProcess,
+  text: string,
+  timeoutMs = 45_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!proc.output().includes(text)) {
+    if (proc.child.exitCode !== null)
+      throw new Error(`coffer exited with ${proc.child.exitCode}:\n${proc.output()}`)
+    if (Date.now() > deadline) throw new Error(`coffer never printed ${text}:\n${proc.output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

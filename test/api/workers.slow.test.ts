@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore, type Store } from '../../src/store/index.js'
 import { dropSchema, TEST_POSTGRES_URL, testSchemaName } from '../helpers/test-store.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
-import { freePort, startCofferProcess, waitHealthy, type CofferProcess } from './coffer-process.js'
+import {
+  freePort,
+  startCofferProcess,
+  waitForOutput,
+  waitHealthy,
+  type CofferProcess,
+} from './coffer-process.js'
 
 const ADMIN_PASSWORD = 'workers-admin-Pw51'
 
@@ -55,6 +61,10 @@ describe('two workers sharing a PostgreSQL queue', () => {
     await waitHealthy(url, serve)
     east = startCofferProcess(['worker', ...common, '--label', 'east'])
     plain = startCofferProcess(['worker', ...common])
+    await Promise.all([
+      waitForOutput(east, 'Coffer worker started'),
+      waitForOutput(plain, 'Coffer worker started'),
+    ])
     store = await openStore({ location: TEST_POSTGRES_URL, schema })
   })
   afterAll(async () => {
@@ -93,7 +103,7 @@ describe('two workers sharing a PostgreSQL queue', () => {
         envs.map(([name]) => call('POST', `/api/projects/shop/environments/${name}/backups`, {})),
       )
       for (const [i, r] of started.entries()) {
-        expect(r.status, r.text).toBe(202)
+        expect(r.status, `${r.text}\n${serve.output()}\n${east.output()}`).toBe(202)
         ids[`${envs[i]![0]}-${round}`] = String(r.json.id)
       }
       for (const id of Object.values(ids)) {
