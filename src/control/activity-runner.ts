@@ -8,7 +8,7 @@ import { ActivityRecorder, appendLogLine } from './activity-recorder.js'
 import type { ControlContext, WorkerIdentity } from './context.js'
 import { environmentSpec } from './environment-spec.js'
 import { notifyActivityFinished } from './notifications/events.js'
-import { repositoryPassword } from './projects.js'
+import { projectRepository } from './projects.js'
 import { recordSnapshot } from './snapshot-catalog.js'
 
 /** How often a running activity says it is alive and looks for a cancel request. */
@@ -220,11 +220,7 @@ async function run(row: ActivityRow, op: OpContext, ctx: ControlContext): Promis
       .execute()
   }
   const params = parseParams(row.type, row.params)
-  const repo = await ctx.openRepository(
-    project.repo_location,
-    repositoryPassword(project, ctx),
-    op.signal,
-  )
+  const repo = await ctx.openRepository(projectRepository(project, ctx), op.signal)
   try {
     return await runOperation(row, params, repo, spec, project, op, ctx)
   } finally {

@@ -12,8 +12,11 @@ import type { SecretBox } from './secret-box.js'
 
 /** Policy settings and limits; every field has a default in `DEFAULT_CONTROL_CONFIG`. */
 export interface ControlConfig {
-  /** Directory under which new projects get their repository (`<reposDir>/<project>`). */
-  readonly reposDir: string
+  /**
+   * Where new projects get their repository (`<reposBase>/<project>`): a directory or an
+   * `s3:` location (`coffer serve --repos`).
+   */
+  readonly reposBase: string
   readonly passwordCost: PasswordCost
   /** How long a manual snapshot stays restorable (PRODUCT.md: seven days). */
   readonly restoreWindowMs: number
@@ -31,7 +34,7 @@ export interface ControlConfig {
   readonly deliveryBackoffMs: number
 }
 
-export const DEFAULT_CONTROL_CONFIG: Omit<ControlConfig, 'reposDir' | 'thinning'> = {
+export const DEFAULT_CONTROL_CONFIG: Omit<ControlConfig, 'reposBase' | 'thinning'> = {
   passwordCost: { N: 1 << 15, r: 8, p: 1 },
   restoreWindowMs: 7 * 24 * 3_600_000,
   sessionTtlMs: 12 * 3_600_000,

@@ -83,6 +83,7 @@ export type {
   ActivityQueuePort,
   RepositoryInitializer,
   RepositoryOpener,
+  RepositoryTarget,
   SnapshotsPort,
 } from './ports.js'
 export {
@@ -91,11 +92,14 @@ export {
   getProject,
   listProjects,
   repoSecretPurpose,
-  repositoryPassword,
+  projectRepository,
   updateProject,
 } from './projects.js'
-export type { ProjectView } from './projects.js'
-export { localRepositories } from './repositories.js'
+export type { ProjectView, RepositoryInput } from './projects.js'
+export { repositories } from './repositories.js'
+export type { RepositoriesOptions } from './repositories.js'
+export { S3_BUCKET_LOOKUPS } from './repository-settings.js'
+export type { RepositoryS3Settings } from './repository-settings.js'
 export { previewRestore } from './restore-preview.js'
 export type { RestorePreviewView } from './restore-preview.js'
 export { decide, MESSAGES, RULES, SNAPSHOT_ACTIONS, stateRefusal } from './rules.js'

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely'
 import type { Repository } from '../repo/index.js'
+import type { RepositoryS3Settings } from './repository-settings.js'
 import type {
   CreateSnapshotRequest,
   EnvironmentSpec,
@@ -70,16 +71,24 @@ export interface ActivityQueuePort {
   wake(): void
 }
 
+/**
+ * A project's repository: where it lives, its password, and the project's own S3 settings
+ * (credentials…), which take precedence over the server's defaults.
+ */
+export interface RepositoryTarget {
+  readonly location: string
+  readonly password: string
+  readonly s3?: RepositoryS3Settings
+}
+
 /** Opens a project's repository; the caller closes it. */
 export type RepositoryOpener = (
-  location: string,
-  password: string,
+  target: RepositoryTarget,
   signal?: AbortSignal,
 ) => Promise<Repository>
 
-/** Creates a project's repository at `location`; the caller closes it. */
+/** Creates a project's repository; the caller closes it. */
 export type RepositoryInitializer = (
-  location: string,
-  password: string,
+  target: RepositoryTarget,
   signal?: AbortSignal,
 ) => Promise<Repository>

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import { CofferError, NotFoundError } from '../errors.js'
 import { isUniqueViolation, type Plan, type ProjectRow } from '../store/index.js'
 import { atLeast, projectFor, type Access } from './access.js'
 import { requireOperator, type Actor } from './actor.js'
 import { recordAudit } from './audit.js'
 import type { ControlContext } from './context.js'
+import type { RepositoryTarget } from './ports.js'
+import {
+  checkRepositoryLocation,
+  defaultRepositoryLocation,
+  type RepositoryS3Settings,
+} from './repository-settings.js'
 
 export interface ProjectView {
   readonly id: string
@@ -34,19 +39,42 @@ export function repoSecretPurpose(projectId: string): string {
   return `project:${projectId}:repository`
 }
 
-/** The repository password of a project, unsealed. */
-export function repositoryPassword(project: ProjectRow, ctx: ControlContext): string {
-  return ctx.secrets.open(project.repo_secret, repoSecretPurpose(project.id))
+/** Purpose bound to a project's sealed repository settings. */
+function repoOptionsPurpose(projectId: string): string {
+  return `project:${projectId}:repository-options`
+}
+
+/** A project's repository as the opener needs it: location, password and settings, unsealed. */
+export function projectRepository(project: ProjectRow, ctx: ControlContext): RepositoryTarget {
+  const password = ctx.secrets.open(project.repo_secret, repoSecretPurpose(project.id))
+  if (!project.repo_options) return { location: project.repo_location, password }
+  const s3 = JSON.parse(
+    ctx.secrets.open(project.repo_options, repoOptionsPurpose(project.id)),
+  ) as RepositoryS3Settings
+  return { location: project.repo_location, password, s3 }
+}
+
+/** Where a new project's repository goes, and with which settings. */
+export interface RepositoryInput {
+  /** A directory or `s3:https://host/bucket[/prefix]`; default `<server's base>/<project>`. */
+  readonly location?: string
+  readonly s3?: RepositoryS3Settings
 }
 
 /**
- * Creates a project (operators): its repository is initialised at `<reposDir>/<id>` with a
- * random password, sealed under the master key. Nothing is recorded if the repository
- * cannot be created.
+ * Creates a project (operators): its repository is initialised at the given location or at
+ * `<reposBase>/<id>` with a random password; the password and the project's own repository
+ * settings (S3 credentials) are sealed under the master key. Nothing is recorded if the
+ * repository cannot be created.
  */
 export async function createProject(
   actor: Actor,
-  input: { readonly id: string; readonly title?: string; readonly plan: Plan },
+  input: {
+    readonly id: string
+    readonly title?: string
+    readonly plan: Plan
+    readonly repository?: RepositoryInput
+  },
   ctx: ControlContext,
 ): Promise<ProjectView> {
   requireOperator(actor, 'create projects')
@@ -56,9 +84,12 @@ export async function createProject(
     .where('id', '=', input.id)
     .executeTakeFirst()
   if (exists) throw new CofferError('conflict', `The project ${input.id} already exists.`)
-  const location = join(ctx.config.reposDir, input.id)
+  const s3 = input.repository?.s3
+  const location =
+    input.repository?.location ?? defaultRepositoryLocation(ctx.config.reposBase, input.id)
+  checkRepositoryLocation(location, s3)
   const password = randomBytes(32).toString('base64url')
-  const repo = await ctx.initRepository(location, password)
+  const repo = await ctx.initRepository({ location, password, ...(s3 ? { s3 } : {}) })
   await repo.close()
   const row: ProjectRow = {
     id: input.id,
@@ -66,6 +97,7 @@ export async function createProject(
     plan: input.plan,
     repo_location: location,
     repo_secret: ctx.secrets.seal(password, repoSecretPurpose(input.id)),
+    repo_options: s3 ? ctx.secrets.seal(JSON.stringify(s3), repoOptionsPurpose(input.id)) : null,
     created_at: ctx.now().toISOString(),
   }
   try {

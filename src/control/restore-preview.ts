@@ -4,7 +4,7 @@ import { atLeast, environmentFor } from './access.js'
 import type { Actor } from './actor.js'
 import type { ControlContext } from './context.js'
 import { environmentSpec } from './environment-spec.js'
-import { repositoryPassword } from './projects.js'
+import { projectRepository } from './projects.js'
 import { decide, stateRefusal } from './rules.js'
 import { backupView, findSnapshot, type BackupView } from './snapshot-catalog.js'
 
@@ -55,11 +55,7 @@ export async function previewRestore(
     snapshot: { id: snap.id, restorable: view.restorable },
   })
   if (!state.allowed) throw new CofferError(state.code, state.message)
-  const repo = await ctx.openRepository(
-    src.project.repo_location,
-    repositoryPassword(src.project, ctx),
-    signal,
-  )
+  const repo = await ctx.openRepository(projectRepository(src.project, ctx), signal)
   try {
     const preview = await ctx.snapshots.previewRestore(
       repo,

@@ -6,7 +6,7 @@ import { environmentFor } from './access.js'
 import type { Actor } from './actor.js'
 import type { ControlContext } from './context.js'
 import { decodeCursor, encodeCursor, type Page, type PageRequest } from './paging.js'
-import { repositoryPassword } from './projects.js'
+import { projectRepository } from './projects.js'
 
 /**
  * The catalog of snapshots: what the control plane knows of each project's repository, so
@@ -162,11 +162,7 @@ export async function syncCatalog(
   ctx: ControlContext,
   signal?: AbortSignal,
 ): Promise<{ added: number; removed: number }> {
-  const repo = await ctx.openRepository(
-    project.repo_location,
-    repositoryPassword(project, ctx),
-    signal,
-  )
+  const repo = await ctx.openRepository(projectRepository(project, ctx), signal)
   try {
     const envs = await ctx.store.db
       .selectFrom('snapshots')

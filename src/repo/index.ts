@@ -5,19 +5,28 @@
  * Coffer stores goes through here; it knows nothing of databases, environments or HTTP.
  */
 export {
+  BUCKET_LOOKUPS,
+  CHECKSUM_CALCULATIONS,
   CONFIG_HANDLE,
   LocalBackend,
   MemoryBackend,
   handleName,
   isNotFound,
+  isS3Location,
+  openBackend,
+  parseS3Location,
 } from './backend/index.js'
 export type {
   Backend,
+  BucketLookup,
   CallOptions,
+  ChecksumCalculation,
   FileInfo,
   FileType,
   Handle,
   LoadOptions,
+  OpenBackendOptions,
+  S3BackendOptions,
 } from './backend/index.js'
 export { DEFAULT_KDF, parseKeyFile, TEST_KDF } from './crypto/index.js'
 export type { KdfParams } from './crypto/index.js'

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
@@ -74,6 +74,12 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 
 async function openSqlite(path: string): Promise<Store> {
   await mkdir(dirname(path), { recursive: true })
+  // Password hashes, sealed secrets and the audit log: readable by the server's user only.
+  // SQLite gives its WAL and shared-memory files the database file's mode.
+  if (path !== ':memory:') {
+    await writeFile(path, '', { flag: 'a', mode: 0o600 })
+    await chmod(path, 0o600)
+  }
   const sqlite = new BetterSqlite3(path)
   // WAL lets readers (an SSE stream) proceed while a writer commits; foreign keys are off
   // by default in SQLite; the busy timeout covers a second process (an operator's

@@ -55,10 +55,12 @@ export interface ProjectsTable {
   id: string
   title: string
   plan: Plan
-  /** Where the project's repository lives (a directory for now). */
+  /** Where the project's repository lives: a directory or an `s3:` location. */
   repo_location: string
   /** The repository password, sealed. */
   repo_secret: string
+  /** The project's own repository settings (S3 credentials…) as JSON, sealed; null: none. */
+  repo_options: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
 }
 
@@ -177,8 +179,10 @@ export interface ChannelsTable {
   id: string
   project_id: string
   kind: ChannelKind
-  /** Webhook URL or e-mail address. */
+  /** E-mail address, or a webhook's URL in a form safe to show (`https://host/…`). */
   target: string
+  /** A webhook's full URL, sealed; null for e-mail (and webhooks made before it existed). */
+  target_sealed: ColumnType<string | null, string | null | undefined, string | null>
   /** Webhook signing secret, sealed; null for e-mail. */
   secret: string | null
   on_failure: Flag

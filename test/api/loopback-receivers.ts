@@ -4,6 +4,8 @@ import { createServer as createTcpServer, type AddressInfo } from 'node:net'
 
 /** One request a webhook receiver got. */
 export interface ReceivedHook {
+  /** The request's path and query. */
+  readonly path: string
   readonly headers: IncomingHttpHeaders
   readonly body: string
 }
@@ -22,7 +24,11 @@ export async function startWebhookReceiver(statuses: number[] = []): Promise<{
     const chunks: Buffer[] = []
     req.on('data', (b: Buffer) => chunks.push(b))
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      received.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      })
       res.statusCode = statuses.shift() ?? 200
       res.end()
     })

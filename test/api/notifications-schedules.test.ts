@@ -10,6 +10,7 @@ import { startSmtpSink, startWebhookReceiver } from './loopback-receivers.js'
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 const SMTP_PASSWORD = 'smtp-password-Qe47'
+const HOOK_TOKEN = 'T01B02-tok-Hk28Zq51Lm'
 
 interface Backup {
   id: string
@@ -80,11 +81,13 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('notifications and schedules on %s', (d
     )
     const r = await s.call('POST', `${shop}/notifications`, {
       token: w.tokens.admin,
-      body: { kind: 'webhook', target: hook.url, on_success: true },
+      // A chat service's webhook: the token is in the path, so the URL itself is a secret.
+      body: { kind: 'webhook', target: `${hook.url}/${HOOK_TOKEN}`, on_success: true },
       issuesSecret: true,
     })
     secret = (ok(r, 201).json as { secret: string }).secret
     s.watch.add(secret)
+    s.watch.add(HOOK_TOKEN)
     ok(
       await s.call('POST', `${shop}/notifications`, {
         token: w.tokens.admin,
@@ -103,6 +106,16 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('notifications and schedules on %s', (d
     await hook.close()
     await smtp.close()
     await s.stop()
+  })
+
+  it("shows a webhook's scheme and host only: its URL may hold a token", async () => {
+    const r = ok(await s.call('GET', `${shop}/notifications`, { token: w.tokens.admin }))
+    const items = (r.json as { items: { kind: string; target: string }[] }).items
+    const port = new URL(hook.url).port
+    expect(items.map((c) => [c.kind, c.target]).sort()).toEqual([
+      ['email', 'ops@example.com'],
+      ['webhook', `http://127.0.0.1:${port}/…`],
+    ])
   })
 
   it('never shows the SMTP password', async () => {
@@ -128,6 +141,7 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('notifications and schedules on %s', (d
     expect(await deliverDue(s.coffer.control)).toBe(1)
     expect(hook.received).toHaveLength(2)
     const got = hook.received[1]!
+    expect(got.path).toBe(`/hooks/coffer/${HOOK_TOKEN}`)
     const ts = String(got.headers['x-coffer-timestamp'])
     expect(got.headers['x-coffer-signature']).toBe(signWebhook(secret, ts, got.body))
     expect(JSON.parse(got.body)).toMatchObject({

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   ENVIRONMENT_TYPES as SNAPSHOT_ENVIRONMENT_TYPES,
@@ -184,5 +187,27 @@ describe.each(STORE_DIALECTS_UNDER_TEST)('store on %s', (dialect) => {
       .execute()
     expect(audit.map((a) => a.action)).toEqual(['one', 'two'])
     expect(audit[1]!.id).toBeGreaterThan(audit[0]!.id)
+  })
+})
+
+describe('the SQLite file', () => {
+  it('is readable by its owner only, with its WAL, also when it existed world-readable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'coffer-store-mode-'))
+    try {
+      const fresh = join(dir, 'fresh', 'coffer.db')
+      const store = await openStore({ location: fresh })
+      await store.db.insertInto('settings').values({ key: 'probe', value: '1' }).execute()
+      expect((await stat(fresh)).mode & 0o777).toBe(0o600)
+      expect((await stat(`${fresh}-wal`)).mode & 0o777).toBe(0o600)
+      await store.close()
+
+      const old = join(dir, 'old.db')
+      await writeFile(old, '', { mode: 0o644 })
+      const again = await openStore({ location: old })
+      expect((await stat(old)).mode & 0o777).toBe(0o600)
+      await again.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -31,6 +31,7 @@ import {
   SetGrant,
   UpdateEnvironment,
   UpdateProject,
+  repositoryInput,
 } from '../schemas/projects.js'
 
 export const ProjectParam = z.object({ project: z.string().max(64) })
@@ -74,7 +75,12 @@ export const projectRoutes: readonly Route[] = [
       projectJson(
         await createProject(
           actor,
-          { id: body.id, plan: body.plan, ...(body.title ? { title: body.title } : {}) },
+          {
+            id: body.id,
+            plan: body.plan,
+            ...(body.title ? { title: body.title } : {}),
+            ...(body.repository ? { repository: repositoryInput(body.repository)! } : {}),
+          },
           control,
         ),
       ),

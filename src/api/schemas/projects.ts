@@ -7,10 +7,12 @@ import {
   PLANS,
   PROJECT_ID,
   ROLES,
+  S3_BUCKET_LOOKUPS,
   USER_NAME,
   type EnvironmentView,
   type GrantView,
   type ProjectView,
+  type RepositoryInput as RepositoryInputOf,
 } from '../../control/index.js'
 import { Timestamp } from './common.js'
 import { component } from './registry.js'
@@ -36,11 +38,63 @@ export const projectJson = (p: ProjectView): z.infer<typeof Project> => ({
   created_at: p.createdAt,
   role: p.role,
 })
+const RepositoryS3 = z
+  .object({
+    access_key_id: z.string().min(1).max(256).optional(),
+    secret_access_key: z.string().min(1).max(1024).optional(),
+    session_token: z.string().min(1).max(4096).optional(),
+    region: z.string().min(1).max(64).optional(),
+    bucket_lookup: z.enum(S3_BUCKET_LOOKUPS).optional(),
+    ca: z.string().min(1).max(65536).optional().describe('PEM certificates to trust.'),
+    storage_class: z.string().min(1).max(64).optional().describe('Storage class of data packs.'),
+  })
+  .strict()
+  .describe(
+    "The project's own S3 settings, over the server's (its AWS_* environment). Secrets: stored sealed, never returned.",
+  )
+const RepositoryInput = z
+  .object({
+    location: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        "An absolute directory or s3:https://host[:port]/bucket[/prefix]. Default: the server's base (`--repos`) + /<id>.",
+      ),
+    s3: RepositoryS3.optional(),
+  })
+  .strict()
 export const CreateProject = z.object({
   id: PROJECT_ID,
   title: z.string().min(1).max(200).optional(),
   plan: z.enum(PLANS),
+  repository: RepositoryInput.optional(),
 })
+
+/** The API's repository input in the control plane's terms. */
+export function repositoryInput(
+  r: z.infer<typeof RepositoryInput> | undefined,
+): RepositoryInputOf | undefined {
+  if (!r) return undefined
+  const s = r.s3
+  return {
+    ...(r.location ? { location: r.location } : {}),
+    ...(s
+      ? {
+          s3: {
+            ...(s.access_key_id ? { accessKeyId: s.access_key_id } : {}),
+            ...(s.secret_access_key ? { secretAccessKey: s.secret_access_key } : {}),
+            ...(s.session_token ? { sessionToken: s.session_token } : {}),
+            ...(s.region ? { region: s.region } : {}),
+            ...(s.bucket_lookup ? { bucketLookup: s.bucket_lookup } : {}),
+            ...(s.ca ? { ca: s.ca } : {}),
+            ...(s.storage_class ? { storageClass: s.storage_class } : {}),
+          },
+        }
+      : {}),
+  }
+}
 export const UpdateProject = z.object({
   title: z.string().min(1).max(200).optional(),
   plan: z.enum(PLANS).optional(),

@@ -41,7 +41,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
         .option('--store <url>', 'PostgreSQL URL for the metadata (default: SQLite in --data-dir)')
         .option('--store-schema <name>', 'PostgreSQL schema of the metadata', 'public')
-        .option('--repos <dir>', 'where new projects get their repository (default DIR/repos)')
+        .option(
+          '--repos <location>',
+          'where new projects get their repository: a directory or s3:https://host/bucket[/prefix] (default DIR/repos)',
+        )
         .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
         .option('--tls-key <file>', 'and this private key (PEM)')
         .option('--concurrency <n>', 'activities run at once by this process', '2')

@@ -41,7 +41,7 @@ export async function run(cmd: Command): Promise<void> {
     port,
     ...(o.store ? { store: o.store } : {}),
     ...(o.storeSchema ? { storeSchema: o.storeSchema } : {}),
-    ...(o.repos ? { reposDir: o.repos } : {}),
+    ...(o.repos ? { reposBase: o.repos } : {}),
     ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
     concurrency: Number(o.concurrency),
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),

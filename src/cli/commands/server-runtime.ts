@@ -14,7 +14,7 @@ import {
   ensureAdminUser,
   executeActivity,
   loadMasterKey,
-  localRepositories,
+  repositories,
   recoverInterrupted,
   schedulerTick,
   SecretBox,
@@ -34,7 +34,8 @@ import {
 } from '../../jobs/index.js'
 import { messageOf } from '../../errors.js'
 import type { Logger } from '../../lib/index.js'
-import type { KdfParams } from '../../repo/index.js'
+import type { KdfParams, OpenBackendOptions } from '../../repo/index.js'
+import { backendOptionsFromEnv } from '../repo-tools/repo-context.js'
 import * as snapshots from '../../snapshots/index.js'
 import { DEFAULT_THINNING } from '../../snapshots/index.js'
 import { isPostgresLocation, openStore, type Store } from '../../store/index.js'
@@ -45,8 +46,10 @@ export interface RuntimeOptions {
   /** PostgreSQL URL; absent: SQLite in the data directory. */
   readonly store?: string
   readonly storeSchema?: string
-  /** Base directory of new projects' repositories (default DIR/repos). */
-  readonly reposDir?: string
+  /** Where new projects' repositories go: a directory or an `s3:` location (default DIR/repos). */
+  readonly reposBase?: string
+  /** Defaults for S3 repositories (default: from the environment, AWS_* variables). */
+  readonly repoBackend?: OpenBackendOptions
   /** COFFER_MASTER_KEY, when given. */
   readonly masterKey?: string
   readonly logLevel?: string
@@ -113,12 +116,13 @@ async function startCore(opts: RuntimeOptions, queueFor: 'serve' | 'worker'): Pr
       : undefined
     const local = postgres ? undefined : new InProcessQueue()
     const queue: ActivityQueuePort = boss ?? local!
-    const repos = localRepositories({
+    const repos = repositories({
       ...(opts.repoKdf ? { kdf: opts.repoKdf } : {}),
+      backend: opts.repoBackend ?? (await backendOptionsFromEnv(process.env)),
     })
     const config: ControlConfig = {
       ...DEFAULT_CONTROL_CONFIG,
-      reposDir: opts.reposDir ?? join(opts.dataDir, 'repos'),
+      reposBase: opts.reposBase ?? join(opts.dataDir, 'repos'),
       thinning: DEFAULT_THINNING,
       ...(opts.passwordCost ? { passwordCost: opts.passwordCost } : {}),
       ...(opts.staleWorkerMs ? { staleWorkerMs: opts.staleWorkerMs } : {}),

@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { CofferError, InvalidInputError } from '../../errors.js'
-import { Repository, type Backend, type KdfParams } from '../../repo/index.js'
-// TODO(src/repo/index.ts re-exports these): the lead owns src/repo/index.ts; until it
-// re-exports the backend factory and S3 option lists, this one import reaches below it.
-// eslint-disable-next-line no-restricted-imports
 import {
   BUCKET_LOOKUPS,
   CHECKSUM_CALCULATIONS,
   isS3Location,
   openBackend as openLocationBackend,
+  Repository,
+  type Backend,
   type BucketLookup,
   type ChecksumCalculation,
-} from '../../repo/backend/index.js'
+  type KdfParams,
+  type OpenBackendOptions,
+} from '../../repo/index.js'
 
 /** Options every repo:* command takes. */
 export function addRepoOptions(cmd: Command): Command {
@@ -42,17 +42,25 @@ export function repoLocation(cmd: Command): string {
 }
 
 /**
- * Opens the backend of a location (a directory or `s3:…`). S3 settings come from the
- * environment, as restic takes them: the AWS SDK's credential chain (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE…), AWS_REGION or AWS_DEFAULT_REGION,
- * AWS_CA_BUNDLE (a PEM file to trust), AWS_REQUEST_CHECKSUM_CALCULATION, and Coffer's own
- * COFFER_S3_BUCKET_LOOKUP (auto, path, dns), COFFER_S3_STORAGE_CLASS (data packs),
- * COFFER_S3_CONNECTIONS, COFFER_S3_TIMEOUT (seconds without progress) and COFFER_S3_RETRIES
- * (retries after the first attempt). docs/S3.md describes them.
+ * Opens the backend of a location (a directory or `s3:…`), with the S3 settings of the
+ * environment (`backendOptionsFromEnv`).
  */
 export async function openBackend(location: string): Promise<Backend> {
   if (!isS3Location(location)) return openLocationBackend(location)
-  const env = process.env
+  return openLocationBackend(location, await backendOptionsFromEnv(process.env))
+}
+
+/**
+ * S3 settings from the environment, as restic takes them: the AWS SDK's credential chain
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE…), AWS_REGION or
+ * AWS_DEFAULT_REGION,
+ * AWS_CA_BUNDLE (a PEM file to trust), AWS_REQUEST_CHECKSUM_CALCULATION, and Coffer's own
+ * COFFER_S3_BUCKET_LOOKUP (auto, path, dns), COFFER_S3_STORAGE_CLASS (data packs),
+ * COFFER_S3_CONNECTIONS, COFFER_S3_TIMEOUT (seconds without progress) and COFFER_S3_RETRIES
+ * (retries after the first attempt). docs/S3.md describes them. `coffer serve` takes its
+ * defaults for projects' S3 repositories from here too.
+ */
+export async function backendOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<OpenBackendOptions> {
   // The SDK warns on every run that its releases after 2026 need Node 22; that is a matter
   // for Coffer's own engines field, not for each operator's stderr.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -85,7 +93,7 @@ export async function openBackend(location: string): Promise<Backend> {
   const connections = positiveInt(env.COFFER_S3_CONNECTIONS, 'COFFER_S3_CONNECTIONS')
   const timeout = positiveInt(env.COFFER_S3_TIMEOUT, 'COFFER_S3_TIMEOUT')
   const retries = positiveInt(env.COFFER_S3_RETRIES, 'COFFER_S3_RETRIES', 0)
-  return openLocationBackend(location, {
+  return {
     s3: {
       ...(region ? { region } : {}),
       ...(ca ? { ca } : {}),
@@ -96,7 +104,7 @@ export async function openBackend(location: string): Promise<Backend> {
       ...(timeout !== undefined ? { idleTimeoutMs: timeout * 1000 } : {}),
     },
     ...(retries !== undefined ? { retry: { maxAttempts: retries + 1 } } : {}),
-  })
+  }
 }
 
 function positiveInt(value: string | undefined, name: string, min = 1): number | undefined {

@@ -21,6 +21,28 @@ export function channelPurpose(id: string): string {
   return `channel:${id}`
 }
 
+/** Purpose bound to a webhook's sealed URL. */
+function urlPurpose(id: string): string {
+  return `channel:${id}:url`
+}
+
+/**
+ * A webhook URL as it may be shown: scheme and host only. Chat services put their token in
+ * the path (`/services/T…/B…/…`), and a URL may carry a user and password.
+ */
+export function webhookDisplay(url: URL): string {
+  const more = url.pathname !== '/' || url.search !== '' ? '/…' : ''
+  return `${url.protocol}//${url.host}${more}`
+}
+
+/** Where a channel delivers: a webhook's full URL (unsealed) or the e-mail address. */
+export function channelTarget(
+  r: Pick<ChannelRow, 'id' | 'target' | 'target_sealed'>,
+  ctx: ControlContext,
+): string {
+  return r.target_sealed ? ctx.secrets.open(r.target_sealed, urlPurpose(r.id)) : r.target
+}
+
 function channelView(r: ChannelRow): ChannelView {
   return {
     id: r.id,
@@ -67,13 +89,15 @@ export async function createChannel(
     throw new InvalidInputError('target', 'The e-mail address does not look right.')
   }
   const id = newRowId()
+  const hook = input.kind === 'webhook' ? new URL(input.target) : undefined
   const secret =
     input.kind === 'webhook' ? (input.secret ?? randomBytes(24).toString('base64url')) : null
   const row: ChannelRow = {
     id,
     project_id: projectId,
     kind: input.kind,
-    target: input.target,
+    target: hook ? webhookDisplay(hook) : input.target,
+    target_sealed: hook ? ctx.secrets.seal(input.target, urlPurpose(id)) : null,
     secret: secret ? ctx.secrets.seal(secret, channelPurpose(id)) : null,
     on_failure: input.onFailure === false ? 0 : 1,
     on_success: input.onSuccess ? 1 : 0,

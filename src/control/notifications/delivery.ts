@@ -3,7 +3,7 @@ import { messageOf } from '../../errors.js'
 import type { ChannelRow, DeliveryRow } from '../../store/index.js'
 import type { ControlContext } from '../context.js'
 import { smtpServer } from '../settings.js'
-import { channelPurpose } from './channels.js'
+import { channelPurpose, channelTarget } from './channels.js'
 import type { NotificationBody } from './events.js'
 import { sendMail } from './smtp-client.js'
 
@@ -30,7 +30,7 @@ async function deliverWebhook(
   const timestamp = String(Math.floor(ctx.now().getTime() / 1000))
   const body = d.event
   const timeout = AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)
-  const res = await ctx.fetch(channel.target, {
+  const res = await ctx.fetch(channelTarget(channel, ctx), {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -83,7 +83,13 @@ export async function deliverDue(ctx: ControlContext, signal?: AbortSignal): Pro
     .selectFrom('deliveries')
     .innerJoin('channels', 'channels.id', 'deliveries.channel_id')
     .selectAll('deliveries')
-    .select(['channels.kind', 'channels.target', 'channels.secret', 'channels.project_id'])
+    .select([
+      'channels.kind',
+      'channels.target',
+      'channels.target_sealed',
+      'channels.secret',
+      'channels.project_id',
+    ])
     .where('deliveries.state', '=', 'pending')
     .where('deliveries.next_attempt_at', '<=', now.toISOString())
     .orderBy('deliveries.next_attempt_at')
@@ -106,6 +112,7 @@ export async function deliverDue(ctx: ControlContext, signal?: AbortSignal): Pro
       project_id: d.project_id,
       kind: d.kind,
       target: d.target,
+      target_sealed: d.target_sealed,
       secret: d.secret,
       on_failure: 1,
       on_success: 0,

@@ -1,10 +1,14 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely'
 import type { StoreDialect } from '../store-dialect.js'
 import { up as initial } from './0001-initial.js'
+import { up as sealedSettings } from './0002-sealed-settings.js'
 
 type Up = (db: Kysely<unknown>, dialect: StoreDialect) => Promise<void>
 
-const MIGRATIONS: readonly (readonly [string, Up])[] = [['0001-initial', initial]]
+const MIGRATIONS: readonly (readonly [string, Up])[] = [
+  ['0001-initial', initial],
+  ['0002-sealed-settings', sealedSettings],
+]
 
 /** The migrations as Kysely's Migrator wants them, bound to the dialect they run on. */
 export function migrationsFor(dialect: StoreDialect): MigrationProvider {
