@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin-routes.js'
 import { authRoutes } from './routes/auth-routes.js'
 import { backupRoutes } from './routes/backup-routes.js'
 import { projectRoutes } from './routes/project-routes.js'
+import { repositoryRoutes } from './routes/repository-routes.js'
 import { systemRoutes } from './routes/system-routes.js'
 import { userRoutes } from './routes/user-routes.js'
 
@@ -22,6 +23,7 @@ export const API_ROUTES: readonly Route[] = [
   ...authRoutes,
   ...userRoutes,
   ...projectRoutes,
+  ...repositoryRoutes,
   ...backupRoutes,
   ...activityRoutes,
   ...adminRoutes,

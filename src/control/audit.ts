@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'channel.create',
   'channel.delete',
   'settings.update',
+  'repository.check',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

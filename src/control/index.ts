@@ -98,6 +98,8 @@ export {
 export type { ProjectView, RepositoryInput } from './projects.js'
 export { repositories } from './repositories.js'
 export type { RepositoriesOptions } from './repositories.js'
+export { checkProjectRepository, repositoryHealth } from './repository-health.js'
+export type { RepositoryCheckView, RepositoryHealthView } from './repository-health.js'
 export { S3_BUCKET_LOOKUPS } from './repository-settings.js'
 export type { RepositoryS3Settings } from './repository-settings.js'
 export { previewRestore } from './restore-preview.js'

@@ -52,6 +52,7 @@ export type {
   Timestamp,
   TokenRow,
   UserRow,
+  RepositoryCheckRow,
   WorkerRow,
 } from './schema.js'
 export { isForeignKeyViolation, isUniqueViolation } from './store-errors.js'

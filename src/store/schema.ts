@@ -231,6 +231,22 @@ export interface SettingsTable {
   value: string
 }
 
+export interface RepositoryChecksTable {
+  id: string
+  project_id: string
+  checked_at: Timestamp
+  duration_ms: number
+  /** 1 when every pack was read and verified, 0 for the structure only. */
+  read_data: Flag
+  errors: number
+  snapshots: number
+  packs: number
+  packs_read: number
+  /** JSON array of the first error messages (at most 20). */
+  findings: string
+  checked_by: string
+}
+
 export interface WorkersTable {
   id: string
   hostname: string
@@ -257,6 +273,7 @@ export interface Database {
   login_throttle: LoginThrottleTable
   settings: SettingsTable
   workers: WorkersTable
+  repository_checks: RepositoryChecksTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -276,3 +293,4 @@ export type DeliveryRow = Selectable<DeliveriesTable>
 export type AuditRow = Selectable<AuditTable>
 export type NewAudit = Insertable<AuditTable>
 export type WorkerRow = Selectable<WorkersTable>
+export type RepositoryCheckRow = Selectable<RepositoryChecksTable>

@@ -165,6 +165,15 @@ describe('npm start demo', () => {
       await expect.poll(() => p.locator('.loading').count()).toBe(0)
       await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
     }
+    // Still on Repositories: each project's health, and a check run from the page.
+    await p.getByText('Deduplication', { exact: true }).first().waitFor()
+    await p.getByText('never checked').first().waitFor()
+    await p.getByRole('button', { name: 'Check now' }).first().click()
+    await p
+      .getByText(/: structure, no errors \(/)
+      .first()
+      .waitFor()
+    await p.screenshot({ path: join(SHOTS, 'demo-06b-repository-checked.png'), fullPage: true })
     await p.goto(`${url}/#/projects/demo-shop/environments/develop/insights`)
     await p.getByRole('figure').first().waitFor()
     expect(await p.getByRole('img', { name: /Snapshot sizes/ }).count()).toBe(1)

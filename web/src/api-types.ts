@@ -186,3 +186,26 @@ export interface AuditEntry {
   readonly environment: string | null
   readonly target: string | null
 }
+
+export interface RepositoryCheck {
+  readonly checked_at: string
+  readonly duration_ms: number
+  readonly read_data: boolean
+  readonly errors: number
+  readonly snapshots: number
+  readonly packs: number
+  readonly packs_read: number
+  readonly findings: readonly string[]
+  readonly checked_by: string
+}
+
+export interface RepositoryHealth {
+  readonly project: string
+  readonly location: string
+  readonly stored_bytes: number
+  readonly packs: number
+  readonly snapshots: number
+  readonly snapshot_bytes: number
+  readonly deduplication_ratio: number | null
+  readonly last_check: RepositoryCheck | null
+}

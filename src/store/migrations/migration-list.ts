@@ -2,12 +2,14 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely'
 import type { StoreDialect } from '../store-dialect.js'
 import { up as initial } from './0001-initial.js'
 import { up as sealedSettings } from './0002-sealed-settings.js'
+import { up as repositoryChecks } from './0003-repository-checks.js'
 
 type Up = (db: Kysely<unknown>, dialect: StoreDialect) => Promise<void>
 
 const MIGRATIONS: readonly (readonly [string, Up])[] = [
   ['0001-initial', initial],
   ['0002-sealed-settings', sealedSettings],
+  ['0003-repository-checks', repositoryChecks],
 ]
 
 /** The migrations as Kysely's Migrator wants them, bound to the dialect they run on. */

@@ -3,10 +3,12 @@ import type { Backup, Environment, Page, Project } from '../api-types.js'
 import { BarChart } from '../bar-chart.js'
 import { formatBytes, formatTime } from '../format.js'
 import { useApi, useLoad } from '../use-load.js'
+import { RepositoryHealthFacts } from './repository-health.js'
 
 /**
- * Operators: each project's repository — where it is, how many snapshots it holds, their
- * sizes, and the newest snapshot of each environment.
+ * Operators: each project's repository — where it is, what it stores and how well it
+ * deduplicates, its last check, how many snapshots it holds, their sizes, and the newest
+ * snapshot of each environment.
  */
 export function RepositoryView() {
   const api = useApi()
@@ -62,6 +64,7 @@ export function RepositoryView() {
             <h2 id={`repo-${project.id}`}>
               {project.title} <code className="sub">{project.id}</code>
             </h2>
+            <RepositoryHealthFacts project={project.id} />
             <dl className="facts">
               <dt>Location</dt>
               <dd>
