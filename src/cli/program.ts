@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { COFFER_VERSION } from '../lib/index.js'
+import { registeredCommands, renderCommandList } from './command-list.js'
 import { COMMANDS } from './commands/index.js'
 
 const EXIT_CODES_HELP = `
@@ -37,9 +38,13 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_CODES_HELP)
   program
     .command('list')
-    .description('list all commands')
+    .description('list all commands, grouped')
     .action(() => {
-      process.stdout.write(program.helpInformation())
+      const groups = new Map(COMMANDS.flatMap((s) => (s.group ? [[s.name, s.group] as const] : [])))
+      process.stdout.write(
+        `Coffer ${COFFER_VERSION}\n\nUsage: coffer COMMAND [options]; coffer help COMMAND shows its options.\n\n` +
+          renderCommandList(registeredCommands(program, groups)),
+      )
     })
   for (const spec of COMMANDS) {
     const cmd = program.command(spec.name).description(spec.summary).exitOverride()

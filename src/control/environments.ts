@@ -1,5 +1,5 @@
 import { CofferError } from '../errors.js'
-import type { DatabaseService, MaintenanceHooks, Mount } from '../snapshots/index.js'
+import type { DatabaseMode, DatabaseService, MaintenanceHooks, Mount } from '../snapshots/index.js'
 import {
   BUSY_STATES,
   isUniqueViolation,
@@ -34,7 +34,7 @@ export interface EnvironmentView {
   readonly name: string
   readonly type: EnvironmentType
   readonly status: EnvironmentStatus
-  readonly services: readonly { name: string; kind: 'mysql'; url: string }[]
+  readonly services: readonly { name: string; kind: 'mysql'; url: string; mode: DatabaseMode }[]
   readonly mounts: readonly Mount[]
   readonly gitDir: string | null
   readonly hooks: { readonly hold: boolean; readonly release: boolean }
@@ -110,7 +110,12 @@ function environmentView(
     name: r.name,
     type: r.type,
     status: r.status,
-    services: secret.services.map((s) => ({ name: s.name, kind: s.kind, url: maskUrl(s.url) })),
+    services: secret.services.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      url: maskUrl(s.url),
+      mode: s.mode ?? 'logical',
+    })),
     mounts: parseMounts(r),
     gitDir: r.git_dir,
     hooks: { hold: Boolean(secret.hooks?.hold), release: Boolean(secret.hooks?.release) },

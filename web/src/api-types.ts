@@ -49,7 +49,12 @@ export interface Environment {
   readonly name: string
   readonly type: EnvironmentType
   readonly status: 'active' | 'inactive'
-  readonly services: readonly { name: string; kind: 'mysql'; url: string }[]
+  readonly services: readonly {
+    name: string
+    kind: 'mysql'
+    url: string
+    mode: 'logical' | 'physical' | 'auto'
+  }[]
   readonly mounts: readonly { name: string; path: string }[]
   readonly git_dir: string | null
   readonly label: string | null

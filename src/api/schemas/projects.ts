@@ -133,7 +133,14 @@ export const Environment = component(
     name: z.string(),
     type: z.enum(ENVIRONMENT_TYPES),
     status: z.enum(ENVIRONMENT_STATUSES),
-    services: z.array(z.object({ name: z.string(), kind: z.literal('mysql'), url: z.string() })),
+    services: z.array(
+      z.object({
+        name: z.string(),
+        kind: z.literal('mysql'),
+        url: z.string(),
+        mode: z.enum(['logical', 'physical', 'auto']),
+      }),
+    ),
     mounts: z.array(Mount),
     git_dir: z.string().nullable(),
     hooks: z.object({ hold: z.boolean(), release: z.boolean() }),

@@ -60,6 +60,13 @@ export const ProjectJson = z.looseObject({
 })
 export type Project = z.infer<typeof ProjectJson>
 
+/**
+ * How a MySQL service is captured: the API's `services[].mode`. Kept here rather than taken
+ * from src/snapshots, which would load the capture code into every client command's start.
+ */
+export const MYSQL_MODES = ['logical', 'physical', 'auto'] as const
+export type MysqlMode = (typeof MYSQL_MODES)[number]
+
 export const EnvironmentJson = z.looseObject({
   project: z.string(),
   name: z.string(),

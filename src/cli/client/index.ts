@@ -13,6 +13,7 @@ export {
   LoginResultJson,
   LogLineJson,
   MeJson,
+  MYSQL_MODES,
   parseAs,
   ProjectJson,
   RestorePreviewJson,
@@ -25,6 +26,7 @@ export type {
   Backup,
   Environment,
   LogLine,
+  MysqlMode,
   Project,
   RestorePreview,
 } from './api-types.js'

@@ -188,6 +188,10 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
         .argument('<name>', 'the environment (its git branch)')
         .requiredOption('--type <type>', 'production, staging or integration')
         .option('--mysql <url>', 'a MySQL/MariaDB database, [NAME=]mysql://… (repeatable)', collect)
+        .option(
+          '--mysql-mode <mode>',
+          'how its --mysql services are captured: logical, physical or auto (default: logical)',
+        )
         .option('--mount <name=path>', 'a mount: its name and its directory (repeatable)', collect)
         .option('--git-dir <path>', 'the git checkout, to record the deployed commit')
         .option('--hold-cmd <cmd>', 'shell command that holds writes (maintenance on)')

@@ -7,6 +7,7 @@ import {
   envTarget,
   findCheckout,
   formatDate,
+  MYSQL_MODES,
   parseAs,
   ProjectJson,
   projectPath,
@@ -14,6 +15,7 @@ import {
   writeRemoteConfig,
   type CommonFlags,
   type Environment,
+  type MysqlMode,
   type Project,
 } from '../client/index.js'
 import { printList, printObject, type ListingFlags } from './client-listing.js'
@@ -108,6 +110,7 @@ const ENV_COLUMNS = [
 interface EnvFlags extends CommonFlags {
   readonly type?: string
   readonly mysql?: string[]
+  readonly mysqlMode?: string
   readonly mount?: string[]
   readonly gitDir?: string
   readonly holdCmd?: string
@@ -116,8 +119,26 @@ interface EnvFlags extends CommonFlags {
   readonly inactive?: boolean
 }
 
-/** `--mount NAME=PATH`; `--mysql URL` (service `mysql`, then `mysql2`, … or `NAME=URL`). */
+/** `--mysql-mode`: how every `--mysql` service of the command is captured. */
+function mysqlMode(o: EnvFlags): MysqlMode {
+  const mode = MYSQL_MODES.find((m) => m === (o.mysqlMode ?? 'logical'))
+  if (!mode)
+    throw new InvalidInputError(
+      'mysql-mode',
+      `Unknown MySQL mode "${o.mysqlMode}": choose from ${MYSQL_MODES.join(', ')}.`,
+    )
+  // A mode with nothing to apply to is a mistake in the command, not something to ignore.
+  if (o.mysqlMode !== undefined && !o.mysql?.length)
+    throw new InvalidInputError('mysql-mode', '--mysql-mode applies to --mysql services: give one.')
+  return mode
+}
+
+/**
+ * `--mount NAME=PATH`; `--mysql URL` (service `mysql`, then `mysql2`, … or `NAME=URL`), each
+ * in the `--mysql-mode` mode.
+ */
 export function environmentBody(o: EnvFlags): Record<string, unknown> {
+  const mode = mysqlMode(o)
   const mounts = (o.mount ?? []).map((m) => {
     const eq = m.indexOf('=')
     if (eq <= 0 || eq === m.length - 1)
@@ -127,7 +148,7 @@ export function environmentBody(o: EnvFlags): Record<string, unknown> {
   const services = (o.mysql ?? []).map((v, i) => {
     const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(v)
     const name = m ? m[1]! : i === 0 ? 'mysql' : `mysql${i + 1}`
-    return { name, kind: 'mysql', url: m ? m[2]! : v }
+    return { name, kind: 'mysql', url: m ? m[2]! : v, mode }
   })
   if (Boolean(o.holdCmd) !== Boolean(o.releaseCmd))
     throw new InvalidInputError('hold-cmd', '--hold-cmd and --release-cmd go together.')

@@ -104,7 +104,7 @@ export const userRevoke = clientCommand(async (cmd, args, ctx) => {
   })
   if (!ctx.quiet)
     ctx.err(
-      `${user} has no role of its own on ${o.environment ? `the environment ${o.environment} of ` : ''}the project ${t.project} any more.`,
+      `${user} has no role of their own on ${o.environment ? `the environment ${o.environment} of ` : ''}the project ${t.project} any more.`,
     )
 })
 
@@ -184,6 +184,12 @@ export const scheduleCreate = clientCommand(async (cmd, args, ctx) => {
   }
   const keepCount = whole(o.keepCount, 'keep-count')
   const keepDays = whole(o.keepDays, 'keep-days')
+  // The server says the same in the API's field names; say it in the flags' here.
+  if (keepCount === undefined && keepDays === undefined)
+    throw new InvalidInputError(
+      'keep-count',
+      'A schedule needs a retention: --keep-count, --keep-days or both.',
+    )
   const client = await connect(ctx)
   const s = parseAs(
     ScheduleJson,

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { addRepoOptions } from '../repo-tools/repo-context.js'
+import { addRepoOptions } from '../repo-tools/repo-options.js'
 import { CLIENT_COMMANDS } from './client-commands.js'
 
 /** Runs a parsed command: `cmd` gives its options, `args` the positional arguments. */
@@ -11,6 +11,8 @@ export interface CommandSpec {
   readonly name: string
   readonly aliases?: readonly string[]
   readonly summary: string
+  /** Its heading in `coffer list` when not the part of the name before ':'. */
+  readonly group?: string
   readonly configure: (cmd: Command) => void
   readonly load: () => Promise<CommandRunner>
 }
@@ -34,6 +36,7 @@ function filters(cmd: Command): Command {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'serve',
+    group: 'server',
     summary: 'run the server: API, console, scheduler and a worker',
     configure: (c) =>
       c
@@ -60,6 +63,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'demo:start',
+    group: 'server',
     summary: 'run `coffer serve` with the console and, on a new install, a demo (npm start)',
     configure: (c) =>
       c
@@ -72,6 +76,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'demo:remove',
+    group: 'server',
     summary: 'remove the demo projects, databases and files (stop Coffer first)',
     configure: (c) =>
       c.option('--data-dir <dir>', 'the data directory of the demo', defaultDataDir()),
@@ -79,6 +84,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'worker',
+    group: 'server',
     summary: 'run activities from a PostgreSQL queue shared with `coffer serve`',
     configure: (c) =>
       c

@@ -14,16 +14,6 @@ import {
   type OpenBackendOptions,
 } from '../../repo/index.js'
 
-/** Options every repo:* command takes. */
-export function addRepoOptions(cmd: Command): Command {
-  return cmd
-    .option('-r, --repo <dir>', 'repository location (default: $COFFER_REPOSITORY)')
-    .option(
-      '--password-file <file>',
-      'read the repository password from a file (default: $COFFER_PASSWORD)',
-    )
-}
-
 interface RepoFlags {
   readonly repo?: string
   readonly passwordFile?: string

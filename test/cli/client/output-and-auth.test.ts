@@ -5,6 +5,7 @@ import {
   formatDate,
   formatElapsed,
   formatSize,
+  MYSQL_MODES,
   problemError,
   progressBar,
   readAuth,
@@ -14,6 +15,7 @@ import {
   type Activity,
 } from '../../../src/cli/client/index.js'
 import { EXIT_CODE } from '../../../src/errors.js'
+import { DATABASE_MODES } from '../../../src/snapshots/index.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 
 const HEADERS = ['Created', 'Snapshot ID', 'Restorable']
@@ -109,6 +111,12 @@ describe('problem details', () => {
     const e = problemError(404, '<html>nope</html>')
     expect(e.code).toBe('not_found')
     expect(e.message).toBe('The server answered with HTTP status 404.')
+  })
+})
+
+describe('the API as the client knows it', () => {
+  it('offers the MySQL modes the server takes', () => {
+    expect(MYSQL_MODES).toEqual(DATABASE_MODES)
   })
 })
 
