@@ -30,5 +30,7 @@ npm test
 # The console: component tests and end-to-end tests in Debian's chromium.
 npm run test:web
 if [ "${1:-}" = "--slow" ]; then
+  # The repository suite again, on S3 (s3rver over HTTPS), then the long suite.
+  npm run test:s3
   npm run test:slow
 fi

@@ -1,7 +1,13 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
-import { LocalBackend, type Backend } from '../../src/repo/index.js'
-import { isS3Location, openBackend } from '../../src/repo/backend/index.js'
+import {
+  isS3Location,
+  LocalBackend,
+  openBackend,
+  Repository,
+  TEST_KDF,
+  type Backend,
+} from '../../src/repo/index.js'
 import { startS3Server, type S3TestServer } from './s3-server.js'
 
 export const BACKEND_KINDS = ['local', 's3'] as const
@@ -10,7 +16,7 @@ export type BackendKind = (typeof BACKEND_KINDS)[number]
 /**
  * The backend the repository-level tests run on: `COFFER_TEST_BACKEND=s3` runs them against
  * s3rver, anything else (the default) on local directories. The same test files run on both
- * (`npm test` and `COFFER_TEST_BACKEND=s3 npm test`), none is copied.
+ * (`npm test` and `npm run test:s3`), none is copied.
  */
 export function testBackendKind(): BackendKind {
   const kind = process.env.COFFER_TEST_BACKEND ?? 'local'
@@ -28,8 +34,13 @@ export interface TestRepos {
    * under `dir` on the local kind, a bucket of its own on S3. `label` names it.
    */
   location(dir: string, label: string): string
-  /** Opens a backend on a location (in-process tests), as the CLI would. */
+  /**
+   * Opens a backend on a location (in-process tests), as the CLI would. The file's afterAll
+   * closes it (the S3 client's sockets would otherwise outlive the server).
+   */
   backend(location: string): Promise<Backend>
+  /** Creates a repository at a new location with the cheap test KDF, through `backend`. */
+  init(location: string, password: string): Promise<Repository>
   /** The S3 server, on the S3 kind. */
   readonly server: S3TestServer | undefined
 }
@@ -47,6 +58,7 @@ export interface TestRepos {
 export function useTestRepos(kind: BackendKind = testBackendKind()): TestRepos {
   let server: S3TestServer | undefined
   const saved = new Map<string, string | undefined>()
+  const opened: Backend[] = []
   if (kind === 's3') {
     beforeAll(async () => {
       server = await startS3Server('repos')
@@ -55,13 +67,25 @@ export function useTestRepos(kind: BackendKind = testBackendKind()): TestRepos {
         process.env[k] = v
       }
     })
-    afterAll(async () => {
+  }
+  // One hook, so the order is sure: the backends close before the server stops.
+  afterAll(async () => {
+    await Promise.all(opened.splice(0).map((b) => b.close()))
+    if (kind === 's3') {
       for (const [k, v] of saved) {
         if (v === undefined) delete process.env[k]
         else process.env[k] = v
       }
       await server?.stop()
-    })
+    }
+  })
+  async function backend(location: string): Promise<Backend> {
+    let b: Backend
+    if (!isS3Location(location)) b = await LocalBackend.open(location)
+    else if (!server) throw new Error('useTestRepos: no S3 server on the local kind')
+    else b = await openBackend(location, { s3: server.clientOptions })
+    opened.push(b)
+    return b
   }
   return {
     kind,
@@ -73,10 +97,9 @@ export function useTestRepos(kind: BackendKind = testBackendKind()): TestRepos {
       if (!server) throw new Error('useTestRepos: the S3 server starts in beforeAll; ask later')
       return server.freshLocation(label)
     },
-    async backend(location) {
-      if (!isS3Location(location)) return LocalBackend.open(location)
-      if (!server) throw new Error('useTestRepos: no S3 server on the local kind')
-      return openBackend(location, { s3: server.clientOptions })
+    backend,
+    async init(location, password) {
+      return Repository.init({ backend: await backend(location), password, kdf: TEST_KDF })
     },
   }
 }

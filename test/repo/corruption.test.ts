@@ -1,38 +1,67 @@
-import { chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalBackend, RepoReader, Repository, TEST_KDF, treePath } from '../../src/repo/index.js'
+import {
+  CONFIG_HANDLE,
+  handleName,
+  RepoReader,
+  treePath,
+  type Backend,
+  type FileType,
+  type Handle,
+} from '../../src/repo/index.js'
 import { describeTree } from '../helpers/dir-snapshot.js'
 import { runCoffer } from '../helpers/run-coffer.js'
+import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 
 const PASSWORD = 'flip'
 const env = { COFFER_PASSWORD: PASSWORD }
+const repos = useTestRepos()
 
-/** Flips one byte of a repository file (files are read-only, as restic leaves them). */
-async function flipByte(file: string, at: (size: number) => number): Promise<void> {
-  await chmod(file, 0o600)
-  const data = await readFile(file)
-  const i = at(data.length)
-  data[i] = data[i]! ^ 0x40
-  await writeFile(file, data)
+// Copies and damage go through the Backend API, not the file system, so that the same
+// damage is done to a directory and to an S3 bucket.
+
+/** Copies every file of a repository to a new, empty location. */
+async function copyRepo(from: Backend, to: Backend): Promise<void> {
+  await to.create()
+  await to.save(CONFIG_HANDLE, await from.load(CONFIG_HANDLE))
+  const types: FileType[] = ['keys', 'snapshots', 'index', 'data']
+  for (const type of types) {
+    for await (const { name } of from.list(type)) {
+      const h = { type, name }
+      await to.save(h, await from.load(h))
+    }
+  }
 }
 
-const packFile = (repo: string, id: string): string => join(repo, 'data', id.slice(0, 2), id)
+/** Flips one byte of a repository file, replacing it (files are never modified in place). */
+async function flipByte(be: Backend, h: Handle, at: (size: number) => number): Promise<void> {
+  const data = await be.load(h)
+  const i = at(data.length)
+  data[i] = data[i]! ^ 0x40
+  await be.remove(h)
+  await be.save(h, data)
+}
+
+async function firstFile(be: Backend, type: FileType): Promise<Handle> {
+  for await (const { name } of be.list(type)) return { type, name }
+  throw new Error(`the repository has no ${type} file`)
+}
 
 describe('a flipped byte in any repository file is detected, never restored as data', () => {
   let tmp: { path: string; cleanup: () => Promise<void> }
-  let pristine: string
+  let pristine: Backend
   let src: string
   /** Where things are in the pristine repository. */
   let where: {
-    dataPack: string
+    dataPack: Handle
     dataBlobOffset: number
-    treePack: string
-    index: string
-    snapshot: string
-    key: string
+    treePack: Handle
+    index: Handle
+    snapshot: Handle
+    key: Handle
   }
 
   beforeAll(async () => {
@@ -41,26 +70,23 @@ describe('a flipped byte in any repository file is detected, never restored as d
     await mkdir(join(src, 'sub'), { recursive: true })
     await writeFile(join(src, 'a.bin'), seededBytes('a', 300_000))
     await writeFile(join(src, 'sub', 'b.txt'), 'bee\n')
-    pristine = join(tmp.path, 'pristine')
-    const repo = await Repository.init({
-      backend: await LocalBackend.open(pristine),
-      password: PASSWORD,
-      kdf: TEST_KDF,
-    })
-    const r = await runCoffer(['repo:backup', '--repo', pristine, src], { env })
-    expect(r.code).toBe(0)
+    const location = repos.location(tmp.path, 'pristine')
+    const repo = await repos.init(location, PASSWORD)
+    pristine = repo.backend
+    const r = await runCoffer(['repo:backup', '--repo', location, src], { env })
+    expect(r.code, r.stderr).toBe(0)
     const reader = await RepoReader.open(repo)
     const [snap] = await repo.listSnapshots()
     const node = await reader.lookup(snap!.tree, treePath(`${src}/a.bin`))
     const dataLoc = reader.index.lookup('data', node!.content![0]!)!
     const treeLoc = reader.index.lookup('tree', snap!.tree)!
     where = {
-      dataPack: packFile(pristine, dataLoc.packId),
+      dataPack: { type: 'data', name: dataLoc.packId },
       dataBlobOffset: dataLoc.offset + 100,
-      treePack: packFile(pristine, treeLoc.packId),
-      index: join(pristine, 'index', (await readdir(join(pristine, 'index')))[0]!),
-      snapshot: join(pristine, 'snapshots', snap!.id),
-      key: join(pristine, 'keys', (await readdir(join(pristine, 'keys')))[0]!),
+      treePack: { type: 'data', name: treeLoc.packId },
+      index: await firstFile(pristine, 'index'),
+      snapshot: { type: 'snapshots', name: snap!.id },
+      key: await firstFile(pristine, 'keys'),
     }
   })
   afterAll(() => tmp.cleanup())
@@ -105,7 +131,7 @@ describe('a flipped byte in any repository file is detected, never restored as d
     },
     {
       kind: 'config',
-      file: () => join('config'),
+      file: () => CONFIG_HANDLE,
       at: (n: number) => Math.floor(n / 2),
       restoreNeedsIt: true,
     },
@@ -114,13 +140,11 @@ describe('a flipped byte in any repository file is detected, never restored as d
   it.each(cases)(
     '$kind: check --read-data fails naming the file, and so does a restore that needs it',
     async ({ kind, file, at, restoreNeedsIt }) => {
-      const repo = join(tmp.path, kind.replaceAll(' ', '-'))
-      await cp(pristine, repo, { recursive: true })
-      const damaged = file().startsWith(pristine)
-        ? file().replace(pristine, repo)
-        : join(repo, file())
-      await flipByte(damaged, at)
-      const rel = damaged.slice(repo.length + 1)
+      const repo = repos.location(tmp.path, kind.replaceAll(' ', '-'))
+      const backend = await repos.backend(repo)
+      await copyRepo(pristine, backend)
+      await flipByte(backend, file(), at)
+      const rel = handleName(file())
 
       const check = await runCoffer(['repo:check', '--repo', repo, '--read-data'], { env })
       expect(check.code).not.toBe(0)

@@ -29,6 +29,7 @@ function runAndKill(args: string[], ms: number): Promise<boolean> {
   })
 }
 
+// Local only: it proves on-disk saves are atomic under kill -9 (temporary file, fsync, rename).
 describe('kill -9 at random moments never damages the repository', () => {
   let tmp: { path: string; cleanup: () => Promise<void> }
   let repo: string

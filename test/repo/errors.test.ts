@@ -1,11 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalBackend, Repository, TEST_KDF } from '../../src/repo/index.js'
+import { Repository } from '../../src/repo/index.js'
 import { runCoffer } from '../helpers/run-coffer.js'
+import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'right'
+const repos = useTestRepos()
 
 describe('clear one-line refusals', () => {
   let tmp: { path: string; cleanup: () => Promise<void> }
@@ -13,12 +15,8 @@ describe('clear one-line refusals', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('repo-errors')
-    repo = join(tmp.path, 'repo')
-    await Repository.init({
-      backend: await LocalBackend.open(repo),
-      password: PASSWORD,
-      kdf: TEST_KDF,
-    })
+    repo = repos.location(tmp.path, 'repo-errors')
+    await repos.init(repo, PASSWORD)
   })
   afterAll(() => tmp.cleanup())
 
@@ -31,7 +29,8 @@ describe('clear one-line refusals', () => {
   })
 
   it('names a missing repository and exits 10', async () => {
-    const missing = join(tmp.path, 'nothing-here')
+    // On S3, a bucket that does not exist (a missing prefix in a bucket says the same).
+    const missing = repos.location(tmp.path, 'nothing-here')
     const r = await runCoffer(['repo:snapshots', '--repo', missing], {
       env: { COFFER_PASSWORD: PASSWORD },
     })
@@ -48,10 +47,7 @@ describe('clear one-line refusals', () => {
   })
 
   it('names the holder of an exclusive lock and exits 11', async () => {
-    const opened = await Repository.open({
-      backend: await LocalBackend.open(repo),
-      password: PASSWORD,
-    })
+    const opened = await Repository.open({ backend: await repos.backend(repo), password: PASSWORD })
     const lock = await opened.lock(true)
     try {
       const src = join(tmp.path, 'src')

@@ -1,19 +1,14 @@
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  goTimeFromNs,
-  LocalBackend,
-  Repository,
-  SnapshotWriter,
-  TEST_KDF,
-} from '../../src/repo/index.js'
+import { goTimeFromNs, SnapshotWriter } from '../../src/repo/index.js'
 import { encodeSnapshot } from '../../src/repo/snapshot.js'
 import { resticOk } from '../helpers/restic.js'
 import { runCoffer } from '../helpers/run-coffer.js'
+import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'forget'
 const HOUR = 3_600_000n * 1_000_000n
+const repos = useTestRepos()
 
 /** The keep and remove sets, per group, as restic's and Coffer's `forget --json` print them. */
 type Groups = { host: string; keep: unknown[]; remove: unknown[] | null }[]
@@ -26,12 +21,8 @@ describe('forget policies decide exactly as restic does', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('forget')
-    repo = join(tmp.path, 'repo')
-    const r = await Repository.init({
-      backend: await LocalBackend.open(repo),
-      password: PASSWORD,
-      kdf: TEST_KDF,
-    })
+    repo = repos.location(tmp.path, 'forget')
+    const r = await repos.init(repo, PASSWORD)
     // One tree, many snapshot files with chosen times, for two hosts.
     const w = await SnapshotWriter.start(r)
     await w.writeFile(

@@ -1,21 +1,16 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  goTimeNow,
-  LocalBackend,
-  Repository,
-  SnapshotWriter,
-  TEST_KDF,
-  type Node,
-} from '../../src/repo/index.js'
+import { goTimeNow, SnapshotWriter, type Node, type Repository } from '../../src/repo/index.js'
 import { hashId } from '../../src/repo/id.js'
 import { encodeTree, type TreeId } from '../../src/repo/tree/index.js'
 import { encodeSnapshot } from '../../src/repo/snapshot.js'
 import { runCoffer } from '../helpers/run-coffer.js'
+import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'hostile'
+const repos = useTestRepos()
 
 /**
  * Writes a snapshot whose trees a careful writer would never produce: names `..`, `.`,
@@ -93,27 +88,23 @@ async function writeHostileSnapshot(repo: Repository, outside: string): Promise<
 
 describe('restoring a hostile snapshot', () => {
   let tmp: { path: string; cleanup: () => Promise<void> }
-  let repoDir: string
+  let repoAt: string
   let outside: string
 
   beforeAll(async () => {
     tmp = await makeTempDir('hostile')
-    repoDir = join(tmp.path, 'repo')
+    repoAt = repos.location(tmp.path, 'hostile')
     outside = join(tmp.path, 'outside')
     await mkdir(outside)
     await writeFile(join(outside, 'keep.txt'), 'untouched')
-    const repo = await Repository.init({
-      backend: await LocalBackend.open(repoDir),
-      password: PASSWORD,
-      kdf: TEST_KDF,
-    })
+    const repo = await repos.init(repoAt, PASSWORD)
     await writeHostileSnapshot(repo, outside)
   })
   afterAll(() => tmp.cleanup())
 
   it('writes nothing outside the target and says which names it refused', async () => {
     const target = join(tmp.path, 'target', 'inner')
-    const r = await runCoffer(['repo:restore', '--repo', repoDir, 'latest', '--target', target], {
+    const r = await runCoffer(['repo:restore', '--repo', repoAt, 'latest', '--target', target], {
       env: { COFFER_PASSWORD: PASSWORD },
     })
     expect(r.code).not.toBe(0)

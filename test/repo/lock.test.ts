@@ -1,16 +1,21 @@
 import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
-import { describe, expect, it } from 'vitest'
-import {
-  MemoryBackend,
-  removeLocks,
-  RepoLockedError,
-  Repository,
-  TEST_KDF,
-} from '../../src/repo/index.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removeLocks, RepoLockedError, type Repository } from '../../src/repo/index.js'
+import { useTestRepos } from '../helpers/test-repos.js'
+import { makeTempDir } from '../helpers/tmp-dir.js'
 
+const repos = useTestRepos()
+let tmp: { path: string; cleanup: () => Promise<void> }
+beforeAll(async () => {
+  tmp = await makeTempDir('locks')
+})
+afterAll(() => tmp.cleanup())
+
+let made = 0
+/** A new repository of its own for each test. */
 async function repo(): Promise<Repository> {
-  return Repository.init({ backend: new MemoryBackend(), password: 'locks', kdf: TEST_KDF })
+  return repos.init(repos.location(tmp.path, `locks-${++made}`), 'locks')
 }
 
 /** Writes a lock file as another process would have. */

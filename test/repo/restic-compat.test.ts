@@ -5,6 +5,7 @@ import { describeTree, diffTrees } from '../helpers/dir-snapshot.js'
 import { writeEdgeTree } from '../helpers/edge-tree.js'
 import { resticOk } from '../helpers/restic.js'
 import { runCoffer } from '../helpers/run-coffer.js'
+import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'correct horse battery staple'
@@ -14,6 +15,8 @@ const KDF = ['--kdf', '1024,8,1']
 const lossyInRestic014 = (p: string): boolean => p === 'link-latin1-target'
 /** Coffer sets times through doubles: within a microsecond (see diffTrees). */
 const COFFER_SLACK = { mtimeSlackUs: 1n }
+
+const repos = useTestRepos()
 
 /** Runs coffer and fails the test with its stderr when it does not succeed. */
 async function coffer(args: string[]): Promise<string> {
@@ -29,7 +32,7 @@ describe('Coffer writes, restic reads', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('coffer-writes')
-    repo = join(tmp.path, 'repo')
+    repo = repos.location(tmp.path, 'coffer-writes')
     src = join(tmp.path, 'src')
     await mkdir(src)
     await writeEdgeTree(src)
@@ -135,7 +138,7 @@ describe.each([1, 2])('restic writes (repository version %i), Coffer reads', (ve
 
   beforeAll(async () => {
     tmp = await makeTempDir(`restic-writes-v${version}`)
-    repo = join(tmp.path, 'repo')
+    repo = repos.location(tmp.path, `restic-writes-v${version}`)
     src = join(tmp.path, 'src')
     await mkdir(src)
     await writeEdgeTree(src)

@@ -80,7 +80,12 @@ export function s3Error(e: unknown, f: S3Failure): BackendError {
       )
     }
     if (code === 'NoSuchBucket') {
-      return new BackendError(`${prefix}: the bucket does not exist.`, true, { cause: e })
+      // Nothing can be in a bucket that does not exist: opening a repository there says
+      // "There is no repository at …", as for a missing prefix or directory.
+      return new BackendError(`${prefix}: the bucket does not exist.`, true, {
+        code: 'not_found',
+        cause: e,
+      })
     }
     const transient =
       status >= 500 || status === 429 || status === 408 || TRANSIENT_S3_CODES.has(code)
