@@ -50,3 +50,15 @@ export type {
   MysqlRestoreResult,
   MysqlSource,
 } from './mysql/index.js'
+export {
+  PhysicalCapture,
+  previewPhysicalRestore,
+  probePhysical,
+  restorePhysical,
+} from './mysql/physical/index.js'
+export type {
+  PhysicalCaptureResult,
+  PhysicalProbe,
+  PhysicalRestoreOptions,
+  PhysicalRestoreResult,
+} from './mysql/physical/index.js'

@@ -35,3 +35,25 @@ export interface ServicePart extends CapturePart {
   readonly kind: 'service'
   manifest(): ServiceManifest
 }
+
+/** A driver whose steps carry the same names as a part's (MysqlCapture, PhysicalCapture). */
+interface SteppedDriver {
+  prepare(): Promise<void>
+  hold(): Promise<void>
+  final(): Promise<void>
+  release(): Promise<void>
+  abort(): Promise<void>
+}
+
+/** The part's steps that map one to one onto the driver's (all but finish). */
+export function driverSteps(
+  d: SteppedDriver,
+): Pick<CapturePart, 'prepare' | 'hold' | 'final' | 'release' | 'abort'> {
+  return {
+    prepare: () => d.prepare(),
+    hold: () => d.hold(),
+    final: () => d.final(),
+    release: () => d.release(),
+    abort: () => d.abort(),
+  }
+}

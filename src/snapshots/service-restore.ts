@@ -7,19 +7,24 @@ import {
   type MysqlRestorePlan,
   type MysqlSource,
 } from '../capture/index.js'
-import { InvalidInputError } from '../errors.js'
+import { InvalidInputError, RefusedError } from '../errors.js'
 import type { RepoReader, TreeId } from '../repo/index.js'
 import type { RestorePart } from './api-types.js'
 import type { DatabaseService, EnvironmentSpec } from './environment.js'
 import type { Manifest, ServiceManifest } from './manifest.js'
 import type { OpContext } from './op-context.js'
+import {
+  isStoredPhysically,
+  previewPhysicalService,
+  restorePhysicalService,
+} from './physical-service-restore.js'
 
 /** One database service of a snapshot, matched to the target environment's service. */
 export interface ServiceRestoreJob {
   readonly stored: ServiceManifest
   readonly target: DatabaseService
   readonly source: MysqlSource
-  readonly options: MysqlRestoreOptions
+  readonly options: Pick<MysqlRestoreOptions, 'service' | 'databaseMap' | 'include'>
 }
 
 /**
@@ -59,6 +64,12 @@ export function planServiceRestores(
           'only',
           `The snapshot has no database ${p.database} in service ${stored.name}.`,
         )
+    const table = picks.find((p) => p.kind === 'table')
+    if (stored.mode === 'physical' && table?.kind === 'table')
+      throw new RefusedError(
+        'refused',
+        `Database service ${stored.name} was captured physically in this snapshot: the table ${table.database}.${table.table} cannot be restored alone, only its whole database. Nothing was changed.`,
+      )
     jobs.push({
       stored,
       target: service,
@@ -107,7 +118,10 @@ export async function restoreService(
   beforeSwitch: () => Promise<void>,
 ): Promise<{ reloaded: number; kept: number }> {
   ctx.logLine(`Staging database service ${job.stored.name}`)
-  const result = await restoreMysql(snapshotTreeReader(reader, root), job.source, ctx, {
+  const tree = snapshotTreeReader(reader, root)
+  if (await isStoredPhysically(job, tree, ctx.signal))
+    return restorePhysicalService(job, tree, ctx, beforeSwitch)
+  const result = await restoreMysql(tree, job.source, ctx, {
     ...job.options,
     beforeSwitch,
   })
@@ -130,5 +144,7 @@ export async function previewService(
   root: TreeId,
   ctx: OpContext,
 ): Promise<readonly MysqlRestorePlan[]> {
-  return previewMysqlRestore(snapshotTreeReader(reader, root), job.source, ctx, job.options)
+  const tree = snapshotTreeReader(reader, root)
+  if (await isStoredPhysically(job, tree, ctx.signal)) return previewPhysicalService(job, tree, ctx)
+  return previewMysqlRestore(tree, job.source, ctx, job.options)
 }

@@ -4,9 +4,11 @@
  * `DISCARD`/`IMPORT TABLESPACE` into a staging database and the logical driver's atomic
  * switch (docs/PHYSICAL.md; stored format docs/FORMAT.md, "MySQL physical mode").
  */
-export { capturePhysical } from './physical-capture.js'
+export { capturePhysical, PhysicalCapture } from './physical-capture.js'
 export type { PhysicalCaptureOptions, PhysicalCaptureResult } from './physical-capture.js'
-export { restorePhysical } from './physical-restore.js'
+export { probePhysical } from './physical-probe.js'
+export type { PhysicalProbe } from './physical-probe.js'
+export { previewPhysicalRestore, restorePhysical } from './physical-restore.js'
 export type { PhysicalRestoreOptions, PhysicalRestoreResult } from './physical-restore.js'
 export { parsePhysicalDatabaseEntry, parsePhysicalServiceEntry } from './physical-entry.js'
 export type {

@@ -8,48 +8,81 @@ import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
 export const MARIABACKUP = 'mariabackup'
 
 /**
- * Takes a hot physical backup of `databases` into `targetDir` (a new directory on the
- * filesystem of the server's data directory, so that nothing crosses disks), then prepares
- * it for export: afterwards `<targetDir>/<db>/<table>.ibd` is a consistent tablespace and
- * `<table>.cfg` the metadata `ALTER TABLE … IMPORT TABLESPACE` reads (MariaDB manual,
- * "mariadb-backup: Restoring Individual Tables and Partitions").
- *
- * The password goes through a `--defaults-extra-file` of mode 0600 inside `targetDir`'s
- * parent, never on the command line. Rejects with `capture_failed` carrying the tool's last
- * lines of output (which hold no password).
+ * The `mariabackup` runs of one capture, all inside `workDir` (a new directory on the
+ * filesystem of the server's data directory, so that nothing crosses disks). The password
+ * goes through a `--defaults-extra-file` of mode 0600 in `workDir`, never on the command
+ * line; `close` removes it. Every run rejects with `capture_failed` carrying the tool's last
+ * lines of output (which hold no password), or with the signal's reason when aborted.
  */
-export async function backupAndPrepare(
-  source: MysqlSource,
-  databases: readonly string[],
-  workDir: string,
-  signal: AbortSignal,
-): Promise<{ targetDir: string; backupMs: number; prepareMs: number }> {
-  const targetDir = join(workDir, 'backup')
-  const defaults = join(workDir, 'client.cnf')
-  const lines = ['[client]', `user=${iniValue(source.user)}`]
-  if (source.password) lines.push(`password=${iniValue(source.password)}`)
-  if (source.socket) lines.push(`socket=${iniValue(source.socket)}`)
-  else lines.push(`host=${iniValue(source.host)}`, `port=${source.port}`)
-  await writeFile(defaults, lines.join('\n') + '\n', { mode: 0o600 })
-  await chmod(defaults, 0o600)
-  try {
-    let t = performance.now()
-    await run(
-      [
-        `--defaults-extra-file=${defaults}`,
-        '--backup',
-        `--databases=${databases.join(' ')}`,
-        `--target-dir=${targetDir}`,
-      ],
-      source,
-      signal,
+export class Mariabackup {
+  private constructor(
+    private readonly source: MysqlSource,
+    private readonly defaults: string,
+  ) {}
+
+  static async open(source: MysqlSource, workDir: string): Promise<Mariabackup> {
+    const defaults = join(workDir, 'client.cnf')
+    const lines = ['[client]', `user=${iniValue(source.user)}`]
+    if (source.password) lines.push(`password=${iniValue(source.password)}`)
+    if (source.socket) lines.push(`socket=${iniValue(source.socket)}`)
+    else lines.push(`host=${iniValue(source.host)}`, `port=${source.port}`)
+    await writeFile(defaults, lines.join('\n') + '\n', { mode: 0o600 })
+    await chmod(defaults, 0o600)
+    return new Mariabackup(source, defaults)
+  }
+
+  /**
+   * A hot `--backup` of `databases` into `targetDir`. With `incrementalBase` (an earlier,
+   * unprepared backup of the same databases) only the pages changed since it are copied,
+   * plus the redo log. `noLock` skips mariabackup's own BACKUP STAGE locks: only for a caller
+   * that holds the server's global read lock, so that no commit can happen meanwhile.
+   */
+  async backup(
+    databases: readonly string[],
+    targetDir: string,
+    signal: AbortSignal,
+    opts: { readonly incrementalBase?: string; readonly noLock?: boolean } = {},
+  ): Promise<number> {
+    return timed(() =>
+      run(
+        [
+          `--defaults-extra-file=${this.defaults}`,
+          '--backup',
+          ...(opts.noLock ? ['--no-lock'] : []),
+          `--databases=${databases.join(' ')}`,
+          ...(opts.incrementalBase ? [`--incremental-basedir=${opts.incrementalBase}`] : []),
+          `--target-dir=${targetDir}`,
+        ],
+        this.source,
+        signal,
+      ),
     )
-    const backupMs = Math.round(performance.now() - t)
-    t = performance.now()
-    await run(['--prepare', '--export', `--target-dir=${targetDir}`], source, signal)
-    return { targetDir, backupMs, prepareMs: Math.round(performance.now() - t) }
-  } finally {
-    await rm(defaults, { force: true })
+  }
+
+  /**
+   * Prepares the backup in `targetDir` for export (MariaDB manual, "mariadb-backup: Restoring
+   * Individual Tables and Partitions", "Incremental Backup and Restore"): the redo log is
+   * applied; then the incremental backup in `incrementalDir`, if any; then `--export` writes
+   * a `.cfg` beside each tablespace. Afterwards `<targetDir>/<db>/<table>.ibd` is consistent
+   * at the end of the last backup applied.
+   */
+  async prepareForExport(
+    targetDir: string,
+    signal: AbortSignal,
+    incrementalDir?: string,
+  ): Promise<number> {
+    return timed(async () => {
+      const target = `--target-dir=${targetDir}`
+      if (incrementalDir) {
+        await run(['--prepare', target], this.source, signal)
+        await run(['--prepare', target, `--incremental-dir=${incrementalDir}`], this.source, signal)
+      }
+      await run(['--prepare', '--export', target], this.source, signal)
+    })
+  }
+
+  async close(): Promise<void> {
+    await rm(this.defaults, { force: true })
   }
 }
 
@@ -57,6 +90,12 @@ export async function backupAndPrepare(
 export async function mariabackupVersion(signal: AbortSignal): Promise<string> {
   const out = await run(['--version'], undefined, signal)
   return out.split('\n').find((l) => l.trim() !== '') ?? ''
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now()
+  await fn()
+  return Math.round(performance.now() - t)
 }
 
 function run(
@@ -80,7 +119,8 @@ function run(
       if (signal.aborted) return reject(signal.reason as Error)
       if (code === 0) return resolve(tail)
       const last = tail.trim().split('\n').slice(-3).join(' / ')
-      reject(failure(source, `${MARIABACKUP} ${args[1] ?? args[0]} exited with ${code}: ${last}`))
+      const what = args.find((a) => !a.startsWith('--defaults')) ?? ''
+      reject(failure(source, `${MARIABACKUP} ${what} exited with ${code}: ${last}`))
     })
   })
 }

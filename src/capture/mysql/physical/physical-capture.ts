@@ -1,28 +1,16 @@
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CofferError } from '../../../errors.js'
-import { forEachLimit } from '../../../lib/index.js'
 import type { DriverContext, TreeWriter } from '../../ports.js'
 import { MysqlCapture, type MysqlCaptureResult } from '../mysql-capture.js'
-import {
-  describeMysqlSource,
-  takesDatabase,
-  takesTable,
-  type MysqlSource,
-} from '../mysql-source.js'
-import { fileNameOf } from '../names.js'
-import { listDatabases, listTables, showCreateTable } from '../schema-reader.js'
-import { cellText, openSession, serverMessage, type MysqlSession } from '../session.js'
-import { backupAndPrepare, mariabackupVersion } from './mariabackup.js'
-import type {
-  FileDigest,
-  PhysicalDatabaseEntry,
-  PhysicalServiceEntry,
-  PhysicalTableEntry,
-} from './physical-entry.js'
-import { readServerFacts } from './server-facts.js'
+import { describeMysqlSource, takesDatabase, type MysqlSource } from '../mysql-source.js'
+import { listDatabases } from '../schema-reader.js'
+import { openSession, serverMessage, type MysqlSession } from '../session.js'
+import { Mariabackup, mariabackupVersion } from './mariabackup.js'
+import type { PhysicalServiceEntry } from './physical-entry.js'
+import { physicalTables, rereadDefinitions, type PhysicalTable } from './physical-tables.js'
+import { readServerFacts, type ServerFacts } from './server-facts.js'
+import { storeTablespaces, writeText } from './tablespace-store.js'
 
 export interface PhysicalCaptureOptions {
   /** The service's name in the tree (`services/<service>/`). Default `mysql`. */
@@ -33,6 +21,11 @@ export interface PhysicalCaptureOptions {
    * redo log (docs/PHYSICAL.md, "Disk space"). Default: the parent of the data directory.
    */
   readonly stagingParent?: string
+  /**
+   * No hold: the tablespaces stay at the hot backup's own point and the rest is read from
+   * the logical driver's live snapshot transaction, a moment later. Default false.
+   */
+  readonly live?: boolean
 }
 
 export interface PhysicalCaptureResult {
@@ -43,36 +36,317 @@ export interface PhysicalCaptureResult {
   readonly physical: readonly string[]
   /** `db.table` of the tables stored logically (other engines, partitions, full-text, …). */
   readonly logical: readonly string[]
+  /**
+   * `db.table` of InnoDB tables that mariabackup left out of its copy (a tablespace
+   * discarded and imported since the server's last checkpoint, as a physical restore does),
+   * stored logically instead; also in `logical`.
+   */
+  readonly skipped: readonly string[]
+  /** The physical tables as stored: estimated rows (the server's), bytes and `.ibd` digest. */
+  readonly tables: readonly {
+    readonly db: string
+    readonly name: string
+    readonly estimatedRows: number
+    readonly bytes: number
+    readonly ibdSha256: string
+  }[]
   readonly physicalBytes: number
   /** Bytes the staging directory held at its largest (after `--prepare`). */
   readonly stagingBytes: number
+  /** The hot full backup, before the hold. */
   readonly backupMs: number
+  /** The incremental backup inside the hold (0 when live). */
+  readonly incrementalMs: number
   readonly prepareMs: number
   readonly storeMs: number
   /** The logical capture of the other tables and of every view, routine, trigger, event. */
   readonly logicalResult: MysqlCaptureResult
 }
 
-/** A table that `IMPORT TABLESPACE` can take as it is. */
-interface Candidate {
-  readonly db: string
-  readonly name: string
-  readonly rowFormat: string
-  readonly createSql: string
+/** What `prepare` found and made; everything later steps need. */
+interface Prepared {
+  readonly session: MysqlSession
+  readonly facts: ServerFacts
+  readonly dbs: readonly string[]
+  readonly tables: readonly PhysicalTable[]
+  readonly logical: MysqlCapture
+  readonly mariabackup: Mariabackup
+  readonly work: string
 }
 
 /**
- * Captures databases physically (docs/PHYSICAL.md): a hot `mariabackup --backup` of the
- * selected databases into a staging directory, `--prepare --export`, then every eligible
- * InnoDB table's `.ibd` and `.cfg` streamed into `services/<service>/<db>/physical/` with its
- * definition as `<db>/<file>.sql`. Everything else — tables of other engines, partitioned
- * or full-text tables, sequences, and every view, trigger, routine and event — is captured by
- * the logical driver (MysqlCapture) into the same directories, so `database.json` lists the
- * logical tables and `physical/tables.json` the physical ones.
+ * Captures databases physically (docs/PHYSICAL.md) in the steps of MysqlCapture, so that an
+ * environment snapshot holds the tablespaces, the other tables and the mounts at one moment:
  *
- * The tablespaces are consistent at the backup's point; the logical part at its own
- * (a second, short read lock). A table whose definition changed between the two rejects the
- * capture. Nothing is committed by this function; the staging directory is always removed.
+ *   prepare   lists the physical tables (physicalTables), runs the hot full
+ *             `mariabackup --backup` of the selected databases into a staging directory
+ *             while the site runs, and prepares the logical driver for everything else
+ *   hold      the logical driver's global read lock (skipped when live)
+ *   final     inside the hold: `mariabackup --backup --no-lock --incremental-basedir=<full>`
+ *             copies the pages changed since the full backup and the redo log (no commit
+ *             can happen under the lock, so it ends at the hold's point), while the logical
+ *             driver opens its snapshot transactions at the same point
+ *   release   the lock goes
+ *   finish    `--prepare` the full backup, apply the incremental, `--prepare --export`;
+ *             every physical table's `.ibd` and `.cfg` streamed into
+ *             `services/<service>/<db>/physical/` with its definition; the logical driver
+ *             dumps the rest (views, triggers, routines and events of every database,
+ *             data of the other tables); `physical.json` written
+ *   abort     drops every connection and the staging directory (safe at any step)
+ *
+ * Each step is called once, in order. Nothing is committed here; the staging directory is
+ * always removed by `finish` or `abort`. A table whose definition changed during the
+ * capture rejects it (`capture_failed`).
+ */
+export class PhysicalCapture {
+  readonly service: string
+  private prepared: Prepared | undefined
+  private backupMs = 0
+  private readonly skipped: string[] = []
+  private incrementalMs = 0
+  private readonly live: boolean
+
+  constructor(
+    private readonly source: MysqlSource,
+    private readonly tree: TreeWriter,
+    private readonly ctx: DriverContext,
+    private readonly opts: PhysicalCaptureOptions = {},
+  ) {
+    this.service = opts.service ?? 'mysql'
+    this.live = opts.live ?? false
+  }
+
+  private get ready(): Prepared {
+    if (!this.prepared)
+      throw new CofferError('capture_failed', 'The physical MySQL capture was not prepared.')
+    return this.prepared
+  }
+
+  async prepare(): Promise<void> {
+    const session = await openSession(this.source)
+    let work: string | undefined
+    let mariabackup: Mariabackup | undefined
+    try {
+      const facts = await readServerFacts(session)
+      const dbs = (await listDatabases(session))
+        .map((d) => d.name)
+        .filter((d) => takesDatabase(this.source, d))
+      const missing = this.source.databases.filter((d) => !dbs.includes(d))
+      if (missing.length > 0)
+        throw new CofferError(
+          'capture_failed',
+          `The database ${missing.join(', ')} does not exist on ${describeMysqlSource(this.source)}.`,
+        )
+      const candidates = await physicalTables(session, this.source, dbs)
+      work = await mkdtemp(
+        join(this.opts.stagingParent ?? join(facts.datadir, '..'), 'coffer-physical-'),
+      )
+      mariabackup = await Mariabackup.open(this.source, work)
+      this.ctx.progress({ bytesDone: 0, itemsDone: 0, phase: 'backup' })
+      this.backupMs = await mariabackup.backup(dbs, join(work, 'full'), this.ctx.signal)
+      // mariabackup 10.11 leaves out, with only a warning, a tablespace whose DISCARD is in
+      // the redo log it copies ("we assume the table was dropped"): what a physical restore
+      // did since the server's last checkpoint. Such tables are captured logically.
+      const tables: PhysicalTable[] = []
+      for (const t of candidates)
+        if (await backedUp(join(work, 'full', t.db), t.name, ['.ibd', '.new'])) tables.push(t)
+        else this.skipped.push(`${t.db}.${t.name}`)
+      if (this.skipped.length > 0)
+        this.ctx.log.warn(
+          { tables: this.skipped },
+          'mariabackup left tables out: captured logically',
+        )
+      // Spreading drops the redaction of the source's toJSON; the capture never logs the
+      // source object itself, only describeMysqlSource(), which has no password.
+      const rest: MysqlSource = {
+        ...this.source,
+        databases: dbs,
+        exclude: [...this.source.exclude, ...tables.map((t) => `${t.db}.${t.name}`)],
+      }
+      const logical = new MysqlCapture(rest, this.tree, this.ctx, {
+        service: this.service,
+        live: this.live,
+      })
+      // From here on `abort` cleans up.
+      this.prepared = { session, facts, dbs, tables, logical, mariabackup, work }
+      await logical.prepare()
+    } catch (e) {
+      if (!this.prepared) {
+        session.destroy()
+        await mariabackup?.close()
+        if (work) await rm(work, { recursive: true, force: true })
+      }
+      throw this.failure(e)
+    }
+  }
+
+  async hold(): Promise<void> {
+    await this.ready.logical.hold()
+  }
+
+  async final(): Promise<void> {
+    const p = this.ready
+    const incremental = async (): Promise<void> => {
+      if (this.live) return
+      try {
+        this.incrementalMs = await p.mariabackup.backup(
+          p.dbs,
+          join(p.work, 'incremental'),
+          this.ctx.signal,
+          { incrementalBase: join(p.work, 'full'), noLock: true },
+        )
+      } catch (e) {
+        throw this.failure(e)
+      }
+    }
+    // Both inside the hold: the pause is the longer of them, not their sum.
+    const results = await Promise.allSettled([incremental(), p.logical.final()])
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+
+  async release(): Promise<void> {
+    await this.ready.logical.release()
+  }
+
+  async finish(): Promise<PhysicalCaptureResult> {
+    const p = this.ready
+    try {
+      if (!this.live)
+        for (const t of p.tables)
+          if (!(await backedUp(join(p.work, 'incremental', t.db), t.name, ['.ibd.delta', '.new'])))
+            throw new CofferError(
+              'capture_failed',
+              `The tablespace of ${t.db}.${t.name} was replaced during the physical capture; capture again.`,
+            )
+      this.ctx.progress({ bytesDone: 0, itemsDone: 0, phase: 'prepare' })
+      const prepareMs = await p.mariabackup.prepareForExport(
+        join(p.work, 'full'),
+        this.ctx.signal,
+        this.live ? undefined : join(p.work, 'incremental'),
+      )
+      const lost: string[] = []
+      for (const t of p.tables)
+        if (!(await backedUp(join(p.work, 'full', t.db), t.name, ['.ibd'])))
+          lost.push(`${t.db}.${t.name}`)
+      if (lost.length > 0)
+        throw new CofferError(
+          'capture_failed',
+          `The physical backup lost the tablespaces of ${lost.join(', ')} when it was prepared: mariabackup takes a tablespace imported since the server's last InnoDB checkpoint (a physical restore imports them) for a dropped table. Take a logical snapshot, or capture physically again after the server's next checkpoint.`,
+        )
+      const stagingBytes = await directoryBytes(p.work)
+      const tables = await rereadDefinitions(p.session, p.tables)
+      const started = performance.now()
+      const stored = await storeTablespaces(
+        this.tree,
+        this.service,
+        join(p.work, 'full'),
+        p.dbs,
+        tables,
+        this.ctx,
+      )
+      const storeMs = Math.round(performance.now() - started)
+      const logicalResult = await p.logical.finish()
+      // mariabackup needs RELOAD, which is also all FLUSH TABLES WITH READ LOCK needs: a
+      // logical capture that fell back to one connection means the incremental copy ran
+      // without the lock it relies on (--no-lock).
+      if (!this.live && logicalResult.mode === 'single-connection')
+        throw new CofferError(
+          'capture_failed',
+          `The physical MySQL capture of ${describeMysqlSource(this.source)} could not hold the global read lock, so its tablespaces are not at the snapshot's point.`,
+        )
+      const serviceEntry: PhysicalServiceEntry = {
+        version: 1,
+        mode: 'physical',
+        serverVersion: p.facts.version,
+        innodbPageSize: p.facts.innodbPageSize,
+        tool: await mariabackupVersion(this.ctx.signal),
+        databases: p.dbs,
+      }
+      await writeText(
+        this.tree,
+        `services/${this.service}/physical.json`,
+        JSON.stringify(serviceEntry, null, 2) + '\n',
+        this.ctx,
+        this.ctx.signal,
+      )
+      const digests = new Map(
+        stored.entries.flatMap((d) => d.tables.map((t) => [`${d.name}.${t.name}`, t.ibd])),
+      )
+      const result: PhysicalCaptureResult = {
+        service: this.service,
+        serverVersion: p.facts.version,
+        innodbPageSize: p.facts.innodbPageSize,
+        physical: tables.map((t) => `${t.db}.${t.name}`),
+        logical: logicalResult.databases.flatMap((d) => d.tables.map((t) => `${d.name}.${t.name}`)),
+        skipped: this.skipped,
+        tables: tables.map((t) => {
+          const ibd = digests.get(`${t.db}.${t.name}`)
+          return {
+            db: t.db,
+            name: t.name,
+            estimatedRows: t.estimatedRows,
+            bytes: ibd?.size ?? 0,
+            ibdSha256: ibd?.sha256 ?? '',
+          }
+        }),
+        physicalBytes: stored.bytes,
+        stagingBytes,
+        backupMs: this.backupMs,
+        incrementalMs: this.incrementalMs,
+        prepareMs,
+        storeMs,
+        logicalResult,
+      }
+      this.ctx.log.info(
+        {
+          physical: result.physical.length,
+          logical: result.logical.length,
+          backupMs: this.backupMs,
+          incrementalMs: this.incrementalMs,
+          prepareMs,
+          storeMs,
+        },
+        'physical capture done',
+      )
+      return result
+    } catch (e) {
+      throw this.failure(e)
+    } finally {
+      await this.abort()
+    }
+  }
+
+  /** Drops every connection and the staging directory. Safe to call at any step, twice. */
+  async abort(): Promise<void> {
+    const p = this.prepared
+    if (!p) return
+    await p.logical.abort()
+    p.session.destroy()
+    await p.mariabackup.close()
+    await rm(p.work, { recursive: true, force: true })
+  }
+
+  private failure(e: unknown): unknown {
+    if (this.ctx.signal.aborted) return this.ctx.signal.reason
+    if (e instanceof CofferError) return e
+    return new CofferError(
+      'capture_failed',
+      `The physical MySQL capture of ${describeMysqlSource(this.source)} failed: ${serverMessage(e)}.`,
+      { cause: e },
+    )
+  }
+}
+
+/**
+ * Captures in one go (prepare, hold, final, release, finish; PhysicalCapture): every table at
+ * one point, the hold's. On failure everything is dropped and the error rethrown. The caller
+ * commits the snapshot afterwards.
+ *
+ * @example
+ * const writer = await SnapshotWriter.start(repo, { signal })
+ * await capturePhysical(parseMysqlUrl('mysql://root@127.0.0.1/shop'), writer, ctx)
+ * await writer.commit({ paths: ['/services/mysql'] })
  */
 export async function capturePhysical(
   source: MysqlSource,
@@ -80,195 +354,7 @@ export async function capturePhysical(
   ctx: DriverContext,
   opts: PhysicalCaptureOptions = {},
 ): Promise<PhysicalCaptureResult> {
-  const service = opts.service ?? 'mysql'
-  const s = await openSession(source)
-  let work: string | undefined
-  try {
-    const facts = await readServerFacts(s)
-    const dbs = (await listDatabases(s)).map((d) => d.name).filter((d) => takesDatabase(source, d))
-    const missing = source.databases.filter((d) => !dbs.includes(d))
-    if (missing.length > 0)
-      throw new CofferError(
-        'capture_failed',
-        `The database ${missing.join(', ')} does not exist on ${describeMysqlSource(source)}.`,
-      )
-    const before = await candidates(s, source, dbs)
-    work = await mkdtemp(join(opts.stagingParent ?? join(facts.datadir, '..'), 'coffer-physical-'))
-    ctx.progress({ bytesDone: 0, itemsDone: 0, phase: 'backup' })
-    const backup = await backupAndPrepare(source, dbs, work, ctx.signal)
-    const stagingBytes = await directoryBytes(work)
-
-    // A table is stored physically only if the prepared backup has both of its files and its
-    // definition is the one read before the backup (no DDL in between).
-    const after = new Map((await candidates(s, source, dbs)).map((c) => [`${c.db}.${c.name}`, c]))
-    const physical: Candidate[] = []
-    for (const c of before) {
-      const now = after.get(`${c.db}.${c.name}`)
-      if (!now || now.createSql !== c.createSql)
-        throw new CofferError(
-          'capture_failed',
-          `The table ${c.db}.${c.name} changed during the physical capture; capture again.`,
-        )
-      const dir = join(backup.targetDir, c.db)
-      if ((await exists(join(dir, `${c.name}.ibd`))) && (await exists(join(dir, `${c.name}.cfg`))))
-        physical.push(c)
-    }
-
-    const started = performance.now()
-    const entries = new Map<string, PhysicalTableEntry[]>(dbs.map((d) => [d, []]))
-    let bytesDone = 0
-    await forEachLimit(
-      physical,
-      2,
-      async (c, signal) => {
-        const base = `services/${service}/${fileNameOf(c.db)}`
-        const file = fileNameOf(c.name)
-        const from = join(backup.targetDir, c.db, c.name)
-        await writeText(tree, `${base}/${file}.sql`, c.createSql + ';\n', ctx, signal)
-        const store = (ext: string): Promise<FileDigest> =>
-          storeFile(tree, `${from}.${ext}`, `${base}/physical/${file}.${ext}`, ctx, signal, (n) => {
-            bytesDone += n
-            ctx.progress({ bytesDone, itemsDone: 0, phase: 'store' })
-          })
-        const ibd = await store('ibd')
-        const cfg = await store('cfg')
-        entries.get(c.db)?.push({
-          name: c.name,
-          file,
-          engine: 'InnoDB',
-          rowFormat: c.rowFormat,
-          ibd,
-          cfg,
-        })
-      },
-      ctx.signal,
-    )
-    for (const db of dbs) {
-      const tables = (entries.get(db) ?? []).sort((a, b) =>
-        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-      )
-      const entry: PhysicalDatabaseEntry = { version: 1, name: db, tables }
-      await writeText(
-        tree,
-        `services/${service}/${fileNameOf(db)}/physical/tables.json`,
-        JSON.stringify(entry, null, 2) + '\n',
-        ctx,
-        ctx.signal,
-      )
-    }
-    const storeMs = Math.round(performance.now() - started)
-    // The physical tables stay out of the logical capture; it still writes database.json with
-    // every view, trigger, routine and event, and the data of the other tables.
-    const logicalResult = await captureRest(source, dbs, physical, tree, ctx, service)
-    const serviceEntry: PhysicalServiceEntry = {
-      version: 1,
-      mode: 'physical',
-      serverVersion: facts.version,
-      innodbPageSize: facts.innodbPageSize,
-      tool: await mariabackupVersion(ctx.signal),
-      databases: dbs,
-    }
-    await writeText(
-      tree,
-      `services/${service}/physical.json`,
-      JSON.stringify(serviceEntry, null, 2) + '\n',
-      ctx,
-      ctx.signal,
-    )
-    const physicalNames = physical.map((c) => `${c.db}.${c.name}`)
-    const result: PhysicalCaptureResult = {
-      service,
-      serverVersion: facts.version,
-      innodbPageSize: facts.innodbPageSize,
-      physical: physicalNames,
-      logical: logicalResult.databases.flatMap((d) => d.tables.map((t) => `${d.name}.${t.name}`)),
-      physicalBytes: bytesDone,
-      stagingBytes,
-      backupMs: backup.backupMs,
-      prepareMs: backup.prepareMs,
-      storeMs,
-      logicalResult,
-    }
-    ctx.log.info(
-      {
-        physical: physical.length,
-        logical: result.logical.length,
-        backupMs: backup.backupMs,
-        prepareMs: backup.prepareMs,
-        storeMs,
-      },
-      'physical capture done',
-    )
-    return result
-  } catch (e) {
-    if (ctx.signal.aborted) throw ctx.signal.reason
-    if (e instanceof CofferError) throw e
-    throw new CofferError(
-      'capture_failed',
-      `The physical MySQL capture of ${describeMysqlSource(source)} failed: ${serverMessage(e)}.`,
-      { cause: e },
-    )
-  } finally {
-    s.destroy()
-    if (work) await rm(work, { recursive: true, force: true })
-  }
-}
-
-/**
- * InnoDB tables of `dbs` whose tablespace can be exported and imported as one file: not
- * partitioned (one file per partition), no FULLTEXT index (its auxiliary tables are not
- * exported), a name that is its own file name (the server encodes other characters), not a
- * sequence (restored with SETVAL). The others go logical.
- */
-async function candidates(
-  s: MysqlSession,
-  source: MysqlSource,
-  dbs: readonly string[],
-): Promise<Candidate[]> {
-  const out: Candidate[] = []
-  for (const db of dbs) {
-    const rows = await s.query(
-      `SELECT t.TABLE_NAME, t.ROW_FORMAT FROM information_schema.TABLES t
-       WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE' AND t.ENGINE = 'InnoDB'
-         AND t.CREATE_OPTIONS NOT LIKE '%partitioned%'
-         AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS i
-           WHERE i.TABLE_SCHEMA = t.TABLE_SCHEMA AND i.TABLE_NAME = t.TABLE_NAME
-             AND i.INDEX_TYPE = 'FULLTEXT')
-       ORDER BY t.TABLE_NAME`,
-      [db],
-    )
-    const kinds = new Map((await listTables(s, db)).map((t) => [t.name, t.kind]))
-    for (const r of rows) {
-      const name = cellText(r[0])
-      if (!/^[A-Za-z0-9_]+$/.test(db) || !/^[A-Za-z0-9_]+$/.test(name)) continue
-      if (kinds.get(name) !== 'table' || !takesTable(source, db, name)) continue
-      out.push({
-        db,
-        name,
-        rowFormat: cellText(r[1]),
-        createSql: await showCreateTable(s, db, name),
-      })
-    }
-  }
-  return out
-}
-
-async function captureRest(
-  source: MysqlSource,
-  dbs: readonly string[],
-  physical: readonly Candidate[],
-  tree: TreeWriter,
-  ctx: DriverContext,
-  service: string,
-): Promise<MysqlCaptureResult> {
-  const rest: MysqlSource = {
-    ...source,
-    databases: dbs,
-    exclude: [...source.exclude, ...physical.map((c) => `${c.db}.${c.name}`)],
-  }
-  // Spreading drops the redaction of the source's toJSON; the capture never logs the source
-  // object itself, only describeMysqlSource(), which has no password.
-  const c = new MysqlCapture(rest, tree, ctx, { service })
+  const c = new PhysicalCapture(source, tree, ctx, opts)
   try {
     await c.prepare()
     await c.hold()
@@ -281,45 +367,17 @@ async function captureRest(
   }
 }
 
-async function storeFile(
-  tree: TreeWriter,
-  from: string,
-  to: string,
-  ctx: DriverContext,
-  signal: AbortSignal,
-  onBytes: (n: number) => void,
-): Promise<FileDigest> {
-  const hash = createHash('sha256')
-  async function* read(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of createReadStream(from, { highWaterMark: 1 << 20, signal })) {
-      const b = chunk as Buffer
-      hash.update(b)
-      onBytes(b.length)
-      yield b
-    }
-  }
-  const { size } = await tree.writeFile(to, read(), { signal, mtime: ctx.now() })
-  return { size, sha256: hash.digest('hex') }
-}
-
-async function writeText(
-  tree: TreeWriter,
-  path: string,
-  text: string,
-  ctx: DriverContext,
-  signal: AbortSignal,
-): Promise<void> {
-  async function* once(): AsyncGenerator<Uint8Array> {
-    yield Buffer.from(text, 'utf8')
-  }
-  await tree.writeFile(path, once(), { signal, mtime: ctx.now() })
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  )
+/** Whether a backup directory holds table `name`'s tablespace under one of its names. */
+async function backedUp(dir: string, name: string, suffixes: readonly string[]): Promise<boolean> {
+  for (const suffix of suffixes)
+    if (
+      await stat(join(dir, name + suffix)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true
+  return false
 }
 
 async function directoryBytes(dir: string): Promise<number> {
