@@ -28,11 +28,14 @@ const NOT_SIGNED_IN =
 export class ApiClient {
   readonly url: string
   readonly #token: string | undefined
+  readonly #trace: ((line: string) => void) | undefined
 
-  constructor(url: string | undefined, token: string | undefined) {
+  /** `trace` (`--verbose`) is told each request: method, path, status and time taken. */
+  constructor(url: string | undefined, token: string | undefined, trace?: (line: string) => void) {
     if (!url) throw new CofferError('unauthenticated', NOT_SIGNED_IN)
     this.url = url.replace(/\/+$/, '')
     this.#token = token
+    this.#trace = trace
   }
 
   get signedIn(): boolean {
@@ -118,16 +121,22 @@ export class ApiClient {
     const headers: Record<string, string> = { accept }
     if (!opts.anonymous && this.#token) headers.authorization = `Bearer ${this.#token}`
     if (opts.body !== undefined) headers['content-type'] = 'application/json'
+    const started = performance.now()
+    const took = (): string => `${Math.round(performance.now() - started)} ms`
     try {
-      return await fetch(`${this.url}${path}${qs}`, {
+      const res = await fetch(`${this.url}${path}${qs}`, {
         method,
         headers,
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       })
+      this.#trace?.(`> ${method} ${this.url}${path}${qs} ${res.status} (${took()})`)
+      return res
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason
-      throw new ConnectionError(this.url, connectReason(e), { cause: e })
+      const reason = connectReason(e)
+      this.#trace?.(`> ${method} ${this.url}${path}${qs} failed: ${reason} (${took()})`)
+      throw new ConnectionError(this.url, reason, { cause: e })
     }
   }
 }

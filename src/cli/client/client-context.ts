@@ -54,7 +54,7 @@ export function clientContext(flags: CommonFlags): ClientContext {
 /** The API client for the stored sign-in or COFFER_URL/COFFER_TOKEN. */
 export async function connect(ctx: ClientContext): Promise<ApiClient> {
   const c = await resolveConnection(ctx.env)
-  return new ApiClient(c.url, c.token)
+  return new ApiClient(c.url, c.token, ctx.verbose ? ctx.err : undefined)
 }
 
 export function target(flags: CommonFlags, ctx: ClientContext): Promise<Target> {

@@ -43,7 +43,7 @@ export const login = clientCommand(async (cmd, _args, ctx) => {
       'There is no terminal to ask for the password: pipe it with --password-stdin.',
     )
   if (password === '') throw new InvalidInputError('password', 'The password is empty.')
-  const client = new ApiClient(url, undefined)
+  const client = new ApiClient(url, undefined, ctx.verbose ? ctx.err : undefined)
   const r = parseAs(
     LoginResultJson,
     await client.request('POST', '/api/auth/login', {
@@ -68,7 +68,7 @@ export const logout = clientCommand(async (_cmd, _args, ctx) => {
     if (!ctx.quiet) ctx.err('You are not signed in.')
     return
   }
-  const client = new ApiClient(stored.url, stored.token)
+  const client = new ApiClient(stored.url, stored.token, ctx.verbose ? ctx.err : undefined)
   try {
     await client.request('POST', '/api/auth/logout')
   } catch (e) {

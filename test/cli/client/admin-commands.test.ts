@@ -510,3 +510,19 @@ describe('user:revoke', () => {
     expectRefusal(unknown, 3, 'The user nobody does not exist.')
   })
 })
+
+describe('--verbose', () => {
+  it('traces each request on stderr (method, URL, status, time), never the token', async () => {
+    const quiet = await as('admin', ['project:list', '--format', 'json'])
+    const loud = await as('admin', ['project:list', '--format', 'json', '-v'])
+    expect(loud.code, loud.stderr).toBe(0)
+    expect(loud.stdout).toBe(quiet.stdout)
+    expect(quiet.stderr).toBe('')
+    expect(loud.stderr).toMatch(
+      new RegExp(
+        `^> GET ${s.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/api/projects\\S* 200 \\(\\d+ ms\\)\\n$`,
+      ),
+    )
+    expect(loud.stderr).not.toMatch(/Bearer|token/i)
+  })
+})
