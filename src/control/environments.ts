@@ -7,12 +7,12 @@ import {
   type EnvironmentRow,
   type EnvironmentStatus,
   type EnvironmentType,
-  type Plan,
   type ProjectRow,
 } from '../store/index.js'
 import { accessOf, environmentFor, projectFor, type Access } from './access.js'
 import { requireOperator, type Actor } from './actor.js'
 import { recordAudit } from './audit.js'
+import { hasAutomaticBackups, syncAutomaticSchedules } from './automatic-schedules.js'
 import type { ControlContext } from './context.js'
 import {
   maskUrl,
@@ -60,11 +60,6 @@ export interface EnvironmentInput {
 }
 
 export type EnvironmentPatch = Partial<Omit<EnvironmentInput, 'name'>>
-
-/** Whether an environment gets hourly automatic backups (Pro staging and production). */
-export function hasAutomaticBackups(plan: Plan, type: EnvironmentType): boolean {
-  return plan === 'pro' && (type === 'staging' || type === 'production')
-}
 
 async function busyActivity(
   project: string,
@@ -185,6 +180,7 @@ export async function createEnvironment(
     },
     ctx,
   )
+  await syncAutomaticSchedules(ctx)
   return environmentView(project, row, 'admin', null, ctx, actor.operator)
 }
 
@@ -290,6 +286,7 @@ export async function updateEnvironment(
     },
     ctx,
   )
+  if (patch.type) await syncAutomaticSchedules(ctx)
   return getEnvironment(actor, projectId, name, ctx)
 }
 
@@ -312,4 +309,5 @@ export async function deleteEnvironment(
     { action: 'environment.delete', project: projectId, environment: name },
     ctx,
   )
+  await syncAutomaticSchedules(ctx)
 }

@@ -40,7 +40,6 @@ export {
   createEnvironment,
   deleteEnvironment,
   getEnvironment,
-  hasAutomaticBackups,
   listEnvironments,
   updateEnvironment,
 } from './environments.js'
@@ -106,9 +105,14 @@ export { previewRestore } from './restore-preview.js'
 export type { RestorePreviewView } from './restore-preview.js'
 export { decide, MESSAGES, RULES, SNAPSHOT_ACTIONS, stateRefusal } from './rules.js'
 export type { Requester, RuleFacts, SnapshotAction, StateFacts, Verdict } from './rules.js'
-export { planRetention, schedulerTick, syncAutomaticSchedules } from './scheduler.js'
+export { planRetention, schedulerTick } from './scheduler.js'
+export {
+  AUTOMATIC_CRON,
+  hasAutomaticBackups,
+  syncAutomaticSchedules,
+} from './automatic-schedules.js'
 export type { TickReport } from './scheduler.js'
-export { AUTOMATIC_CRON, createSchedule, deleteSchedule, listSchedules } from './schedules.js'
+export { createSchedule, deleteSchedule, listSchedules } from './schedules.js'
 export type { ScheduleInput, ScheduleView } from './schedules.js'
 export { SecretBox } from './secret-box.js'
 export { getSmtpSettings, setSmtpSettings } from './settings.js'

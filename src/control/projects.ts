@@ -4,6 +4,7 @@ import { isUniqueViolation, type Plan, type ProjectRow } from '../store/index.js
 import { atLeast, projectFor, type Access } from './access.js'
 import { requireOperator, type Actor } from './actor.js'
 import { recordAudit } from './audit.js'
+import { syncAutomaticSchedules } from './automatic-schedules.js'
 import type { ControlContext } from './context.js'
 import type { RepositoryTarget } from './ports.js'
 import {
@@ -164,6 +165,7 @@ export async function updateProject(
     .where('id', '=', id)
     .execute()
   await recordAudit(actor, { action: 'project.update', project: id, detail: { ...input } }, ctx)
+  if (input.plan !== undefined) await syncAutomaticSchedules(ctx)
   const { project } = await projectFor(actor, id, 'viewer', ctx)
   return projectView(project, atLeast(access, 'admin') ? 'admin' : access)
 }

@@ -3,12 +3,10 @@ import { planThinning } from '../snapshots/index.js'
 import type { EnvironmentRow, ScheduleRow, SnapshotRow } from '../store/index.js'
 import { insertActivity, isBusy, newActivityRow } from './activities.js'
 import type { DeleteParams, DeleteReason } from './activity-params.js'
+import { hasAutomaticBackups, syncAutomaticSchedules } from './automatic-schedules.js'
 import type { ControlContext } from './context.js'
 import { interval, nextRun, parseCron } from './cron.js'
-import { hasAutomaticBackups } from './environments.js'
-import { newRowId } from './ids.js'
 import { enqueueNotification } from './notifications/events.js'
-import { AUTOMATIC_CRON } from './schedules.js'
 
 /** What one tick did, for logs and tests. */
 export interface TickReport {
@@ -39,50 +37,6 @@ export async function schedulerTick(ctx: ControlContext): Promise<TickReport> {
   await expireAndThin(ctx, report)
   await deadMansSwitch(ctx, report)
   return report
-}
-
-/** Creates (or removes) the hourly automatic schedule of each environment that needs it. */
-export async function syncAutomaticSchedules(ctx: ControlContext): Promise<void> {
-  const envs = await ctx.store.db
-    .selectFrom('environments')
-    .innerJoin('projects', 'projects.id', 'environments.project_id')
-    .select(['environments.project_id', 'environments.name', 'environments.type', 'projects.plan'])
-    .execute()
-  const autos = await ctx.store.db
-    .selectFrom('schedules')
-    .select(['id', 'project_id', 'environment'])
-    .where('kind', '=', 'automatic')
-    .execute()
-  const now = ctx.now()
-  const cron = parseCron(AUTOMATIC_CRON)
-  for (const e of envs) {
-    const has = autos.find((a) => a.project_id === e.project_id && a.environment === e.name)
-    const wants = hasAutomaticBackups(e.plan, e.type)
-    if (wants && !has) {
-      await ctx.store.db
-        .insertInto('schedules')
-        .values({
-          id: newRowId(),
-          project_id: e.project_id,
-          environment: e.name,
-          kind: 'automatic',
-          cron: AUTOMATIC_CRON,
-          live: 1,
-          keep_count: null,
-          keep_days: null,
-          next_run_at: nextRun(cron, now).toISOString(),
-          last_run_at: null,
-          last_success_at: null,
-          last_skipped_at: null,
-          last_alarm_at: null,
-          created_by: null,
-          created_at: now.toISOString(),
-        })
-        .execute()
-    } else if (!wants && has) {
-      await ctx.store.db.deleteFrom('schedules').where('id', '=', has.id).execute()
-    }
-  }
 }
 
 async function environment(

@@ -5,11 +5,8 @@ import type { Actor } from './actor.js'
 import { recordAudit } from './audit.js'
 import type { ControlContext } from './context.js'
 import { nextRun, parseCron } from './cron.js'
-import { hasAutomaticBackups } from './environments.js'
+import { hasAutomaticBackups } from './automatic-schedules.js'
 import { newRowId } from './ids.js'
-
-/** The automatic backups' schedule (PRODUCT.md: every hour), a policy setting. */
-export const AUTOMATIC_CRON = '0 * * * *'
 
 export interface ScheduleView {
   readonly id: string

@@ -142,17 +142,10 @@ describe('npm start demo', () => {
 
     await p.getByRole('link', { name: 'Project settings' }).click()
     await p.getByRole('heading', { name: 'Schedules and retention' }).waitFor()
-    // The scheduler's next tick (every 30 s) creates the automatic schedule of Pro production.
-    await expect
-      .poll(
-        async () => {
-          await p.reload()
-          await p.getByRole('heading', { name: 'Schedules and retention' }).waitFor()
-          return p.locator('section', { hasText: 'Schedules' }).innerText()
-        },
-        { timeout: 45_000, interval: 2_000 },
-      )
-      .toContain('(automatic)')
+    // The automatic schedule of Pro production exists from the environment's creation on.
+    expect(await p.locator('section', { hasText: 'Schedules' }).innerText()).toContain(
+      '(automatic)',
+    )
     await p.screenshot({ path: join(SHOTS, 'demo-03-settings.png'), fullPage: true })
 
     for (const [link, heading, name] of [

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../store-dialect.js'
 import { up as initial } from './0001-initial.js'
 import { up as sealedSettings } from './0002-sealed-settings.js'
 import { up as repositoryChecks } from './0003-repository-checks.js'
+import { up as oneAutomaticSchedule } from './0004-one-automatic-schedule.js'
 
 type Up = (db: Kysely<unknown>, dialect: StoreDialect) => Promise<void>
 
@@ -10,6 +11,7 @@ const MIGRATIONS: readonly (readonly [string, Up])[] = [
   ['0001-initial', initial],
   ['0002-sealed-settings', sealedSettings],
   ['0003-repository-checks', repositoryChecks],
+  ['0004-one-automatic-schedule', oneAutomaticSchedule],
 ]
 
 /** The migrations as Kysely's Migrator wants them, bound to the dialect they run on. */
