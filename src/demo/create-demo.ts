@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { writeDemoMounts } from './demo-files.js'
-import { createShopDatabase, databaseUrl, findMysql } from './demo-database.js'
+import { createShopDatabase, databaseExists, databaseUrl, findMysql } from './demo-database.js'
 import {
   DEMO_DB_PREFIX,
   DEMO_PROJECTS,
@@ -50,6 +50,12 @@ export async function createDemo(ctx: DemoContext): Promise<DemoResult> {
   const name = ctx.database ?? `${DEMO_DB_PREFIX}shop`
   const database = server ? name : undefined
   if (server && database) {
+    // Recorded databases are dropped by demo:remove: never record one that was there before.
+    if (await databaseExists(server, database))
+      throw new Error(
+        `A database ${database} already exists on the local MariaDB/MySQL and this demo did not make it: the demo leaves it alone. ` +
+          'Drop it yourself if it is an old demo, or set COFFER_DEMO_DATABASE to another coffer_demo_… name, then start again.',
+      )
     marker.databases.push(database)
     await writeMarker(ctx.dataDir, marker)
     try {
@@ -58,7 +64,7 @@ export async function createDemo(ctx: DemoContext): Promise<DemoResult> {
     } catch (e) {
       throw new Error(
         `The demo could not create the database ${database} (${e instanceof Error ? e.message : String(e)}). ` +
-          'Drop it or run `coffer demo:remove`, then start again.',
+          'Run `./bin/coffer demo:remove`, then start again.',
         { cause: e },
       )
     }

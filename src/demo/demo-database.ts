@@ -34,6 +34,20 @@ export async function findMysql(candidates: readonly string[]): Promise<URL | un
   return undefined
 }
 
+/** Whether `server` already has a database `name` (the demo never takes over one). */
+export async function databaseExists(server: URL, name: string): Promise<boolean> {
+  const conn = await mysql.createConnection(connectOptions(server))
+  try {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [name],
+    )
+    return rows.length > 0
+  } finally {
+    await conn.end()
+  }
+}
+
 /** The environment's service URL for a demo database on `server`. */
 export function databaseUrl(server: URL, database: string): string {
   const u = new URL(server)

@@ -69,7 +69,7 @@ export async function run(cmd: Command): Promise<void> {
           ? `Sign in as admin with the password ${signIn.password} (kept in ${signIn.file}).`
           : 'Sign in as admin with the password in COFFER_ADMIN_PASSWORD.',
       )
-    err('Remove the demo with `coffer demo:remove` (stop Coffer first). Ctrl-C stops Coffer.')
+    err('Remove the demo with `./bin/coffer demo:remove` (stop Coffer first). Ctrl-C stops Coffer.')
   } catch (e) {
     err(`The demo could not be created: ${messageOf(e)}`)
     await coffer.stop(0)
