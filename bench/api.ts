@@ -1,0 +1,208 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { loadavg as osLoadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { printTable } from './lib/measure.js'
+
+const BIN = fileURLToPath(new URL('../bin/coffer', import.meta.url))
+const PASSWORD = 'bench-api-Pw72'
+
+/**
+ * `npm run bench -- api [--clients N] [--seconds S] [--mb M]`: `coffer serve` (the built
+ * one, `npm run build` first) in its own process, two environments being snapshotted, and N
+ * concurrent clients (default 50) on loopback that, until both snapshots end (at least S
+ * seconds, default 10; at most 120), list the snapshots, read the running activity and
+ * follow its Server-Sent Events stream. Prints p50/p99/max latency per kind of request and
+ * the errors. Target (issue: control plane): p99 < 100 ms and no errors. There is no peer
+ * tool to run beside it: the figure is absolute, on a machine whose load is printed.
+ */
+export async function run(args: string[]): Promise<void> {
+  const opt = (name: string, dflt: number): number => {
+    const at = args.indexOf(name)
+    const v = at >= 0 ? Number(args[at + 1]) : dflt
+    if (!(v > 0)) throw new Error(`${name} must be a positive number`)
+    return v
+  }
+  const clients = opt('--clients', 50)
+  const minSeconds = opt('--seconds', 10)
+  const mb = opt('--mb', 200)
+  const work = join(process.env.COFFER_BENCH_DIR ?? tmpdir(), `coffer-bench-api-${process.pid}`)
+  await rm(work, { recursive: true, force: true })
+  for (const env of ['one', 'two']) {
+    const dir = join(work, 'mounts', env)
+    await mkdir(dir, { recursive: true })
+    // Incompressible files, so the snapshots do real work while the clients call.
+    for (let i = 0; i < mb; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(1 << 20))
+  }
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const serve = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', join(work, 'data'), '--listen', `127.0.0.1:${port}`],
+    {
+      env: { ...process.env, COFFER_ADMIN_PASSWORD: PASSWORD, COFFER_TEST_FAST_KDF: '1' },
+      stdio: 'ignore',
+    },
+  )
+  try {
+    await waitHealthy(url, serve)
+    const token = await login(url)
+    const call = api(url, token)
+    await call('POST', '/api/projects', { id: 'bench', plan: 'starter' })
+    for (const env of ['one', 'two'])
+      await call('POST', '/api/projects/bench/environments', {
+        name: env,
+        type: 'integration',
+        mounts: [{ name: 'pub/media', path: join(work, 'mounts', env) }],
+      })
+    process.stdout.write(
+      `coffer serve on ${url}; ${clients} clients; 2 snapshots of ${mb} MiB each; load ${loadavg()}\n`,
+    )
+    const activities = await Promise.all(
+      ['one', 'two'].map(async (env) => {
+        const a = (await call('POST', `/api/projects/bench/environments/${env}/backups`, {})) as {
+          id: string
+        }
+        return { env, id: a.id }
+      }),
+    )
+    const started = Date.now()
+    const samples = new Map<string, number[]>([
+      ['list snapshots', []],
+      ['get activity', []],
+      ['stream: first event', []],
+    ])
+    let errors = 0
+    let running = true
+    const timed = async (kind: string, f: () => Promise<void>): Promise<void> => {
+      const t0 = performance.now()
+      try {
+        await f()
+        samples.get(kind)!.push(performance.now() - t0)
+      } catch {
+        errors++
+      }
+    }
+    const client = async (n: number): Promise<void> => {
+      const { env, id } = activities[n % activities.length]!
+      while (running) {
+        await timed('list snapshots', async () => {
+          await call('GET', `/api/projects/bench/environments/${env}/backups`)
+        })
+        await timed('get activity', async () => {
+          await call('GET', `/api/projects/bench/activities/${id}`)
+        })
+        await timed('stream: first event', async () => {
+          const ctl = new AbortController()
+          const res = await fetch(`${url}/api/projects/bench/activities/${id}/stream`, {
+            headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+            signal: ctl.signal,
+          })
+          if (!res.ok || !res.body) throw new Error(`stream ${res.status}`)
+          const reader = res.body.getReader()
+          await reader.read()
+          ctl.abort()
+        })
+      }
+    }
+    const done = (async () => {
+      for (;;) {
+        const states = await Promise.all(
+          activities.map(
+            async (a) =>
+              ((await call('GET', `/api/projects/bench/activities/${a.id}`)) as { state: string })
+                .state,
+          ),
+        )
+        const elapsed = (Date.now() - started) / 1000
+        if ((states.every((s) => s === 'complete') && elapsed >= minSeconds) || elapsed > 120)
+          return states
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    })()
+    const workers = Array.from({ length: clients }, (_, i) => client(i))
+    const states = await done
+    running = false
+    await Promise.all(workers)
+    const seconds = (Date.now() - started) / 1000
+    const rows = [...samples].map(([kind, xs]) => {
+      const sorted = [...xs].sort((a, b) => a - b)
+      const at = (q: number): string =>
+        sorted.length
+          ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1)
+          : '-'
+      return [
+        kind,
+        String(sorted.length),
+        at(0.5),
+        at(0.99),
+        sorted.length ? sorted.at(-1)!.toFixed(1) : '-',
+      ]
+    })
+    printTable(['request', 'count', 'p50 ms', 'p99 ms', 'max ms'], rows)
+    process.stdout.write(
+      `${seconds.toFixed(1)} s; errors: ${errors}; snapshots: ${states.join(', ')}; load ${loadavg()}\n`,
+    )
+  } finally {
+    serve.kill('SIGTERM')
+    await new Promise((r) => serve.once('exit', r))
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+function api(url: string, token: string) {
+  return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
+    return text ? (JSON.parse(text) as unknown) : undefined
+  }
+}
+
+async function login(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'admin', password: PASSWORD }),
+  })
+  if (!res.ok) throw new Error(`login: ${res.status}`)
+  return ((await res.json()) as { token: string }).token
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`coffer serve exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('coffer serve did not start')
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address()
+      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** The 1-minute load average, printed beside the latencies (the machines are shared). */
+function loadavg(): string {
+  return osLoadavg()[0]!.toFixed(2)
+}
