@@ -24,8 +24,8 @@ export async function isStoredPhysically(
 
 /**
  * Restores a physically stored service as restoreService does a logical one: every database
- * staged, then `beforeSwitch` (the environment's barrier), then each switched. There is no
- * delta: every table of a selected database is imported or loaded.
+ * staged, then `beforeSwitch` (the environment's barrier), then each switched. With the
+ * logical restore's delta: tables whose content hash equals the snapshot's are kept.
  */
 export async function restorePhysicalService(
   job: ServiceRestoreJob,
@@ -35,17 +35,18 @@ export async function restorePhysicalService(
 ): Promise<{ reloaded: number; kept: number }> {
   const result = await restorePhysical(tree, job.source, ctx, { ...job.options, beforeSwitch })
   let reloaded = 0
+  let kept = 0
   for (const d of result.databases) {
-    const n = d.imported.length + d.loaded.length
-    reloaded += n
+    reloaded += d.imported.length + d.loaded.length
+    kept += d.kept.length
     ctx.logLine(
-      `Database ${d.target}: ${d.imported.length} table${d.imported.length === 1 ? '' : 's'} imported from tablespaces, ${d.loaded.length} loaded, switched in ${d.switchMs} ms`,
+      `Database ${d.target}: ${d.imported.length} table${d.imported.length === 1 ? '' : 's'} imported from tablespaces, ${d.loaded.length} loaded, ${d.kept.length} kept, switched in ${d.switchMs} ms`,
     )
   }
-  return { reloaded, kept: 0 }
+  return { reloaded, kept }
 }
 
-/** What restoring a physically stored service would change: every table of each database. */
+/** What restoring a physically stored service would change: tables reloaded, kept, dropped. */
 export function previewPhysicalService(
   job: ServiceRestoreJob,
   tree: TreeReader,

@@ -19,8 +19,9 @@ export function logicalServiceManifest(
 /**
  * The manifest entry of a service captured physically (docs/FORMAT.md, "MySQL physical
  * mode"): the logical driver's tables as for a logical capture, plus the physical tables with
- * the server's row estimate, the `.ibd` size and `ibd-sha256:<hex>` as their hash — a digest
- * of the file, not of the rows, so it never equals a logical content hash.
+ * the server's row estimate, the `.ibd` size and as their hash the rows' content hash (the
+ * logical driver's, what a delta restore compares) or, for a live capture, which records
+ * none, `ibd-sha256:<hex>`: a digest of the file, never equal to a content hash.
  */
 export function physicalServiceManifest(
   service: DatabaseService,
@@ -35,7 +36,7 @@ export function physicalServiceManifest(
         name: t.name,
         rows: t.estimatedRows,
         bytes: t.bytes,
-        hash: `ibd-sha256:${t.ibdSha256}`,
+        hash: t.contentSha256 ?? `ibd-sha256:${t.ibdSha256}`,
         engine: 'InnoDB',
       },
     ])
@@ -47,6 +48,7 @@ export function physicalServiceManifest(
       backupMs: p.backupMs,
       incrementalMs: p.incrementalMs,
       prepareMs: p.prepareMs,
+      hashMs: p.hashMs,
       storeMs: p.storeMs,
       stagingBytes: p.stagingBytes,
       physicalBytes: p.physicalBytes,

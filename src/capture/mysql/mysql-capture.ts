@@ -4,7 +4,6 @@ import type { DriverContext, TreeWriter } from '../ports.js'
 import type { DatabaseEntry, PartEntry, TableEntry } from './database-entry.js'
 import { describeMysqlSource, takesDatabase, takesTable, type MysqlSource } from './mysql-source.js'
 import { fileNameOf } from './names.js'
-import { planColumns } from './row-format.js'
 import {
   isTransactional,
   listDatabases,
@@ -20,14 +19,7 @@ import {
 } from './schema-reader.js'
 import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
-import {
-  newCount,
-  PART_ROWS,
-  partBytes,
-  planParts,
-  tableHash,
-  type TableRead,
-} from './table-parts.js'
+import { newCount, PART_ROWS, partBytes, planParts, tableHash, tableReadOf } from './table-parts.js'
 
 export interface MysqlCaptureOptions {
   /** The service's name in the tree: `services/<service>/…`. Default `mysql`. */
@@ -274,6 +266,15 @@ export class MysqlCapture {
     this.locked = false
   }
 
+  /**
+   * The sessions whose snapshot transactions `final` opened, for the caller's own reads at the
+   * snapshot's point between `final` and `finish` (the physical mode hashes its tables there).
+   * `finish` uses them and closes them: the caller's reads must be done by then.
+   */
+  get snapshotSessions(): readonly MysqlSession[] {
+    return this.sessions
+  }
+
   /** Server connection ids of the capture's sessions (what `KILL` takes). */
   get connectionIds(): readonly number[] {
     return this.sessions.map((s) => s.threadId)
@@ -296,13 +297,7 @@ export class MysqlCapture {
     onBytes: (n: number) => void,
   ): Promise<TableEntry> {
     const file = fileNameOf(t.name)
-    const read: TableRead = {
-      db: t.db,
-      name: t.name,
-      columns: planColumns(t.columns),
-      primaryKey: t.primaryKey,
-      ...(t.integerKey ? { splitColumn: t.primaryKey[0]! } : {}),
-    }
+    const read = tableReadOf(t)
     const { createSql, ranges, next } = await pool.use(async (s) => ({
       createSql: await showCreateTable(s, t.db, t.name, t.kind),
       ranges: t.kind === 'sequence' ? [] : await planParts(s, read, t.estimatedRows, this.partRows),

@@ -3,7 +3,12 @@ import { statfs } from 'node:fs/promises'
 import { CofferError, InvalidInputError, RefusedError } from '../../errors.js'
 import { forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeReader } from '../ports.js'
-import { parseDatabaseEntry, type DatabaseEntry, type TableEntry } from './database-entry.js'
+import {
+  parseDatabaseEntry,
+  type DatabaseEntry,
+  type PartEntry,
+  type TableEntry,
+} from './database-entry.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import {
   fileNameOf,
@@ -289,12 +294,34 @@ async function loadSettings(s: MysqlSession): Promise<void> {
   await s.query('SET SESSION sql_log_bin = 0').catch(() => undefined)
 }
 
-async function planDatabase(
+/** What the delta plan reads of a stored table: kind, content hash, the ranges it covers. */
+export type PlannedTable = Pick<TableEntry, 'name' | 'kind' | 'splitColumn' | 'sha256'> & {
+  readonly parts: readonly Pick<PartEntry, 'from' | 'to'>[]
+}
+
+/**
+ * A database to plan: the snapshot's tables (`entry.tables`), the selected ones (`tables`,
+ * the same array when the whole database is selected) and their CREATE texts.
+ */
+export interface PlanInput {
+  readonly entry: { readonly name: string; readonly tables: readonly PlannedTable[] }
+  readonly tables: readonly PlannedTable[]
+  readonly creates: ReadonlyMap<string, string>
+}
+
+/**
+ * The delta plan of one database (docs/MYSQL.md, "Delta"): a selected table whose live
+ * definition and content hash, read in one snapshot transaction on `s`, equal the
+ * snapshot's is kept, the others reloaded, grown to whole groups joined by foreign keys;
+ * the target's tables the snapshot lacks are dropped when the whole database is selected.
+ * Reads only. Shared with the physical restore (physical/physical-plan.ts).
+ */
+export async function planDatabase(
   s: MysqlSession,
-  { entry, tables, creates }: SelectedDatabase,
+  { entry, tables, creates }: PlanInput,
   to: string,
   ctx: DriverContext,
-  opts: MysqlRestoreOptions,
+  opts: Pick<MysqlRestoreOptions, 'full'>,
 ): Promise<MysqlRestorePlan> {
   const wholeDatabase = tables === entry.tables
   const exists =
@@ -395,7 +422,7 @@ async function liveForeignKeys(
 /** Whether the live table has the snapshot's definition and content hash. */
 async function sameTable(
   s: MysqlSession,
-  t: TableEntry,
+  t: PlannedTable,
   create: string,
   to: string,
   signal: AbortSignal,

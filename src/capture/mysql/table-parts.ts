@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { PartEntry } from './database-entry.js'
 import { qualified, quoteIdent } from './names.js'
-import { encodeRows, type ColumnPlan } from './row-format.js'
+import { encodeRows, planColumns, type ColumnPlan } from './row-format.js'
+import type { TableInfo } from './schema-reader.js'
 import { cellText, type MysqlSession } from './session.js'
 
 /** Rows per part above which a table with an integer primary key is split. */
@@ -20,6 +21,17 @@ export interface TableRead {
   readonly columns: readonly ColumnPlan[]
   readonly primaryKey: readonly string[]
   readonly splitColumn?: string
+}
+
+/** How a table is read (and hashed): split on its primary key when that is one integer. */
+export function tableReadOf(t: TableInfo): TableRead {
+  return {
+    db: t.db,
+    name: t.name,
+    columns: planColumns(t.columns),
+    primaryKey: t.primaryKey,
+    ...(t.integerKey ? { splitColumn: t.primaryKey[0]! } : {}),
+  }
 }
 
 /**

@@ -2,11 +2,13 @@ import {
   MysqlCapture,
   parseMysqlUrl,
   restoreMysql,
+  restorePhysical,
   snapshotTreeReader,
   type DriverContext,
   type MysqlCaptureResult,
   type MysqlRestoreResult,
   type MysqlSource,
+  type PhysicalRestoreResult,
   type TreeWriter,
 } from '../../capture/index.js'
 import { InvalidInputError } from '../../errors.js'
@@ -156,14 +158,16 @@ export interface MysqlRestoreFlags {
   readonly databaseMap: readonly string[]
 }
 
-export interface ServiceRestore {
-  readonly service: string
-  readonly result: MysqlRestoreResult
-}
+/** One service restored, by the restore its snapshot was captured for. */
+export type ServiceRestore =
+  | { readonly service: string; readonly mode: 'logical'; readonly result: MysqlRestoreResult }
+  | { readonly service: string; readonly mode: 'physical'; readonly result: PhysicalRestoreResult }
 
 /**
  * The MySQL part of repo:restore: each service of the snapshot named by a `--mysql` URL is
- * restored into that server (capture/mysql restoreMysql: staged, then switched). Databases
+ * restored into that server (capture/mysql restoreMysql: staged, then switched). A service
+ * captured physically (its `physical.json`, docs/FORMAT.md section 11) goes to restorePhysical
+ * instead, which needs the server's data directory on this host (docs/PHYSICAL.md). Databases
  * named in a URL's path narrow the restore to those snapshot databases, as
  * `--include /services/<service>/DB` does. A `--database-map` applies to every service that
  * holds the database.
@@ -201,21 +205,33 @@ export async function restoreMysqlServices(
         'mysql',
         `The snapshot has no service ${s.service} (it has: ${top.map((e) => e.name).join(', ') || 'none'}).`,
       )
-    const dbs = (await tree.list(`services/${s.service}`, { signal: ctx.signal }))
-      .filter((e) => e.type === 'dir')
-      .map((e) => decodeURIComponent(e.name))
+    const listed = await tree.list(`services/${s.service}`, { signal: ctx.signal })
+    const dbs = listed.filter((e) => e.type === 'dir').map((e) => decodeURIComponent(e.name))
+    const physical = listed.some((e) => e.name === 'physical.json' && e.type === 'file')
     const include = [
       ...includes.filter((i) => i[0] === s.service).map((i) => i.slice(1).join('/')),
       ...s.source.databases,
     ]
     const databaseMap = Object.fromEntries(Object.entries(map).filter(([k]) => dbs.includes(k)))
-    const result = await restoreMysql(tree, s.source, ctx, {
+    const opts = {
       service: s.service,
       databaseMap,
       ...(include.length > 0 ? { include } : {}),
-      onPhase: (phase, db) => onPhase(s.service, phase, db),
-    })
-    results.push({ service: s.service, result })
+      onPhase: (phase: string, db: string) => onPhase(s.service, phase, db),
+    }
+    results.push(
+      physical
+        ? {
+            service: s.service,
+            mode: 'physical',
+            result: await restorePhysical(tree, s.source, ctx, opts),
+          }
+        : {
+            service: s.service,
+            mode: 'logical',
+            result: await restoreMysql(tree, s.source, ctx, opts),
+          },
+    )
   }
   const unused = Object.keys(map).filter(
     (k) => !results.some((r) => r.result.databases.some((d) => d.database === k)),
@@ -240,16 +256,58 @@ function parseDatabaseMap(values: readonly string[]): Record<string, string> {
 
 /** The restic-like summary lines of a restore (stdout). */
 export function printRestoreSummary(results: readonly ServiceRestore[]): void {
-  for (const { service, result } of results)
-    for (const d of result.databases)
-      out(
-        `MySQL ${service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), kept ${d.keep.length}, dropped ${d.drop.length}; switch ${d.switchMs} ms`,
-      )
+  for (const r of results)
+    if (r.mode === 'physical')
+      for (const d of r.result.databases)
+        out(
+          `MySQL ${r.service}: ${d.database} -> ${d.target}: imported ${d.imported.length} tablespaces, loaded ${d.loaded.length} tables (${formatBytes(d.bytes)}), kept ${d.kept.length}, dropped ${d.dropped.length}; switch ${d.switchMs} ms`,
+        )
+    else
+      for (const d of r.result.databases)
+        out(
+          `MySQL ${r.service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), kept ${d.keep.length}, dropped ${d.drop.length}; switch ${d.switchMs} ms`,
+        )
 }
 
 /** The `services` field of repo:restore's JSON summary. */
 export function restoreSummaryJson(results: readonly ServiceRestore[]): object[] {
-  return results.map(({ service, result }) => ({
+  return results.map((r) =>
+    r.mode === 'physical' ? physicalSummaryJson(r) : logicalSummaryJson(r),
+  )
+}
+
+function physicalSummaryJson({
+  service,
+  result,
+}: {
+  service: string
+  result: PhysicalRestoreResult
+}): object {
+  return {
+    service,
+    mode: 'physical',
+    databases: result.databases.map((d) => ({
+      database: d.database,
+      target: d.target,
+      reloaded: [...d.imported, ...d.loaded].sort(),
+      imported: d.imported,
+      loaded: d.loaded,
+      kept: d.kept,
+      dropped: d.dropped,
+      bytes: d.bytes,
+      switch_ms: d.switchMs,
+    })),
+  }
+}
+
+function logicalSummaryJson({
+  service,
+  result,
+}: {
+  service: string
+  result: MysqlRestoreResult
+}): object {
+  return {
     service,
     databases: result.databases.map((d) => ({
       database: d.database,
@@ -261,5 +319,5 @@ export function restoreSummaryJson(results: readonly ServiceRestore[]): object[]
       bytes: d.bytes,
       switch_ms: d.switchMs,
     })),
-  }))
+  }
 }

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
 import type { TreeReader } from '../../../src/capture/index.js'
 import { parseMysqlUrl, RESTORE_PHASES, restoreMysql } from '../../../src/capture/mysql/index.js'
 import {
-  capturePhysical,
   restorePhysical,
   type PhysicalCaptureResult,
 } from '../../../src/capture/mysql/physical/index.js'
 import { RefusedError } from '../../../src/errors.js'
-import { SnapshotWriter, type Repository, type StoredSnapshot } from '../../../src/repo/index.js'
+import type { Repository, StoredSnapshot } from '../../../src/repo/index.js'
+import { sideDatabasesOf as sideDatabases } from '../../helpers/kill-restore.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 import {
   adminConnection,
@@ -20,9 +19,12 @@ import {
   MYSQL_URL,
   treeOf,
 } from '../mysql/mysql-harness.js'
-
-/** Database names of this suite's own (`ct_ph_…`), per the shared server's rules. */
-const dbName = (label: string): string => `ct_ph_${label}_${randomBytes(3).toString('hex')}`
+import {
+  physicalDbName as dbName,
+  snapshotPhysical,
+  treeText as text,
+  withEditedJson,
+} from './physical-harness.js'
 
 const FIXTURE = `
 CREATE DATABASE {DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
@@ -77,21 +79,7 @@ describe('mysql physical mode', () => {
     await admin.query(FIXTURE.replaceAll('{DB}', db))
     repo = await createRepo(tmp.path)
     want = await describeDatabase(admin, db)
-    const writer = await SnapshotWriter.start(repo)
-    try {
-      captured = await capturePhysical(
-        parseMysqlUrl(`${MYSQL_URL}/${db}`),
-        writer,
-        driverContext(),
-        {
-          stagingParent: tmp.path,
-        },
-      )
-      snap = await writer.commit({ paths: ['/services/mysql'], hostname: 'shop' })
-    } catch (e) {
-      await writer.abort()
-      throw e
-    }
+    ;({ snap, captured } = await snapshotPhysical(repo, db, tmp.path))
   }, 120_000)
   afterAll(async () => {
     for (const d of [db, copy]) await admin.query(`DROP DATABASE IF EXISTS \`${d}\``)
@@ -226,29 +214,5 @@ describe('mysql physical mode', () => {
 
 /** The snapshot's tree with `physical.json` edited, as a copy whose entry was changed. */
 function editedEntry(tree: TreeReader, edit: Record<string, unknown>): TreeReader {
-  return {
-    list: (dir, opts) => tree.list(dir, opts),
-    async *readFile(path, opts) {
-      if (path !== 'services/mysql/physical.json') {
-        yield* tree.readFile(path, opts)
-        return
-      }
-      const entry = JSON.parse(await text(tree, path)) as Record<string, unknown>
-      yield Buffer.from(JSON.stringify({ ...entry, ...edit }))
-    },
-  }
-}
-
-async function text(tree: TreeReader, path: string): Promise<string> {
-  let out = ''
-  for await (const c of tree.readFile(path)) out += Buffer.from(c).toString('utf8')
-  return out
-}
-
-async function sideDatabases(admin: mysql.Connection, db: string): Promise<string[]> {
-  const [rows] = await admin.query<mysql.RowDataPacket[]>(
-    'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-    [`${db}\\_\\_coffer\\_%`],
-  )
-  return rows.map((r) => String(r.n))
+  return withEditedJson(tree, 'services/mysql/physical.json', (entry) => ({ ...entry, ...edit }))
 }

@@ -1,31 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
+import { runCofferUntilKilled, sideDatabasesOf as sideOf } from '../../helpers/kill-restore.js'
 import { runCoffer } from '../../helpers/run-coffer.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 import { adminConnection, describeDatabase, MYSQL_URL, testDbName } from './mysql-harness.js'
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const ENTRY = fileURLToPath(new URL('../../../src/cli/entry.ts', import.meta.url))
 const env = { ...process.env, COFFER_PASSWORD: 'kill-tests', COFFER_REPOSITORY: '' }
-
-/** Side databases (staging, trash) of `db` that exist now. */
-async function sideOf(admin: mysql.Connection, db: string): Promise<string[]> {
-  const [rows] = await admin.query<mysql.RowDataPacket[]>(
-    'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-    [`${db.replaceAll('_', '\\_')}\\_\\_coffer\\_%`],
-  )
-  return rows.map((r) => String(r.n))
-}
-
-/** Resolves when `child` is gone (killed or exited). */
-const gone = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve()
-    else child.once('close', () => resolve())
-  })
 
 describe('kill -9 of `coffer repo:restore --mysql` before the switch', { timeout: 600_000 }, () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>
@@ -33,9 +14,6 @@ describe('kill -9 of `coffer repo:restore --mysql` before the switch', { timeout
   let repo: string
   const db = testDbName('kill')
   const restoreArgs = (): string[] => [
-    '--import',
-    'tsx',
-    ENTRY,
     'repo:restore',
     'latest',
     '--repo',
@@ -87,27 +65,14 @@ describe('kill -9 of `coffer repo:restore --mysql` before the switch', { timeout
     const before = await describeDatabase(admin, db)
     // Staging left by an earlier kill does not count: wait for this run's own.
     const leftover = await sideOf(admin, db)
-    const child = spawn(process.execPath, restoreArgs(), { cwd: ROOT, env, stdio: 'pipe' })
-    const exited = gone(child)
-    let killed = false
-    const kill = (): void => {
-      if (killed) return
-      killed = true
-      child.kill('SIGKILL')
-    }
-    let stderr = ''
-    child.stdout.resume()
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString()
-      if (c.phase && stderr.includes(`: ${c.phase}\n`)) kill()
-    })
-    if (!c.phase)
-      while (!killed && child.exitCode === null) {
-        if ((await sideOf(admin, db)).some((n) => !leftover.includes(n))) kill()
-        else await new Promise((r) => setImmediate(r))
-      }
-    await exited
-    expect(child.signalCode, `the restore ended before the kill: ${stderr}`).toBe('SIGKILL')
+    const { signal, stderr } = await runCofferUntilKilled(
+      restoreArgs(),
+      env,
+      c.phase
+        ? { phase: c.phase }
+        : { when: async () => (await sideOf(admin, db)).some((n) => !leftover.includes(n)) },
+    )
+    expect(signal, `the restore ended before the kill: ${stderr}`).toBe('SIGKILL')
     expect(stderr).not.toMatch(/: switch\n/)
     // The server drops the killed process's connections; the target is as it was.
     expect(await describeDatabase(admin, db)).toEqual(before)
@@ -115,7 +80,7 @@ describe('kill -9 of `coffer repo:restore --mysql` before the switch', { timeout
 
   it('the next restore drops the staging databases left behind and succeeds', async () => {
     const want = await describeDatabase(admin, db)
-    const r = await runCoffer(restoreArgs().slice(3), { env })
+    const r = await runCoffer(restoreArgs(), { env })
     expect(r.code, r.stderr).toBe(0)
     expect(await sideOf(admin, db)).toEqual([])
     const got = await describeDatabase(admin, db)

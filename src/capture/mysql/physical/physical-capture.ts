@@ -6,8 +6,9 @@ import { MysqlCapture, type MysqlCaptureResult } from '../mysql-capture.js'
 import { describeMysqlSource, takesDatabase, type MysqlSource } from '../mysql-source.js'
 import { listDatabases } from '../schema-reader.js'
 import { openSession, serverMessage, type MysqlSession } from '../session.js'
+import { hashTableContents } from './content-hash.js'
 import { Mariabackup, mariabackupVersion } from './mariabackup.js'
-import type { PhysicalServiceEntry } from './physical-entry.js'
+import type { PhysicalServiceEntry, TableContent } from './physical-entry.js'
 import { physicalTables, rereadDefinitions, type PhysicalTable } from './physical-tables.js'
 import { readServerFacts, type ServerFacts } from './server-facts.js'
 import { storeTablespaces, writeText } from './tablespace-store.js'
@@ -42,13 +43,17 @@ export interface PhysicalCaptureResult {
    * stored logically instead; also in `logical`.
    */
   readonly skipped: readonly string[]
-  /** The physical tables as stored: estimated rows (the server's), bytes and `.ibd` digest. */
+  /**
+   * The physical tables as stored: estimated rows (the server's), bytes, `.ibd` digest and
+   * the rows' content hash at the snapshot's point (absent when live).
+   */
   readonly tables: readonly {
     readonly db: string
     readonly name: string
     readonly estimatedRows: number
     readonly bytes: number
     readonly ibdSha256: string
+    readonly contentSha256?: string
   }[]
   readonly physicalBytes: number
   /** Bytes the staging directory held at its largest (after `--prepare`). */
@@ -58,6 +63,11 @@ export interface PhysicalCaptureResult {
   /** The incremental backup inside the hold (0 when live). */
   readonly incrementalMs: number
   readonly prepareMs: number
+  /**
+   * Hashing the physical tables' rows in the snapshot transactions (0 when live); it runs
+   * beside the prepare, so the capture takes longer only by what exceeds the prepare.
+   */
+  readonly hashMs: number
   readonly storeMs: number
   /** The logical capture of the other tables and of every view, routine, trigger, event. */
   readonly logicalResult: MysqlCaptureResult
@@ -88,7 +98,8 @@ interface Prepared {
  *             driver opens its snapshot transactions at the same point
  *   release   the lock goes
  *   finish    `--prepare` the full backup, apply the incremental, `--prepare --export`;
- *             every physical table's `.ibd` and `.cfg` streamed into
+ *             meanwhile each physical table's rows are hashed in the logical driver's
+ *             snapshot transactions (the delta restore's content hash); every physical table's `.ibd` and `.cfg` streamed into
  *             `services/<service>/<db>/physical/` with its definition; the logical driver
  *             dumps the rest (views, triggers, routines and events of every database,
  *             data of the other tables); `physical.json` written
@@ -200,9 +211,7 @@ export class PhysicalCapture {
       }
     }
     // Both inside the hold: the pause is the longer of them, not their sum.
-    const results = await Promise.allSettled([incremental(), p.logical.final()])
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
+    await settledBoth(incremental(), p.logical.final())
   }
 
   async release(): Promise<void> {
@@ -220,10 +229,14 @@ export class PhysicalCapture {
               `The tablespace of ${t.db}.${t.name} was replaced during the physical capture; capture again.`,
             )
       this.ctx.progress({ bytesDone: 0, itemsDone: 0, phase: 'prepare' })
-      const prepareMs = await p.mariabackup.prepareForExport(
-        join(p.work, 'full'),
-        this.ctx.signal,
-        this.live ? undefined : join(p.work, 'incremental'),
+      // The hashes read the server, the prepare the staging directory: side by side.
+      const [prepareMs, hashed] = await settledBoth(
+        p.mariabackup.prepareForExport(
+          join(p.work, 'full'),
+          this.ctx.signal,
+          this.live ? undefined : join(p.work, 'incremental'),
+        ),
+        this.hashContents(p),
       )
       const lost: string[] = []
       for (const t of p.tables)
@@ -243,6 +256,7 @@ export class PhysicalCapture {
         join(p.work, 'full'),
         p.dbs,
         tables,
+        hashed.contents,
         this.ctx,
       )
       const storeMs = Math.round(performance.now() - started)
@@ -282,12 +296,14 @@ export class PhysicalCapture {
         skipped: this.skipped,
         tables: tables.map((t) => {
           const ibd = digests.get(`${t.db}.${t.name}`)
+          const content = hashed.contents.get(`${t.db}.${t.name}`)
           return {
             db: t.db,
             name: t.name,
             estimatedRows: t.estimatedRows,
             bytes: ibd?.size ?? 0,
             ibdSha256: ibd?.sha256 ?? '',
+            ...(content ? { contentSha256: content.sha256 } : {}),
           }
         }),
         physicalBytes: stored.bytes,
@@ -295,6 +311,7 @@ export class PhysicalCapture {
         backupMs: this.backupMs,
         incrementalMs: this.incrementalMs,
         prepareMs,
+        hashMs: hashed.ms,
         storeMs,
         logicalResult,
       }
@@ -305,6 +322,7 @@ export class PhysicalCapture {
           backupMs: this.backupMs,
           incrementalMs: this.incrementalMs,
           prepareMs,
+          hashMs: hashed.ms,
           storeMs,
         },
         'physical capture done',
@@ -315,6 +333,21 @@ export class PhysicalCapture {
     } finally {
       await this.abort()
     }
+  }
+
+  /**
+   * The physical tables' content hashes, read in the logical driver's snapshot transactions
+   * (opened inside the hold, with the incremental copy: the tablespaces' point). None when
+   * live: the tablespaces are then at the full copy's point, not the transaction's, and a
+   * hash of other rows than the stored ones would keep a table the restore must import.
+   */
+  private async hashContents(
+    p: Prepared,
+  ): Promise<{ contents: ReadonlyMap<string, TableContent>; ms: number }> {
+    if (this.live) return { contents: new Map(), ms: 0 }
+    const started = performance.now()
+    const contents = await hashTableContents(p.logical.snapshotSessions, p.tables, this.ctx.signal)
+    return { contents, ms: Math.round(performance.now() - started) }
   }
 
   /** Drops every connection and the staging directory. Safe to call at any step, twice. */
@@ -385,4 +418,12 @@ async function directoryBytes(dir: string): Promise<number> {
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
     if (e.isFile()) n += (await stat(join(e.parentPath, e.name))).size
   return n
+}
+
+/** Both results once both have settled; the first failure (in argument order) otherwise. */
+async function settledBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b])
+  if (ra.status === 'rejected') throw ra.reason
+  if (rb.status === 'rejected') throw rb.reason
+  return [ra.value, rb.value]
 }

@@ -1,4 +1,5 @@
 import { IntegrityError } from '../../../errors.js'
+import type { PartRange } from '../table-parts.js'
 
 /**
  * `services/<service>/physical.json` (docs/FORMAT.md, "MySQL physical mode"): what a restore
@@ -34,6 +35,25 @@ export interface PhysicalTableEntry {
   readonly ibd: FileDigest
   /** The export metadata `mariabackup --prepare --export` wrote beside it. */
   readonly cfg: FileDigest
+  /**
+   * The rows' content hash at the snapshot's point, what the delta restore compares. Absent
+   * in snapshots taken before it was recorded and in live captures (whose tablespaces are
+   * not at the point of the transaction that read the rows): such tables are always imported.
+   */
+  readonly content?: TableContent
+}
+
+/**
+ * A table's content hash as the logical driver records it (docs/FORMAT.md, "MySQL table
+ * data": SHA-256 of the parts' hashes joined with "\n"), with the key ranges it was taken
+ * over, so that a live table can be hashed the same way.
+ */
+export interface TableContent {
+  readonly sha256: string
+  /** The primary key column the ranges are on (one integer column), when the table has one. */
+  readonly splitColumn?: string
+  /** The parts' key ranges, `from <= key < to`, a missing bound open; `[{}]`: one part. */
+  readonly ranges: readonly PartRange[]
 }
 
 export interface FileDigest {

@@ -2,8 +2,8 @@ import { CofferError, RefusedError } from '../../../errors.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
 import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
-import { listTables } from '../schema-reader.js'
 import { openSession, serverMessage, type MysqlSession } from '../session.js'
+import { planPhysicalDatabase } from './physical-plan.js'
 import { refuseUnfit, selectPhysical } from './physical-selection.js'
 import { stageDatabase, type StagedDatabase } from './physical-stage.js'
 import { readServerFacts } from './server-facts.js'
@@ -39,6 +39,8 @@ export interface PhysicalRestoreResult {
     readonly imported: readonly string[]
     /** Tables loaded from their logical data (other engines, sequences, …). */
     readonly loaded: readonly string[]
+    /** Tables whose definition and content already equalled the snapshot's: left as they were. */
+    readonly kept: readonly string[]
     /** Target tables the snapshot does not have: moved out and dropped. */
     readonly dropped: readonly string[]
     readonly bytes: number
@@ -49,9 +51,11 @@ export interface PhysicalRestoreResult {
 /**
  * Restores the databases of a physical snapshot (docs/PHYSICAL.md, "Restore") into a server
  * whose data directory this process can write, atomically for all of them together: first
- * every selected database is staged beside its target (stageDatabase: tablespaces imported,
- * other tables loaded), then `beforeSwitch` runs, then each database gets the logical
- * restore's switch (one RENAME TABLE, then views, routines, triggers, events), back to back.
+ * each selected database is planned as the logical restore's delta (planPhysicalDatabase:
+ * tables whose definition and content hash equal the snapshot's are kept) and the others
+ * staged beside its target (stageDatabase: tablespaces imported, other tables loaded), then
+ * `beforeSwitch` runs, then each database gets the logical restore's switch (one RENAME
+ * TABLE, kept tables left in place, then views, routines, triggers, events), back to back.
  *
  * Refuses with a RefusedError, before changing anything, when the snapshot's server series
  * (`10.11`), flavour or `innodb_page_size` differ from the target's, when the data directory
@@ -90,13 +94,15 @@ export async function restorePhysical(
         throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
       locks.push(lockName)
     }
+    const plans: MysqlRestorePlan[] = []
     for (const sel of selection.databases) {
       await dropSideDatabases(main, sel.target, facts.datadir, ctx.log)
       onPhase('plan', sel.logical.name)
       ctx.signal.throwIfAborted()
+      plans.push(await planPhysicalDatabase(main, sel, ctx))
     }
-    for (const sel of selection.databases)
-      staged.push(await stageDatabase(tree, sel, sessions, facts, ctx, onPhase))
+    for (const [i, sel] of selection.databases.entries())
+      staged.push(await stageDatabase(tree, sel, plans[i]!, sessions, facts, ctx, onPhase))
     ctx.signal.throwIfAborted()
     try {
       await opts.beforeSwitch?.()
@@ -107,23 +113,26 @@ export async function restorePhysical(
     const out: PhysicalRestoreResult['databases'][number][] = []
     for (const st of staged) {
       const { logical, physical, target: to } = st.selected
+      const { reload, keep } = st.plan
       onPhase('switch', logical.name)
       // From the first RENAME on, the new data is visible: no more aborts between databases.
       if (!switching) ctx.signal.throwIfAborted()
       switching = true
       const started = performance.now()
       const tables = [...physical.tables, ...logical.tables].map((t) => t.name)
-      const dropped = await switchDatabase(main, logical, tables, st.stage, st.trash, to)
+      const dropped = await switchDatabase(main, logical, tables, reload, st.stage, st.trash, to)
       const switchMs = Math.round(performance.now() - started)
+      const imported = physical.tables.map((t) => t.name).filter((n) => reload.includes(n))
       ctx.log.info(
-        { database: to, switchMs, imported: physical.tables.length },
+        { database: to, switchMs, imported: imported.length, kept: keep.length },
         'database switched in',
       )
       out.push({
         database: logical.name,
         target: to,
-        imported: physical.tables.map((t) => t.name),
-        loaded: logical.tables.map((t) => t.name),
+        imported,
+        loaded: logical.tables.map((t) => t.name).filter((n) => reload.includes(n)),
+        kept: [...keep].sort(),
         dropped,
         bytes: st.bytes,
         switchMs,
@@ -158,9 +167,8 @@ export async function restorePhysical(
 }
 
 /**
- * What `restorePhysical` would do, as the logical driver's plans, without changing
- * anything: a physical restore has no delta, so every table of each selected database is
- * reloaded and the target's tables the snapshot lacks are dropped.
+ * What `restorePhysical` would do, as the logical driver's plans (planPhysicalDatabase),
+ * without changing anything: tables kept, reloaded (imported or loaded) and dropped.
  */
 export async function previewPhysicalRestore(
   tree: TreeReader,
@@ -172,18 +180,7 @@ export async function previewPhysicalRestore(
   const s = await openSession(target)
   try {
     const plans: MysqlRestorePlan[] = []
-    for (const { logical, physical, target: to } of databases) {
-      const reload = [...physical.tables, ...logical.tables].map((t) => t.name).sort()
-      const current = (await listTables(s, to)).map((t) => t.name)
-      plans.push({
-        database: logical.name,
-        target: to,
-        reload,
-        keep: [],
-        drop: current.filter((n) => !reload.includes(n)),
-        wholeDatabase: true,
-      })
-    }
+    for (const sel of databases) plans.push(await planPhysicalDatabase(s, sel, ctx))
     return plans
   } finally {
     s.destroy()

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import { CofferError } from '../../../errors.js'
 import { forEachLimit } from '../../../lib/index.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
-import type { RestorePhase } from '../mysql-restore.js'
+import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { qualified, quoteIdent, quoteString, sideDatabases } from '../names.js'
 import { renameDatabase } from '../object-sql.js'
 import { loadDataSql } from '../row-format.js'
@@ -20,6 +20,7 @@ import { dropSideDatabases } from './side-cleanup.js'
 /** A database staged beside its target, ready to be switched in. */
 export interface StagedDatabase {
   readonly selected: SelectedDatabase
+  readonly plan: MysqlRestorePlan
   readonly stage: string
   readonly trash: string
   readonly bytes: number
@@ -27,7 +28,8 @@ export interface StagedDatabase {
 
 /**
  * Stages one database of a physical snapshot (docs/PHYSICAL.md, "Restore", steps 2 and 3):
- * every table created in `<target>__coffer_stage_<id>` from its definition; each physical
+ * every table of `plan.reload` (the others are kept in the target) created in
+ * `<target>__coffer_stage_<id>` from its definition; each such physical
  * table's tablespace discarded, its `.ibd` and `.cfg` written from the repository into the
  * staging database's directory (owned like that directory, i.e. by the server's user) and
  * imported; each AUTO_INCREMENT set to the captured definition's; the logical tables loaded.
@@ -37,13 +39,18 @@ export interface StagedDatabase {
 export async function stageDatabase(
   tree: TreeReader,
   sel: SelectedDatabase,
+  plan: MysqlRestorePlan,
   sessions: readonly MysqlSession[],
   facts: ServerFacts,
   ctx: DriverContext,
   onPhase: (phase: RestorePhase, db: string) => void,
 ): Promise<StagedDatabase> {
-  const { logical, physical, creates, dir, target } = sel
+  const { logical, creates, dir, target } = sel
   const name = logical.name
+  const reloaded = <T extends { readonly name: string }>(ts: readonly T[]): T[] =>
+    ts.filter((t) => plan.reload.includes(t.name))
+  const physical = { tables: reloaded(sel.physical.tables) }
+  const logicalTables = reloaded(logical.tables)
   const main = sessions[0]!
   const { stage, trash } = sideDatabases(target, randomBytes(4).toString('hex'))
   try {
@@ -54,7 +61,7 @@ export async function stageDatabase(
     )
     await main.query(`USE ${quoteIdent(stage)}`)
     const files = new Map<string, string>()
-    for (const t of [...physical.tables, ...logical.tables]) {
+    for (const t of [...physical.tables, ...logicalTables]) {
       await main.query(renameDatabase(creates.get(t.name) ?? '', name, stage))
       if ('sequenceNext' in t && t.kind === 'sequence' && t.sequenceNext)
         await main.query(`SELECT SETVAL(${qualified(stage, t.name)}, ${BigInt(t.sequenceNext)}, 0)`)
@@ -113,7 +120,7 @@ export async function stageDatabase(
       if (next !== undefined)
         await main.query(`ALTER TABLE ${qualified(stage, t.name)} AUTO_INCREMENT = ${next}`)
     }
-    const parts = logical.tables
+    const parts = logicalTables
       .filter((t) => t.kind === 'table')
       .flatMap((t) => t.parts.map((p) => ({ t, p })))
     await forEachLimit(
@@ -135,7 +142,7 @@ export async function stageDatabase(
       ctx.signal,
     )
     ctx.signal.throwIfAborted()
-    return { selected: sel, stage, trash, bytes }
+    return { selected: sel, plan, stage, trash, bytes }
   } catch (e) {
     // The target is untouched: only the staging database goes.
     await dropSideDatabases(main, target, facts.datadir, ctx.log, [stage]).catch(() => undefined)

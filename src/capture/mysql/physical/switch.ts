@@ -7,14 +7,17 @@ import type { MysqlSession } from '../session.js'
 /**
  * The logical restore's switch for a whole database (docs/MYSQL.md, "What a reader sees
  * during the switch"): the target's triggers, views, routines and events are dropped, one
- * RENAME TABLE moves the target's tables out to `trash` and the staged `tables` in, then the
- * snapshot's views, routines, triggers and events are created in the target. Returns the
- * target tables the snapshot does not have (moved to `trash`, dropped with it).
+ * RENAME TABLE moves out to `trash` the target's tables that are staged (`reload`) or that
+ * the snapshot (`tables`) lacks, and the staged ones in; the snapshot's other tables stay
+ * as they are (kept by the delta plan); then the snapshot's views, routines, triggers and
+ * events are created in the target. Returns the target tables the snapshot does not have
+ * (moved to `trash`, dropped with it).
  */
 export async function switchDatabase(
   s: MysqlSession,
   entry: DatabaseEntry,
   tables: readonly string[],
+  reload: readonly string[],
   stage: string,
   trash: string,
   to: string,
@@ -34,10 +37,10 @@ export async function switchDatabase(
     for (const ev of await readEvents(s, to)) await s.query(dropObjectSql('EVENT', to, ev.name))
   }
   const dropped = current.filter((n) => !tables.includes(n))
-  const out = current
+  const out = current.filter((n) => reload.includes(n) || dropped.includes(n))
   const renames = [
     ...out.map((n) => `${qualified(to, n)} TO ${qualified(trash, n)}`),
-    ...tables.map((n) => `${qualified(stage, n)} TO ${qualified(to, n)}`),
+    ...reload.map((n) => `${qualified(stage, n)} TO ${qualified(to, n)}`),
   ]
   if (out.length > 0) await s.query(`CREATE DATABASE ${quoteIdent(trash)}`)
   if (renames.length > 0) await s.query(`RENAME TABLE ${renames.join(', ')}`)

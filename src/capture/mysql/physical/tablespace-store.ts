@@ -6,14 +6,21 @@ import { CofferError } from '../../../errors.js'
 import { forEachLimit } from '../../../lib/index.js'
 import type { DriverContext, TreeWriter } from '../../ports.js'
 import { fileNameOf } from '../names.js'
-import type { FileDigest, PhysicalDatabaseEntry, PhysicalTableEntry } from './physical-entry.js'
+import type {
+  FileDigest,
+  PhysicalDatabaseEntry,
+  PhysicalTableEntry,
+  TableContent,
+} from './physical-entry.js'
 import type { PhysicalTable } from './physical-tables.js'
 
 /**
  * Streams each physical table's prepared `.ibd` and `.cfg` from the backup in `backupDir`
  * into `services/<service>/<db>/physical/` (two at a time, hashed on the way), its definition
  * into `<db>/<file>.sql`, and writes `<db>/physical/tables.json` for every database of `dbs`
- * (docs/FORMAT.md, "MySQL physical mode"). Rejects when the backup lacks a table's files.
+ * with each table's content hash from `contents` (keyed `db.table`; a table without one
+ * gets none) (docs/FORMAT.md, "MySQL physical mode"). Rejects when the backup lacks a
+ * table's files.
  */
 export async function storeTablespaces(
   tree: TreeWriter,
@@ -21,6 +28,7 @@ export async function storeTablespaces(
   backupDir: string,
   dbs: readonly string[],
   tables: readonly PhysicalTable[],
+  contents: ReadonlyMap<string, TableContent>,
   ctx: DriverContext,
 ): Promise<{ readonly entries: readonly PhysicalDatabaseEntry[]; readonly bytes: number }> {
   const byDb = new Map<string, PhysicalTableEntry[]>(dbs.map((d) => [d, []]))
@@ -46,6 +54,7 @@ export async function storeTablespaces(
         })
       const ibd = await store('ibd')
       const cfg = await store('cfg')
+      const content = contents.get(`${c.db}.${c.name}`)
       byDb.get(c.db)?.push({
         name: c.name,
         file,
@@ -53,6 +62,7 @@ export async function storeTablespaces(
         rowFormat: c.rowFormat,
         ibd,
         cfg,
+        ...(content ? { content } : {}),
       })
     },
     ctx.signal,
