@@ -18,6 +18,7 @@ import {
   quoteString,
   sideDatabases,
 } from './names.js'
+import { rehearseObjects } from './object-rehearsal.js'
 import { createObject, dropObjectSql, renameDatabase } from './object-sql.js'
 import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging } from './stage-cleanup.js'
@@ -138,7 +139,17 @@ export async function restoreMysql(
     ctx.signal.throwIfAborted()
     for (const [i, selected] of entries.entries())
       staged.push(
-        await stageDatabase(tree, selected, targets[i]!, plans[i]!, sessions, staged, ctx, opts),
+        await stageDatabase(
+          tree,
+          selected,
+          targets[i]!,
+          plans[i]!,
+          sessions,
+          staged,
+          ctx,
+          opts,
+          describeMysqlSource(target),
+        ),
       )
     ctx.signal.throwIfAborted()
     try {
@@ -538,6 +549,7 @@ async function stageDatabase(
   staged: StagedDatabase[],
   ctx: DriverContext,
   opts: MysqlRestoreOptions,
+  where: string,
 ): Promise<StagedDatabase> {
   const { entry, tables, creates } = selected
   const main = sessions[0]!
@@ -557,6 +569,15 @@ async function stageDatabase(
     switchMs: 0,
   }
   staged.push(result)
+  // Before any load: what the switch creates after its RENAME must not fail for want of a
+  // privilege (the target would be left without its triggers).
+  await rehearseObjects(
+    main,
+    stage,
+    entry,
+    { wholeDatabase: plan.wholeDatabase, triggerTables: new Set(tables.map((t) => t.name)) },
+    where,
+  )
   const reload = tables.filter((t) => plan.reload.includes(t.name))
   for (const t of reload) {
     await main.query(`USE ${quoteIdent(stage)}`)

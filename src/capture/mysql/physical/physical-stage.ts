@@ -9,6 +9,7 @@ import { forEachLimit } from '../../../lib/index.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
 import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { qualified, quoteIdent, quoteString, sideDatabases } from '../names.js'
+import { rehearseObjects } from '../object-rehearsal.js'
 import { renameDatabase } from '../object-sql.js'
 import { loadDataSql } from '../row-format.js'
 import { cellText, type MysqlSession } from '../session.js'
@@ -58,6 +59,15 @@ export async function stageDatabase(
     ctx.signal.throwIfAborted()
     await main.query(
       `CREATE DATABASE ${quoteIdent(stage)} CHARACTER SET ${quoteString(logical.characterSet)} COLLATE ${quoteString(logical.collation)}`,
+    )
+    // The switch creates every view, routine, trigger and event after its RENAME: make sure
+    // none will fail for want of a privilege before anything is written.
+    await rehearseObjects(
+      main,
+      stage,
+      logical,
+      { wholeDatabase: true, triggerTables: new Set() },
+      `the server of ${target}`,
     )
     await main.query(`USE ${quoteIdent(stage)}`)
     const files = new Map<string, string>()
