@@ -99,3 +99,34 @@ export async function waitForOutput(
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+/** What `apiCall` got back: status, body text, and the body parsed ({} when empty). */
+export interface ApiReply {
+  readonly status: number
+  readonly text: string
+  readonly json: Record<string, unknown>
+}
+
+/** One JSON request to a Coffer process's API, with a bearer token when one is given. */
+export async function apiCall(
+  baseUrl: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiReply> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
+  const text = await res.text()
+  return {
+    status: res.status,
+    text,
+    json: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+  }
+}

@@ -8,17 +8,18 @@ import { restic } from '../helpers/restic.js'
 import { runCoffer } from '../helpers/run-coffer.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
-import { freePort, startCofferProcess, waitHealthy, type CofferProcess } from './coffer-process.js'
+import {
+  apiCall,
+  freePort,
+  startCofferProcess,
+  waitHealthy,
+  type ApiReply,
+  type CofferProcess,
+} from './coffer-process.js'
 
 const ADMIN_PASSWORD = 'serve-admin-Pw93k'
 const INTERRUPTED =
   'The activity was interrupted: the process running it stopped before it finished.'
-
-interface Reply {
-  readonly status: number
-  readonly json: Record<string, unknown>
-  readonly text: string
-}
 
 /**
  * `coffer serve` as a real process: it starts from the CLI, creates `admin` from
@@ -36,22 +37,8 @@ describe('coffer serve as a process', () => {
   let token: string
   const outputs: string[] = []
 
-  async function call(method: string, path: string, body?: unknown): Promise<Reply> {
-    const res = await fetch(url + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    })
-    const text = await res.text()
-    return {
-      status: res.status,
-      text,
-      json: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-    }
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<ApiReply> =>
+    apiCall(url, token, method, path, body)
 
   async function serve(): Promise<void> {
     proc = startCofferProcess(['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {

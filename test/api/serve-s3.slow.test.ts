@@ -3,7 +3,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
-import { freePort, startCofferProcess, waitHealthy, type CofferProcess } from './coffer-process.js'
+import {
+  apiCall,
+  freePort,
+  startCofferProcess,
+  waitHealthy,
+  type ApiReply,
+  type CofferProcess,
+} from './coffer-process.js'
 
 const ADMIN_PASSWORD = 'serve-s3-admin-Pw27'
 
@@ -19,22 +26,8 @@ describe('coffer serve with repositories in S3', () => {
   let url: string
   let token = ''
 
-  async function call(method: string, path: string, body?: unknown) {
-    const res = await fetch(url + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    })
-    const text = await res.text()
-    return {
-      status: res.status,
-      text,
-      json: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-    }
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<ApiReply> =>
+    apiCall(url, token, method, path, body)
 
   async function waitDone(id: string): Promise<Record<string, unknown>> {
     for (let i = 0; i < 1200; i++) {

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process'
 import { request } from 'node:https'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/api-harness.js'
+import { makeSelfSignedCert } from '../helpers/self-signed-cert.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 interface Answer {
@@ -44,27 +42,7 @@ describe('serve over TLS', () => {
 
   beforeAll(async () => {
     tmp = await makeTempDir('tls')
-    const cert = join(tmp.path, 'cert.pem')
-    const key = join(tmp.path, 'key.pem')
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ])
+    const { certFile: cert, keyFile: key } = await makeSelfSignedCert(tmp.path)
     ca = await readFile(cert)
     s = await startTestServer('sqlite', 'tls', { tls: { cert, key } })
   })

@@ -5,6 +5,8 @@ import { openStore, type Store } from '../../src/store/index.js'
 import { dropSchema, TEST_POSTGRES_URL, testSchemaName } from '../helpers/test-store.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 import {
+  apiCall,
+  type ApiReply,
   freePort,
   startCofferProcess,
   waitForOutput,
@@ -28,22 +30,8 @@ describe('two workers sharing a PostgreSQL queue', () => {
   let plain: CofferProcess
   let store: Store
 
-  async function call(method: string, path: string, body?: unknown) {
-    const res = await fetch(url + path, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    })
-    const text = await res.text()
-    return {
-      status: res.status,
-      text,
-      json: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-    }
-  }
+  const call = (method: string, path: string, body?: unknown): Promise<ApiReply> =>
+    apiCall(url, token, method, path, body)
 
   beforeAll(async () => {
     tmp = await makeTempDir('workers')

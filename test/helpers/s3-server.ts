@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import type { S3BackendOptions } from '../../src/repo/backend/index.js'
+import { makeSelfSignedCert } from './self-signed-cert.js'
 import { makeTempDir } from './tmp-dir.js'
 
 /** s3rver's built-in account. */
@@ -50,27 +50,12 @@ export async function startS3Server(label = 's3'): Promise<S3TestServer> {
   // In-process clients too: the SDK's Node-version notice is noise in test output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const tmp = await makeTempDir(`s3rver-${label}`)
-  const keyFile = join(tmp.path, 'key.pem')
-  const caFile = join(tmp.path, 'cert.pem')
   const dataDir = join(tmp.path, 'data')
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    caFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:s3.localhost,DNS:*.s3.localhost',
+  const { certFile: caFile, keyFile } = await makeSelfSignedCert(tmp.path, [
+    'IP:127.0.0.1',
+    'DNS:localhost',
+    'DNS:s3.localhost',
+    'DNS:*.s3.localhost',
   ])
   const child = spawn(
     process.execPath,

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../helpers/tmp-dir.js'
+import { apiCall, type ApiReply } from '../api/coffer-process.js'
 
 // README.md's quick start as a newcomer meets it: a clean clone of the committed HEAD, the
 // first command of the quick-start block run verbatim with a home directory of its own, then
@@ -102,24 +103,8 @@ async function findInGroup(pgid: number, arg: string): Promise<number | undefine
   return undefined
 }
 
-interface Reply {
-  readonly status: number
-  readonly text: string
-  readonly json: unknown
-}
-
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(URL_PRINTED + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, text, json: text ? (JSON.parse(text) as unknown) : undefined }
-}
+const call = (method: string, path: string, token?: string, body?: unknown): Promise<ApiReply> =>
+  apiCall(URL_PRINTED, token, method, path, body)
 
 interface Activity {
   readonly id: string
@@ -134,7 +119,7 @@ async function waitActivity(project: string, id: string, token: string): Promise
   for (;;) {
     const r = await call('GET', `/api/projects/${project}/activities/${id}`, token)
     expect(r.status, r.text).toBe(200)
-    const a = r.json as Activity
+    const a = r.json as unknown as Activity
     if (a.state === 'complete' || a.state === 'cancelled') return a
     if (Date.now() > deadline) throw new Error(`activity ${id} still ${a.state}`)
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -305,7 +290,7 @@ describe('README quick start on a clean clone', () => {
 
     const r = await call('POST', '/api/projects/demo-shop/environments/develop/backups', token, {})
     expect(r.status, r.text).toBe(202)
-    const done = await waitActivity('demo-shop', (r.json as Activity).id, token)
+    const done = await waitActivity('demo-shop', (r.json as unknown as Activity).id, token)
     expect(done, JSON.stringify(done)).toMatchObject({ state: 'complete', result: 'success' })
     const list = await call('GET', '/api/projects/demo-shop/environments/develop/backups', token)
     expect(list.status, list.text).toBe(200)
