@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { get as httpGet } from 'node:http'
 import { createServer } from 'node:net'
 import { loadavg as osLoadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,13 +10,15 @@ import { printTable } from './lib/measure.js'
 
 const BIN = fileURLToPath(new URL('../bin/coffer', import.meta.url))
 const PASSWORD = 'bench-api-Pw72'
+const WARM_UP_MS = 2000
 
 /**
- * `npm run bench -- api [--clients N] [--seconds S] [--mb M]`: `coffer serve` (the built
- * one, `npm run build` first) in its own process, two environments being snapshotted, and N
- * concurrent clients (default 50) on loopback that, until both snapshots end (at least S
- * seconds, default 10; at most 120), list the snapshots, read the running activity and
- * follow its Server-Sent Events stream. Prints p50/p99/max latency per kind of request and
+ * `npm run bench -- api [--clients N] [--seconds S] [--mb M] [--think-ms T]`: `coffer serve`
+ * (the built one, `npm run build` first) in its own process, two environments being
+ * snapshotted (M MiB each, default 200), and N concurrent clients (default 50) on loopback
+ * that, until both snapshots end (at least S seconds, default 10; at most 120), list the
+ * snapshots, read the running activity and open its Server-Sent Events stream, then wait T
+ * ms (default 1000, a console's polling; 0: a closed loop, the server's throughput). Prints p50/p99/max latency per kind of request and
  * the errors. Target (issue: control plane): p99 < 100 ms and no errors. There is no peer
  * tool to run beside it: the figure is absolute, on a machine whose load is printed.
  */
@@ -29,6 +32,10 @@ export async function run(args: string[]): Promise<void> {
   const clients = opt('--clients', 50)
   const minSeconds = opt('--seconds', 10)
   const mb = opt('--mb', 200)
+  // A console polls about once a second; `--think-ms 0` makes each client a closed loop.
+  const thinkAt = args.indexOf('--think-ms')
+  const thinkMs = thinkAt >= 0 ? Number(args[thinkAt + 1]) : 1000
+  if (!(thinkMs >= 0)) throw new Error('--think-ms must be a number of milliseconds')
   const work = join(process.env.COFFER_BENCH_DIR ?? tmpdir(), `coffer-bench-api-${process.pid}`)
   await rm(work, { recursive: true, force: true })
   for (const env of ['one', 'two']) {
@@ -59,7 +66,7 @@ export async function run(args: string[]): Promise<void> {
         mounts: [{ name: 'pub/media', path: join(work, 'mounts', env) }],
       })
     process.stdout.write(
-      `coffer serve on ${url}; ${clients} clients; 2 snapshots of ${mb} MiB each; load ${loadavg()}\n`,
+      `coffer serve on ${url}; ${clients} clients, ${thinkMs} ms between rounds; 2 snapshots of ${mb} MiB each; load ${loadavg()}\n`,
     )
     const activities = await Promise.all(
       ['one', 'two'].map(async (env) => {
@@ -77,17 +84,22 @@ export async function run(args: string[]): Promise<void> {
     ])
     let errors = 0
     let running = true
+    // The first seconds warm the server up (routes' first calls, JIT): not counted.
+    const warmUntil = Date.now() + WARM_UP_MS
     const timed = async (kind: string, f: () => Promise<void>): Promise<void> => {
+      const counted = Date.now() >= warmUntil
       const t0 = performance.now()
       try {
         await f()
-        samples.get(kind)!.push(performance.now() - t0)
+        if (counted) samples.get(kind)!.push(performance.now() - t0)
       } catch {
         errors++
       }
     }
     const client = async (n: number): Promise<void> => {
       const { env, id } = activities[n % activities.length]!
+      // Spread the clients' first calls over one think time, as real users would be.
+      await new Promise((r) => setTimeout(r, (thinkMs * n) / clients))
       while (running) {
         await timed('list snapshots', async () => {
           await call('GET', `/api/projects/bench/environments/${env}/backups`)
@@ -95,17 +107,8 @@ export async function run(args: string[]): Promise<void> {
         await timed('get activity', async () => {
           await call('GET', `/api/projects/bench/activities/${id}`)
         })
-        await timed('stream: first event', async () => {
-          const ctl = new AbortController()
-          const res = await fetch(`${url}/api/projects/bench/activities/${id}/stream`, {
-            headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-            signal: ctl.signal,
-          })
-          if (!res.ok || !res.body) throw new Error(`stream ${res.status}`)
-          const reader = res.body.getReader()
-          await reader.read()
-          ctl.abort()
-        })
+        await timed('stream: first event', () => firstEvent(url, token, id))
+        if (thinkMs > 0) await new Promise((r) => setTimeout(r, thinkMs))
       }
     }
     const done = (async () => {
@@ -205,4 +208,30 @@ function freePort(): Promise<number> {
 /** The 1-minute load average, printed beside the latencies (the machines are shared). */
 function loadavg(): string {
   return osLoadavg()[0]!.toFixed(2)
+}
+
+/**
+ * Opens an activity's event stream and waits for its first bytes, then hangs up. Through
+ * node:http on a connection of its own: the abandoned connection must not hold up the
+ * benchmark's other requests in fetch's pool.
+ */
+function firstEvent(url: string, token: string, id: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(
+      `${url}/api/projects/bench/activities/${id}/stream`,
+      { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          return reject(new Error(`stream ${res.statusCode}`))
+        }
+        res.once('data', () => {
+          req.destroy()
+          resolve()
+        })
+        res.once('error', reject)
+      },
+    )
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)))
+  })
 }
