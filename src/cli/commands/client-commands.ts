@@ -152,7 +152,20 @@ export const CLIENT_COMMANDS: readonly CommandSpec[] = [
       common(c, { env: false })
         .argument('<id>', 'the project ID (lower-case letters, digits, dashes)')
         .requiredOption('--plan <plan>', 'starter or pro')
-        .option('--title <title>', 'a title'),
+        .option('--title <title>', 'a title')
+        .option(
+          '--repo <location>',
+          "the repository: a directory or s3:https://host/bucket[/prefix] (default: the server's base + /ID)",
+        )
+        .option(
+          '--s3-access-key-id <id>',
+          'S3 credentials of this project (with --s3-secret-stdin)',
+        )
+        .option('--s3-secret-stdin', 'read the S3 secret access key from standard input')
+        .option('--s3-region <region>', 'S3 signing region')
+        .option('--s3-bucket-lookup <how>', 'auto, path or dns')
+        .option('--s3-ca-file <file>', 'PEM certificates to trust for this storage')
+        .option('--s3-storage-class <class>', 'storage class of data packs'),
     load: async () => (await proj()).projectCreate,
   },
   {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { InvalidInputError } from '../../errors.js'
 import {
   clientCommand,
@@ -11,6 +12,7 @@ import {
   parseAs,
   ProjectJson,
   projectPath,
+  readStdin,
   target,
   writeRemoteConfig,
   type CommonFlags,
@@ -29,13 +31,67 @@ const PROJECT_COLUMNS = [
   { key: 'repository', header: 'Repository', value: (p: Project) => p.repository },
 ]
 
+interface ProjectCreateFlags extends CommonFlags {
+  readonly plan: string
+  readonly title?: string
+  readonly repo?: string
+  readonly s3AccessKeyId?: string
+  readonly s3SecretStdin?: boolean
+  readonly s3Region?: string
+  readonly s3BucketLookup?: string
+  readonly s3CaFile?: string
+  readonly s3StorageClass?: string
+}
+
+/**
+ * The `repository` of a new project from the flags: its location and its own S3 settings.
+ * The secret key comes from standard input, never from the command line (`ps` shows that).
+ */
+async function repositoryBody(o: ProjectCreateFlags): Promise<Record<string, unknown> | undefined> {
+  if (Boolean(o.s3AccessKeyId) !== Boolean(o.s3SecretStdin))
+    throw new InvalidInputError(
+      's3-access-key-id',
+      '--s3-access-key-id and --s3-secret-stdin go together.',
+    )
+  const s3: Record<string, string> = {}
+  if (o.s3AccessKeyId) {
+    s3.access_key_id = o.s3AccessKeyId
+    s3.secret_access_key = (await readStdin()).trim()
+    if (s3.secret_access_key === '')
+      throw new InvalidInputError('s3-secret-stdin', 'The S3 secret access key on stdin is empty.')
+  }
+  if (o.s3Region) s3.region = o.s3Region
+  if (o.s3BucketLookup) s3.bucket_lookup = o.s3BucketLookup
+  if (o.s3StorageClass) s3.storage_class = o.s3StorageClass
+  if (o.s3CaFile) {
+    try {
+      s3.ca = await readFile(o.s3CaFile, 'utf8')
+    } catch (e) {
+      throw new InvalidInputError('s3-ca-file', `Cannot read the CA file ${o.s3CaFile}.`, {
+        cause: e,
+      })
+    }
+  }
+  const withS3 = Object.keys(s3).length > 0
+  if (withS3 && !o.repo)
+    throw new InvalidInputError('repo', 'The --s3-… options need --repo s3:https://host/bucket.')
+  if (!o.repo) return undefined
+  return { location: o.repo, ...(withS3 ? { s3 } : {}) }
+}
+
 export const projectCreate = clientCommand(async (cmd, args, ctx) => {
-  const o = cmd.opts<CommonFlags & { plan: string; title?: string }>()
+  const o = cmd.opts<ProjectCreateFlags>()
+  const repository = await repositoryBody(o)
   const client = await connect(ctx)
   const p = parseAs(
     ProjectJson,
     await client.request('POST', '/api/projects', {
-      body: { id: String(args[0]), plan: o.plan, ...(o.title ? { title: o.title } : {}) },
+      body: {
+        id: String(args[0]),
+        plan: o.plan,
+        ...(o.title ? { title: o.title } : {}),
+        ...(repository ? { repository } : {}),
+      },
     }),
     'project',
   )

@@ -17,7 +17,10 @@ export interface ServeProcess {
   stop(): Promise<void>
 }
 
-export async function startServe(label: string): Promise<ServeProcess> {
+export async function startServe(
+  label: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServeProcess> {
   const tmp = await makeTempDir(`cli-${label}`)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
@@ -39,6 +42,7 @@ export async function startServe(label: string): Promise<ServeProcess> {
         COFFER_ADMIN_PASSWORD: ADMIN_PASSWORD,
         COFFER_TEST_FAST_KDF: '1',
         COFFER_TEST_POLL_MS: '50',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
