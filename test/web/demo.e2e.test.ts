@@ -142,10 +142,13 @@ describe('npm start demo', () => {
 
     await p.getByRole('link', { name: 'Project settings' }).click()
     await p.getByRole('heading', { name: 'Schedules and retention' }).waitFor()
-    // The automatic schedule of Pro production exists from the environment's creation on.
-    expect(await p.locator('section', { hasText: 'Schedules' }).innerText()).toContain(
-      '(automatic)',
-    )
+    // The automatic schedule of Pro production exists from the environment's creation on:
+    // no page reload, well within the scheduler's first tick (30 s).
+    await expect
+      .poll(() => p.locator('section', { hasText: 'Schedules' }).innerText(), {
+        timeout: 10_000,
+      })
+      .toContain('(automatic)')
     await p.screenshot({ path: join(SHOTS, 'demo-03-settings.png'), fullPage: true })
 
     for (const [link, heading, name] of [
