@@ -133,7 +133,7 @@ export async function restoreMysql(
       await cleanupStaging(main, targets[i]!, ctx.log)
       opts.onPhase?.('plan', selected.entry.name)
       ctx.signal.throwIfAborted()
-      plans.push(await planDatabase(main, selected, targets[i]!, ctx, opts))
+      plans.push(await planDatabase(sessions, selected, targets[i]!, ctx, opts))
     }
     await checkSpace(main, target, entries, plans, ctx, opts)
     ctx.signal.throwIfAborted()
@@ -306,9 +306,10 @@ async function loadSettings(s: MysqlSession): Promise<void> {
 }
 
 /** What the delta plan reads of a stored table: kind, content hash, the ranges it covers. */
-export type PlannedTable = Pick<TableEntry, 'name' | 'kind' | 'splitColumn' | 'sha256'> & {
-  readonly parts: readonly Pick<PartEntry, 'from' | 'to'>[]
-}
+export type PlannedTable = Pick<TableEntry, 'name' | 'kind' | 'splitColumn' | 'sha256'> &
+  Partial<Pick<TableEntry, 'bytes'>> & {
+    readonly parts: readonly Pick<PartEntry, 'from' | 'to'>[]
+  }
 
 /**
  * A database to plan: the snapshot's tables (`entry.tables`), the selected ones (`tables`,
@@ -328,36 +329,41 @@ export interface PlanInput {
  * Reads only. Shared with the physical restore (physical/physical-plan.ts).
  */
 export async function planDatabase(
-  s: MysqlSession,
+  sessions: MysqlSession | readonly MysqlSession[],
   { entry, tables, creates }: PlanInput,
   to: string,
   ctx: DriverContext,
   opts: Pick<MysqlRestoreOptions, 'full'>,
 ): Promise<MysqlRestorePlan> {
+  const all: readonly MysqlSession[] = 'query' in sessions ? [sessions] : sessions
+  const s = all[0]!
   const wholeDatabase = tables === entry.tables
   const exists =
     (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
       .length > 0
   const current = exists ? await listTables(s, to) : []
-  const reload: string[] = []
-  const keep: string[] = []
-  await s.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
-  try {
-    for (const t of tables) {
-      const live = current.find((c) => c.name === t.name)
-      const create = renameDatabase(creates.get(t.name) ?? '', entry.name, to)
-      if (
-        !opts.full &&
-        live &&
-        t.kind === 'table' &&
-        (await sameTable(s, t, create, to, ctx.signal))
-      )
-        keep.push(t.name)
-      else reload.push(t.name)
-    }
-  } finally {
-    await s.query('COMMIT')
-  }
+  const same = new Set<string>()
+  const compared = tables.filter(
+    (t) => !opts.full && t.kind === 'table' && current.some((c) => c.name === t.name),
+  )
+  // Reading every live table is most of a delta restore's planning: spread the tables over
+  // the sessions, biggest first, each session in its own snapshot transaction.
+  const queue = [...compared].sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))
+  await Promise.all(
+    all.slice(0, Math.max(1, Math.min(all.length, queue.length))).map(async (session) => {
+      await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
+      try {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          const create = renameDatabase(creates.get(t.name) ?? '', entry.name, to)
+          if (await sameTable(session, t, create, to, ctx.signal)) same.add(t.name)
+        }
+      } finally {
+        await session.query('COMMIT')
+      }
+    }),
+  )
+  const reload = tables.filter((t) => !same.has(t.name)).map((t) => t.name)
+  const keep = tables.filter((t) => same.has(t.name)).map((t) => t.name)
   const drop = wholeDatabase
     ? current.map((c) => c.name).filter((n) => !entry.tables.some((t) => t.name === n))
     : []

@@ -1,5 +1,5 @@
 import { quoteIdent, qualified } from './names.js'
-import type { RawRow } from './session.js'
+import type { RowPacket } from './session.js'
 
 /**
  * The data file format (docs/FORMAT.md, "MySQL table data"): what `LOAD DATA … CHARACTER
@@ -74,62 +74,105 @@ export function loadDataSql(
 }
 
 const BACKSLASH = 0x5c
-const ESCAPES: Record<number, number> = {
-  0x5c: 0x5c, // \\
-  0x09: 0x74, // \t
-  0x0a: 0x6e, // \n
-  0x0d: 0x72, // \r
-  0x00: 0x30, // \0
-}
-const NULL_FIELD = Buffer.from('\\N')
+/** For each byte, the letter that follows the backslash when it is escaped, or 0. */
+const ESCAPE_OF = new Uint8Array(256)
+ESCAPE_OF[0x5c] = 0x5c // \\
+ESCAPE_OF[0x09] = 0x74 // \t
+ESCAPE_OF[0x0a] = 0x6e // \n
+ESCAPE_OF[0x0d] = 0x72 // \r
+ESCAPE_OF[0x00] = 0x30 // \0
+/** Below this length a field is copied byte by byte: Buffer#copy's call costs more. */
+const SHORT_FIELD = 64
 const BATCH_BYTES = 1 << 20
 
 /**
  * Encodes rows into data-file bytes, in batches of about 1 MiB so that memory stays flat.
+ * Each row is the server's text-protocol row packet (`RowPacket`): the fields are read from
+ * it and escaped straight into the output, with no object per field.
  */
 export async function* encodeRows(
-  rows: AsyncIterable<RawRow>,
+  batches: AsyncIterable<readonly RowPacket[]>,
   onRow?: () => void,
 ): AsyncGenerator<Uint8Array> {
   let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
   let at = 0
-  const room = (n: number): void => {
-    if (at + n <= buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + n))
-    buf.copy(bigger, 0, 0, at)
-    buf = bigger
-  }
-  for await (const row of rows) {
-    for (let i = 0; i < row.length; i++) {
-      if (i > 0) {
-        room(1)
-        buf[at++] = 0x09
+  for await (const rows of batches)
+    for (const row of rows) {
+      // Every field's output (separator, escaped bytes or \N) is at most three times its
+      // input (length prefix and bytes, or the one-byte NULL marker).
+      const need = at + row.length * 3 + 1
+      if (need > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, need))
+        buf.copy(bigger, 0, 0, at)
+        buf = bigger
       }
-      const v = row[i]
-      if (v === null || v === undefined) {
-        room(2)
-        at += NULL_FIELD.copy(buf, at)
-        continue
+      at = encodeRow(row, buf, at)
+      onRow?.()
+      if (at >= BATCH_BYTES) {
+        yield Buffer.from(buf.subarray(0, at))
+        at = 0
       }
-      room(v.length * 2)
-      let start = 0
-      for (let j = 0; j < v.length; j++) {
-        const esc = ESCAPES[v[j]!]
-        if (esc === undefined) continue
-        at += v.copy(buf, at, start, j)
-        buf[at++] = BACKSLASH
-        buf[at++] = esc
-        start = j + 1
-      }
-      at += v.copy(buf, at, start)
     }
-    room(1)
-    buf[at++] = 0x0a
-    onRow?.()
-    if (at >= BATCH_BYTES) {
-      yield Buffer.from(buf.subarray(0, at))
-      at = 0
-    }
-  }
   if (at > 0) yield Buffer.from(buf.subarray(0, at))
+}
+
+/** Writes one row packet's fields as a data-file line into `out` at `at`; returns the end. */
+export function encodeRow(row: RowPacket, out: Buffer, at: number): number {
+  let p = 0
+  while (p < row.length) {
+    if (p > 0) out[at++] = 0x09
+    // A length-coded string (MySQL client/server protocol): one byte below 251, or a
+    // marker byte and a 2-, 3- or 8-byte little-endian length; 0xFB alone is NULL.
+    const tag = row[p++]!
+    let len: number
+    if (tag < 0xfb) len = tag
+    else if (tag === 0xfb) {
+      out[at++] = BACKSLASH
+      out[at++] = 0x4e // N
+      continue
+    } else if (tag === 0xfc) {
+      len = row.readUInt16LE(p)
+      p += 2
+    } else if (tag === 0xfd) {
+      len = row.readUIntLE(p, 3)
+      p += 3
+    } else if (tag === 0xfe) {
+      len = row.readUInt32LE(p) + row.readUInt32LE(p + 4) * 2 ** 32
+      p += 8
+    } else throw new Error(`malformed row packet: length marker 0x${tag.toString(16)}`)
+    const end = p + len
+    if (end > row.length) throw new Error('malformed row packet: a field runs past its end')
+    at = len < SHORT_FIELD ? escapeShort(row, p, end, out, at) : escapeLong(row, p, end, out, at)
+    p = end
+  }
+  out[at++] = 0x0a
+  return at
+}
+
+/** Writes `v[from, to)` escaped into `out` at `at`; returns the new end. For short fields. */
+function escapeShort(v: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  for (let j = from; j < to; j++) {
+    const c = v[j]!
+    const esc = ESCAPE_OF[c]!
+    if (esc === 0) out[at++] = c
+    else {
+      out[at++] = BACKSLASH
+      out[at++] = esc
+    }
+  }
+  return at
+}
+
+/** Writes `v[from, to)` escaped into `out` at `at`; returns the new end. Copies plain runs. */
+function escapeLong(v: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  let start = from
+  for (let j = from; j < to; j++) {
+    const esc = ESCAPE_OF[v[j]!]!
+    if (esc === 0) continue
+    at += v.copy(out, at, start, j)
+    out[at++] = BACKSLASH
+    out[at++] = esc
+    start = j + 1
+  }
+  return at + v.copy(out, at, start, to)
 }

@@ -3,8 +3,12 @@ import mysql from 'mysql2'
 import { CofferError } from '../../errors.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 
-/** A row as the server sends it in the text protocol: raw bytes, or null for NULL. */
-export type RawRow = readonly (Buffer | null)[]
+/**
+ * A row as the server sends it in the text protocol: the payload of its packet, one
+ * length-coded string per column (0xFB for NULL), the column bytes as stored
+ * (`character_set_results = NULL`). `encodeRows` reads it without an object per field.
+ */
+export type RowPacket = Buffer
 
 /**
  * The few calls the driver makes on one server connection. Calls on one session run one at
@@ -16,8 +20,11 @@ export interface MysqlSession {
   readonly threadId: number
   /** Runs a statement; rows come decoded (strings, numbers), as arrays of columns. */
   query(sql: string, values?: readonly unknown[]): Promise<unknown[][]>
-  /** Streams the rows of a SELECT as raw bytes, with backpressure. */
-  stream(sql: string, signal: AbortSignal): AsyncIterable<RawRow>
+  /**
+   * Streams the rows of a SELECT as raw bytes, with backpressure, in batches of the rows
+   * that have arrived (one await per batch, not per row: millions of rows go through here).
+   */
+  stream(sql: string, signal: AbortSignal): AsyncIterable<readonly RowPacket[]>
   /** Runs `LOAD DATA LOCAL INFILE` with the file's bytes taken from `data`. */
   load(sql: string, data: AsyncIterable<Uint8Array>): Promise<number>
   /** Closes politely. */
@@ -68,13 +75,14 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
     },
     stream(sql, signal) {
       const q = conn.query({ sql, typeCast: false, rowsAsArray: true })
+      rawRows(q)
       const s = q.stream({ highWaterMark: 1024 })
       const onAbort = (): void => {
         s.destroy(signal.reason as Error)
       }
       signal.addEventListener('abort', onAbort, { once: true })
       s.once('close', () => signal.removeEventListener('abort', onAbort))
-      return s as AsyncIterable<RawRow>
+      return rowBatches(s)
     },
     async load(sql, data) {
       const res = (await run({
@@ -86,6 +94,79 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
     close: () => new Promise((resolve) => conn.end(() => resolve())),
     destroy: () => conn.destroy(),
   }
+}
+
+/** What mysql2 calls to turn a row packet into a row (its `_rowParser`). */
+const ROW_PACKET_PARSER = {
+  next(packet: { buffer: Buffer; offset: number; end: number }): RowPacket {
+    return packet.buffer.subarray(packet.offset, packet.end)
+  },
+}
+
+/**
+ * Makes a streaming query yield each row's packet payload instead of an array of one
+ * Buffer per field: millions of rows times their columns of small objects cost more than
+ * reading the rows. mysql2 has no option for it; its query keeps the row parser in
+ * `_rowParser` (mysql2 3.x), which this pins. The packet's buffer is the socket read it
+ * came in, never reused, as mysql2's own field Buffers are slices of it too.
+ * test/capture/mysql/row-packets.test.ts fails if a mysql2 upgrade changes this.
+ */
+function rawRows(q: object): void {
+  Object.defineProperty(q, '_rowParser', {
+    get: () => ROW_PACKET_PARSER,
+    set: () => undefined,
+    configurable: true,
+  })
+}
+
+const MAX_BATCH = 1024
+
+/** The rows of an object-mode stream, in batches of those buffered when read. */
+async function* rowBatches(s: Readable): AsyncGenerator<readonly RowPacket[]> {
+  try {
+    for (;;) {
+      const batch: RowPacket[] = []
+      let row: RowPacket | null
+      while (batch.length < MAX_BATCH && (row = s.read() as RowPacket | null) !== null) {
+        if (!Buffer.isBuffer(row)) throw new Error('mysql2 returned a row that is not a packet')
+        batch.push(row)
+      }
+      if (batch.length > 0) {
+        yield batch
+        continue
+      }
+      if (s.errored) throw s.errored
+      if (s.readableEnded || s.destroyed) return
+      await nextEvent(s)
+    }
+  } finally {
+    // A consumer that stops early (break, throw) must not leave the query running.
+    if (!s.readableEnded) s.destroy()
+  }
+}
+
+/** Resolves when `s` may have rows again, has ended or was closed; rejects on its error. */
+function nextEvent(s: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      off()
+      resolve()
+    }
+    const fail = (e: Error): void => {
+      off()
+      reject(e)
+    }
+    const off = (): void => {
+      s.off('readable', done)
+      s.off('end', done)
+      s.off('close', done)
+      s.off('error', fail)
+    }
+    s.on('readable', done)
+    s.on('end', done)
+    s.on('close', done)
+    s.on('error', fail)
+  })
 }
 
 /** The server's message of a driver error, without the SQL text (it may hold values). */

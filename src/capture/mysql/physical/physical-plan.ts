@@ -13,7 +13,7 @@ import type { SelectedDatabase } from './physical-selection.js'
  * were, or live) gets no delta: every table is reloaded. Reads only.
  */
 export async function planPhysicalDatabase(
-  s: MysqlSession,
+  s: MysqlSession | readonly MysqlSession[],
   { logical, physical, creates, target }: SelectedDatabase,
   ctx: DriverContext,
 ): Promise<MysqlRestorePlan> {

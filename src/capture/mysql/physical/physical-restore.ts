@@ -99,7 +99,7 @@ export async function restorePhysical(
       await dropSideDatabases(main, sel.target, facts.datadir, ctx.log)
       onPhase('plan', sel.logical.name)
       ctx.signal.throwIfAborted()
-      plans.push(await planPhysicalDatabase(main, sel, ctx))
+      plans.push(await planPhysicalDatabase(sessions, sel, ctx))
     }
     for (const [i, sel] of selection.databases.entries())
       staged.push(await stageDatabase(tree, sel, plans[i]!, sessions, facts, ctx, onPhase))
