@@ -9,6 +9,7 @@ import type { ControlContext, WorkerIdentity } from './context.js'
 import { environmentSpec } from './environment-spec.js'
 import { notifyActivityFinished } from './notifications/events.js'
 import { projectRepository } from './projects.js'
+import { sampleAfterActivity } from './repository-history-sampler.js'
 import { recordSnapshot } from './snapshot-catalog.js'
 
 /** How often a running activity says it is alive and looks for a cancel request. */
@@ -111,6 +112,8 @@ export async function executeActivity(
   await recorder.flush()
   await finish(row, outcome, ctx)
   log.info({ outcome: outcome.kind }, 'activity finished')
+  // Once finished, not inside it: the repository's size history (never throws).
+  await sampleAfterActivity(row, ctx, signal)
 }
 
 async function beat(

@@ -98,7 +98,18 @@ export type { ProjectView, RepositoryInput } from './projects.js'
 export { repositories } from './repositories.js'
 export type { RepositoriesOptions } from './repositories.js'
 export { checkProjectRepository, repositoryHealth } from './repository-health.js'
-export type { RepositoryCheckView, RepositoryHealthView } from './repository-health.js'
+export type {
+  RepositoryCheckView,
+  RepositoryFigures,
+  RepositoryHealthView,
+} from './repository-health.js'
+export {
+  REPOSITORY_HISTORY_MAX_DAYS,
+  REPOSITORY_HISTORY_MAX_SAMPLES,
+  repositoryHistory,
+} from './repository-history.js'
+export type { RepositorySizeSample } from './repository-history.js'
+export { sampleRepositorySize } from './repository-history-sampler.js'
 export { S3_BUCKET_LOOKUPS } from './repository-settings.js'
 export type { RepositoryS3Settings } from './repository-settings.js'
 export { previewRestore } from './restore-preview.js'

@@ -1,11 +1,12 @@
 import { checkRepository } from '../repo/index.js'
-import type { RepositoryCheckRow } from '../store/index.js'
+import type { ProjectRow, RepositoryCheckRow } from '../store/index.js'
 import { projectFor } from './access.js'
 import type { Actor } from './actor.js'
 import { recordAudit } from './audit.js'
 import type { ControlContext } from './context.js'
 import { newRowId } from './ids.js'
 import { projectRepository } from './projects.js'
+import { recordRepositorySize } from './repository-history.js'
 
 /** A check of a project's repository, as recorded. */
 export interface RepositoryCheckView {
@@ -23,16 +24,9 @@ export interface RepositoryCheckView {
 }
 
 /** What a project's repository holds and how it fared at its last check. */
-export interface RepositoryHealthView {
+export interface RepositoryHealthView extends RepositoryFigures {
   readonly project: string
   readonly location: string
-  /** Bytes of data packs in the repository (what the storage bills). */
-  readonly storedBytes: number
-  readonly packs: number
-  /** Snapshots the catalog knows in the repository (not deleted, not expired). */
-  readonly snapshots: number
-  /** The sum of those snapshots' sizes: what they would take without deduplication. */
-  readonly snapshotBytes: number
   /** snapshotBytes / storedBytes; null while nothing is stored. */
   readonly deduplicationRatio: number | null
   readonly lastCheck: RepositoryCheckView | null
@@ -54,17 +48,27 @@ function checkView(r: RepositoryCheckRow): RepositoryCheckView {
   }
 }
 
+/** What a project's repository holds now: the figures of its health and of its size history. */
+export interface RepositoryFigures {
+  /** Bytes of data packs in the repository (what the storage bills). */
+  readonly storedBytes: number
+  readonly packs: number
+  /** Snapshots the catalog knows in the repository (not deleted, not expired). */
+  readonly snapshots: number
+  /** The sum of those snapshots' sizes: what they would take without deduplication. */
+  readonly snapshotBytes: number
+}
+
 /**
- * The health of a project's repository (its admins): stored size from the repository's
- * listing of data packs, logical size from the catalog, and the last recorded check.
+ * Measures a project's repository: the stored size from a listing of its data packs (one
+ * LIST of the storage, no pack is read), the logical size from the catalog. No lock is
+ * taken: a backup running meanwhile may or may not be counted yet.
  */
-export async function repositoryHealth(
-  actor: Actor,
-  projectId: string,
+export async function measureRepository(
+  project: ProjectRow,
   ctx: ControlContext,
   signal?: AbortSignal,
-): Promise<RepositoryHealthView> {
-  const { project } = await projectFor(actor, projectId, 'admin', ctx, 'see the repository')
+): Promise<RepositoryFigures> {
   const repo = await ctx.openRepository(projectRepository(project, ctx), signal)
   let storedBytes = 0
   let packs = 0
@@ -79,10 +83,32 @@ export async function repositoryHealth(
   const totals = await ctx.store.db
     .selectFrom('snapshots')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('size').as('bytes')])
-    .where('project_id', '=', projectId)
+    .where('project_id', '=', project.id)
     .where('deleted_at', 'is', null)
     .where('expired_at', 'is', null)
     .executeTakeFirstOrThrow()
+  return {
+    storedBytes,
+    packs,
+    snapshots: Number(totals.n),
+    snapshotBytes: Number(totals.bytes ?? 0),
+  }
+}
+
+/**
+ * The health of a project's repository (its admins): stored size from the repository's
+ * listing of data packs, logical size from the catalog, and the last recorded check. The
+ * figures are kept as a sample of the size history too (`recordRepositorySize`).
+ */
+export async function repositoryHealth(
+  actor: Actor,
+  projectId: string,
+  ctx: ControlContext,
+  signal?: AbortSignal,
+): Promise<RepositoryHealthView> {
+  const { project } = await projectFor(actor, projectId, 'admin', ctx, 'see the repository')
+  const figures = await measureRepository(project, ctx, signal)
+  await recordRepositorySize(projectId, figures, ctx)
   const last = await ctx.store.db
     .selectFrom('repository_checks')
     .selectAll()
@@ -90,15 +116,12 @@ export async function repositoryHealth(
     .orderBy('checked_at', 'desc')
     .limit(1)
     .executeTakeFirst()
-  const snapshotBytes = Number(totals.bytes ?? 0)
   return {
     project: projectId,
     location: project.repo_location,
-    storedBytes,
-    packs,
-    snapshots: Number(totals.n),
-    snapshotBytes,
-    deduplicationRatio: storedBytes > 0 ? snapshotBytes / storedBytes : null,
+    ...figures,
+    deduplicationRatio:
+      figures.storedBytes > 0 ? figures.snapshotBytes / figures.storedBytes : null,
     lastCheck: last ? checkView(last) : null,
   }
 }

@@ -53,6 +53,7 @@ export type {
   TokenRow,
   UserRow,
   RepositoryCheckRow,
+  RepositorySizeRow,
   WorkerRow,
 } from './schema.js'
 export { isForeignKeyViolation, isUniqueViolation } from './store-errors.js'

@@ -247,6 +247,22 @@ export interface RepositoryChecksTable {
   checked_by: string
 }
 
+/**
+ * A project's repository size over time: one sample per project and minute, the figures of
+ * its health (src/control/repository-health.ts) when they were last computed in that minute.
+ */
+export interface RepositorySizesTable {
+  project_id: string
+  /** The minute the figures were taken (seconds zero): a later sample in it replaces them. */
+  taken_at: Timestamp
+  /** Bytes of data packs in the storage. */
+  stored_bytes: number
+  packs: number
+  /** Snapshots in the catalog then (not deleted, not expired), and their sizes summed. */
+  snapshots: number
+  snapshot_bytes: number
+}
+
 export interface WorkersTable {
   id: string
   hostname: string
@@ -274,6 +290,7 @@ export interface Database {
   settings: SettingsTable
   workers: WorkersTable
   repository_checks: RepositoryChecksTable
+  repository_sizes: RepositorySizesTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -294,3 +311,4 @@ export type AuditRow = Selectable<AuditTable>
 export type NewAudit = Insertable<AuditTable>
 export type WorkerRow = Selectable<WorkersTable>
 export type RepositoryCheckRow = Selectable<RepositoryChecksTable>
+export type RepositorySizeRow = Selectable<RepositorySizesTable>

@@ -59,6 +59,8 @@ export async function startCoffer(opts: {
   consoleDir?: string
   adminPassword: string
   extraArgs?: readonly string[]
+  /** More environment variables for the process (over this one's). */
+  env?: Readonly<Record<string, string>>
 }): Promise<CofferProcess> {
   if (!existsSync(join(ROOT, 'dist/cli/main.js')))
     throw new Error('dist/ is missing: run `npm run build` before the console tests.')
@@ -85,6 +87,7 @@ export async function startCoffer(opts: {
         COFFER_ADMIN_PASSWORD: opts.adminPassword,
         COFFER_TEST_FAST_KDF: '1',
         COFFER_TEST_POLL_MS: '100',
+        ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

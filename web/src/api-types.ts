@@ -10,6 +10,12 @@ export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number]
 export const ROLES = ['admin', 'contributor', 'viewer'] as const
 export type Role = (typeof ROLES)[number]
 export type Access = Role | 'none'
+/** How a database service is captured (docs/PHYSICAL.md); `logical` when not given. */
+export const DATABASE_MODES = ['logical', 'physical', 'auto'] as const
+export type DatabaseMode = (typeof DATABASE_MODES)[number]
+/** How an S3 bucket is addressed: by the server's rule, in the path, or in the host name. */
+export const BUCKET_LOOKUPS = ['auto', 'path', 'dns'] as const
+export type BucketLookup = (typeof BUCKET_LOOKUPS)[number]
 
 export interface User {
   readonly id: string
@@ -44,17 +50,20 @@ export interface Capability {
   readonly reason?: string
 }
 
+/** A database service of an environment; `url` is shown without its password. */
+export interface Service {
+  readonly name: string
+  readonly kind: 'mysql'
+  readonly url: string
+  readonly mode: DatabaseMode
+}
+
 export interface Environment {
   readonly project: string
   readonly name: string
   readonly type: EnvironmentType
   readonly status: 'active' | 'inactive'
-  readonly services: readonly {
-    name: string
-    kind: 'mysql'
-    url: string
-    mode: 'logical' | 'physical' | 'auto'
-  }[]
+  readonly services: readonly Service[]
   readonly mounts: readonly { name: string; path: string }[]
   readonly git_dir: string | null
   readonly label: string | null
@@ -213,4 +222,13 @@ export interface RepositoryHealth {
   readonly snapshot_bytes: number
   readonly deduplication_ratio: number | null
   readonly last_check: RepositoryCheck | null
+}
+
+/** One sample of a repository's size: the health's figures at a minute. */
+export interface RepositorySizeSample {
+  readonly taken_at: string
+  readonly stored_bytes: number
+  readonly packs: number
+  readonly snapshots: number
+  readonly snapshot_bytes: number
 }

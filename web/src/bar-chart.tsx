@@ -1,8 +1,9 @@
-/** One bar: its label on the time axis and its value. */
+/** One bar: its label on the time axis, its value, and what else its figures row says. */
 export interface Bar {
   readonly label: string
   readonly value: number
   readonly tone?: 'ok' | 'bad' | 'alt'
+  readonly detail?: string
 }
 
 /**
@@ -23,6 +24,7 @@ export function BarChart({
   const h = 180
   const gap = 4
   const bw = bars.length > 0 ? Math.max(2, (w - gap * bars.length) / bars.length) : 0
+  const details = bars.some((b) => b.detail !== undefined)
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
@@ -51,7 +53,7 @@ export function BarChart({
                   height={bh}
                   className={`bar ${b.tone ?? ''}`}
                 >
-                  <title>{`${b.label}: ${format(b.value)}`}</title>
+                  <title>{`${b.label}: ${format(b.value)}${b.detail ? ` (${b.detail})` : ''}`}</title>
                 </rect>
               )
             })}
@@ -65,11 +67,21 @@ export function BarChart({
           <details>
             <summary>Figures</summary>
             <table className="compact">
+              {details && (
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">{title}</th>
+                    <th scope="col">Details</th>
+                  </tr>
+                </thead>
+              )}
               <tbody>
                 {bars.map((b, i) => (
                   <tr key={i}>
                     <th scope="row">{b.label}</th>
                     <td>{format(b.value)}</td>
+                    {details && <td>{b.detail ?? ''}</td>}
                   </tr>
                 ))}
               </tbody>

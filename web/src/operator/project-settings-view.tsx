@@ -12,6 +12,7 @@ import {
 import { formatTime } from '../format.js'
 import { useApi, useLoad, type Loaded } from '../use-load.js'
 import { ActionButton, ActionForm, text } from './action-form.js'
+import { EnvironmentsSection } from './environments-section.js'
 
 function Status<T>({ value, what }: { value: Loaded<T>; what: string }) {
   if (value.state === 'loading')
@@ -29,7 +30,10 @@ function Status<T>({ value, what }: { value: Loaded<T>; what: string }) {
   return null
 }
 
-/** A project's access (roles), backup schedules, notification channels and audit log. */
+/**
+ * A project's environments (their databases with their modes, their mounts), access (roles),
+ * backup schedules, notification channels and audit log.
+ */
 export function ProjectSettingsView({
   project,
   environments,
@@ -43,7 +47,11 @@ export function ProjectSettingsView({
         <h1>
           Settings <span className="sub">{project.id}</span>
         </h1>
+        <p className="lede">
+          Repository: <code>{project.repository}</code>
+        </p>
       </div>
+      <EnvironmentsSection environments={environments} />
       <AccessSection project={project} environments={environments} />
       <SchedulesSection project={project} environments={environments} />
       <NotificationsSection project={project} />

@@ -1,29 +1,16 @@
 import { p } from '../api-client.js'
-import {
-  ENVIRONMENT_TYPES,
-  PLANS,
-  type Environment,
-  type Page,
-  type Project,
-} from '../api-types.js'
+import type { Environment, Page, Project } from '../api-types.js'
 import { useApi, useLoad } from '../use-load.js'
-import { ActionButton, ActionForm, text } from './action-form.js'
+import { ActionButton } from './action-form.js'
+import { EnvironmentDatabasesForm } from './environment-databases-form.js'
+import { NewEnvironmentForm } from './new-environment-form.js'
+import { NewProjectForm } from './new-project-form.js'
+import { ServiceList } from './service-list.js'
 
-/** `pub/media=/srv/shop/pub/media`, one a line: the mounts of a new environment. */
-function parseMounts(lines: string): { name: string; path: string }[] {
-  return lines
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((l) => {
-      const i = l.indexOf('=')
-      return i < 0
-        ? { name: l.replace(/^\/+/, ''), path: l }
-        : { name: l.slice(0, i).trim(), path: l.slice(i + 1).trim() }
-    })
-}
-
-/** Operators: projects and their environments — create, activate, deactivate. */
+/**
+ * Operators: projects and their environments — create (a project in its own repository
+ * location too), activate, deactivate, change an environment's databases and their modes.
+ */
 export function ProjectsAdminView({ onChange }: { onChange: () => void }) {
   const api = useApi()
   const [data, reload] = useLoad(async () => {
@@ -61,7 +48,9 @@ export function ProjectsAdminView({ onChange }: { onChange: () => void }) {
               {project.title} <code className="sub">{project.id}</code>{' '}
               <span className={`badge plan-${project.plan}`}>{project.plan}</span>
             </h2>
-            <p className="sub">Repository: {project.repository}</p>
+            <p className="sub">
+              Repository: <code>{project.repository}</code>
+            </p>
             <div className="table-wrap">
               <table>
                 <thead>
@@ -83,7 +72,7 @@ export function ProjectsAdminView({ onChange }: { onChange: () => void }) {
                       <td data-label="Type">{e.type}</td>
                       <td data-label="Status">{e.status}</td>
                       <td data-label="Services">
-                        {e.services.map((s) => s.url).join(', ') || '—'}
+                        <ServiceList services={e.services} />
                       </td>
                       <td data-label="Mounts">{e.mounts.map((m) => m.name).join(', ') || '—'}</td>
                       <td>
@@ -103,76 +92,21 @@ export function ProjectsAdminView({ onChange }: { onChange: () => void }) {
                 </tbody>
               </table>
             </div>
-            <ActionForm
-              label={`New environment of ${project.id}`}
-              submit="Add environment"
-              onDone={done}
-              action={(d) => {
-                const mysql = text(d, 'mysql')
-                return api.post(p`/api/projects/${project.id}/environments`, {
-                  name: text(d, 'name'),
-                  type: text(d, 'type'),
-                  mounts: parseMounts(text(d, 'mounts')),
-                  ...(mysql ? { services: [{ name: 'mysql', kind: 'mysql', url: mysql }] } : {}),
-                })
-              }}
-            >
-              <label>
-                Name (the git branch)
-                <input name="name" required />
-              </label>
-              <label>
-                Type
-                <select name="type" defaultValue="integration">
-                  {ENVIRONMENT_TYPES.map((t) => (
-                    <option key={t}>{t}</option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                Mounts, one a line: name=directory
-                <textarea name="mounts" rows={2} placeholder="pub/media=/srv/shop/pub/media" />
-              </label>
-              <label>
-                Database (optional)
-                <input
-                  name="mysql"
-                  placeholder="mysql://user:password@127.0.0.1:3306/shop"
-                  autoComplete="off"
+            {environments
+              .filter((e) => e.services.length > 0)
+              .map((e) => (
+                <EnvironmentDatabasesForm
+                  // Remounted when a mode changes, so that the form's defaults are the saved modes.
+                  key={`${e.name}:${e.services.map((x) => x.mode).join(',')}`}
+                  project={project.id}
+                  environment={e}
+                  onDone={done}
                 />
-              </label>
-            </ActionForm>
+              ))}
+            <NewEnvironmentForm project={project.id} onDone={done} />
           </section>
         ))}
-      <ActionForm
-        label="New project"
-        submit="Create project"
-        onDone={done}
-        action={(d) =>
-          api.post('/api/projects', {
-            id: text(d, 'id'),
-            plan: text(d, 'plan'),
-            ...(text(d, 'title') ? { title: text(d, 'title') } : {}),
-          })
-        }
-      >
-        <label>
-          Project ID
-          <input name="id" required />
-        </label>
-        <label>
-          Title
-          <input name="title" />
-        </label>
-        <label>
-          Plan
-          <select name="plan" defaultValue="starter">
-            {PLANS.map((x) => (
-              <option key={x}>{x}</option>
-            ))}
-          </select>
-        </label>
-      </ActionForm>
+      <NewProjectForm onDone={done} />
     </div>
   )
 }

@@ -3,6 +3,7 @@ import { p } from '../api-client.js'
 import type { RepositoryCheck, RepositoryHealth } from '../api-types.js'
 import { formatBytes, formatDuration, formatTime } from '../format.js'
 import { useApi, useLoad } from '../use-load.js'
+import { RepositorySizeChart } from './repository-size-chart.js'
 
 function checkText(c: RepositoryCheck): string {
   const what = c.read_data ? 'structure and data' : 'structure'
@@ -12,7 +13,7 @@ function checkText(c: RepositoryCheck): string {
 
 /**
  * A project's repository health: what the storage holds, the deduplication ratio, and the
- * last check, with buttons to check the structure or every byte now.
+ * last check, with buttons to check the structure or every byte now; then its size over time.
  */
 export function RepositoryHealthFacts({ project }: { project: string }) {
   const api = useApi()
@@ -90,6 +91,8 @@ export function RepositoryHealthFacts({ project }: { project: string }) {
           {error}
         </p>
       )}
+      {/* Loaded once the health is: the history then holds the sample its figures made. */}
+      <RepositorySizeChart project={project} />
     </>
   )
 }
