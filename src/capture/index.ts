@@ -39,6 +39,7 @@ export {
   MysqlCapture,
   parseMysqlUrl,
   previewMysqlRestore,
+  recoverMysqlRestores,
   restoreMysql,
   snapshotTreeReader,
 } from './mysql/index.js'

@@ -1,5 +1,7 @@
 import {
+  parseMysqlUrl,
   previewMountRestore,
+  recoverMysqlRestores,
   recoverStagedRestore,
   stageRestore,
   type StagedRestore,
@@ -310,8 +312,24 @@ function deferred(): Deferred {
   return { promise, resolve, reject }
 }
 
-/** Removes what a restore killed before its switch left behind (or finishes its switch). */
+/**
+ * Removes what a restore killed before its switch left behind, or finishes its switch when
+ * it was killed past its point of no return (mounts' committed switch lists, databases'
+ * committed journals).
+ */
 export async function cleanupStaging(env: EnvironmentSpec, ctx: OpContext): Promise<void> {
+  for (const s of env.services) {
+    try {
+      const finished = await recoverMysqlRestores(parseMysqlUrl(s.url), ctx.log)
+      if (finished.length > 0)
+        ctx.logLine(
+          `Service ${s.name}: an interrupted restore of ${finished.join(', ')} was finished`,
+        )
+    } catch (e) {
+      // The next restore into those databases finishes it too (restore-journal.ts).
+      ctx.log.warn({ err: e, service: s.name }, 'interrupted restores not looked for')
+    }
+  }
   for (const m of env.mounts) {
     for (const r of await recoverStagedRestore(m.path))
       ctx.logLine(

@@ -29,4 +29,5 @@ export type {
   RestorePhase,
 } from './mysql-restore.js'
 export { cleanupStaging } from './stage-cleanup.js'
+export { recoverMysqlRestores } from './restore-journal.js'
 export { snapshotTreeReader } from './snapshot-tree-reader.js'

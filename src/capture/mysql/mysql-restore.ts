@@ -10,26 +10,14 @@ import {
   type TableEntry,
 } from './database-entry.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
-import {
-  fileNameOf,
-  identifierOf,
-  qualified,
-  quoteIdent,
-  quoteString,
-  sideDatabases,
-} from './names.js'
+import { fileNameOf, identifierOf, qualified, quoteIdent, sideDatabases } from './names.js'
+import { databaseOptions, databaseSwitch, runSwitch } from './database-switch.js'
 import { rehearseObjects } from './object-rehearsal.js'
-import { createObject, dropObjectSql, renameDatabase } from './object-sql.js'
+import { commitJournal, recoverJournals, restoreLockName, writeJournal } from './restore-journal.js'
+import { renameDatabase } from './object-sql.js'
 import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging } from './stage-cleanup.js'
-import {
-  listTables,
-  readEvents,
-  readRoutines,
-  readTriggers,
-  readViews,
-  showCreateTable,
-} from './schema-reader.js'
+import { listTables, showCreateTable } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
 import { liveTableHash, type TableRead } from './table-parts.js'
@@ -115,6 +103,9 @@ export async function restoreMysql(
   const sessions: MysqlSession[] = []
   const locks: string[] = []
   const staged: StagedDatabase[] = []
+  // Shared by the restore's staging, trash and journal databases (restore-journal.ts).
+  const id = randomBytes(4).toString('hex')
+  let journal: string | undefined
   let switching = false
   let barrierFailed = false
   try {
@@ -122,7 +113,7 @@ export async function restoreMysql(
     for (const s of sessions) await loadSettings(s)
     const main = sessions[0]!
     for (const to of targets) {
-      const lockName = `coffer_restore:${to}`
+      const lockName = restoreLockName(to)
       const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
       if (Number(got) !== 1)
         throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
@@ -130,6 +121,7 @@ export async function restoreMysql(
     }
     const plans: MysqlRestorePlan[] = []
     for (const [i, selected] of entries.entries()) {
+      await recoverJournals(main, targets[i]!, ctx.log, (_, names) => dropDatabases(main, names))
       await cleanupStaging(main, targets[i]!, ctx.log)
       opts.onPhase?.('plan', selected.entry.name)
       ctx.signal.throwIfAborted()
@@ -145,6 +137,7 @@ export async function restoreMysql(
           targets[i]!,
           plans[i]!,
           sessions,
+          id,
           staged,
           ctx,
           opts,
@@ -152,25 +145,35 @@ export async function restoreMysql(
         ),
       )
     ctx.signal.throwIfAborted()
+    const switches = staged.map((st) =>
+      databaseSwitch(st.selected.entry, {
+        to: st.to,
+        stage: st.stage,
+        trash: st.trash,
+        wholeDatabase: st.plan.wholeDatabase,
+        reload: st.plan.reload,
+        drop: st.plan.drop,
+        tables: st.selected.tables.map((t) => t.name),
+      }),
+    )
+    if (switches.length > 0) journal = await writeJournal(main, id, switches)
     try {
       await opts.beforeSwitch?.()
     } catch (e) {
       barrierFailed = true
       throw e
     }
+    if (staged[0]) opts.onPhase?.('switch', staged[0].selected.entry.name)
     ctx.signal.throwIfAborted()
-    for (const st of staged) {
-      opts.onPhase?.('switch', st.selected.entry.name)
-      // From the first RENAME on, the new data is visible: no more aborts between databases.
-      if (!switching) ctx.signal.throwIfAborted()
-      switching = true
+    // The point of no return: a kill from here on is finished by the next restore.
+    if (journal) await commitJournal(main, journal)
+    switching = true
+    for (const [i, st] of staged.entries()) {
+      const name = st.selected.entry.name
+      if (i > 0) opts.onPhase?.('switch', name)
       const started = performance.now()
-      await switchTables(main, st)
+      await runSwitch(main, switches[i]!, () => opts.onPhase?.('objects', name))
       st.switchMs = Math.round(performance.now() - started)
-    }
-    for (const st of staged) {
-      opts.onPhase?.('objects', st.selected.entry.name)
-      await createObjects(main, st)
       ctx.log.info(
         { database: st.to, switchMs: st.switchMs, reloaded: st.plan.reload.length },
         'database switched in',
@@ -178,9 +181,9 @@ export async function restoreMysql(
     }
     for (const st of staged) {
       opts.onPhase?.('cleanup', st.selected.entry.name)
-      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(st.trash)}`)
-      await main.query(`DROP DATABASE IF EXISTS ${quoteIdent(st.stage)}`)
+      await dropDatabases(main, [st.trash, st.stage])
     }
+    if (journal) await dropDatabases(main, [journal])
     return {
       databases: staged.map((st) => ({
         ...st.plan,
@@ -190,12 +193,13 @@ export async function restoreMysql(
       })),
     }
   } catch (e) {
-    // Before the switch every target is untouched: only the staging databases go.
+    // Before the commit every target is untouched: the staging databases and the journal
+    // go. After it, they stay for the next restore to finish the switch.
     if (!switching && sessions[0])
-      for (const st of staged)
-        await sessions[0]
-          .query(`DROP DATABASE IF EXISTS ${quoteIdent(st.stage)}`)
-          .catch(() => undefined)
+      await dropDatabases(sessions[0], [
+        ...staged.map((st) => st.stage),
+        ...(journal ? [journal] : []),
+      ]).catch(() => undefined)
     if (ctx.signal.aborted) throw ctx.signal.reason
     // The barrier's own error is the caller's to read.
     if (e instanceof CofferError || barrierFailed) throw e
@@ -552,6 +556,7 @@ async function stageDatabase(
   to: string,
   plan: MysqlRestorePlan,
   sessions: MysqlSession[],
+  id: string,
   staged: StagedDatabase[],
   ctx: DriverContext,
   opts: MysqlRestoreOptions,
@@ -560,7 +565,7 @@ async function stageDatabase(
   const { entry, tables, creates } = selected
   const main = sessions[0]!
   const dir = `services/${opts.service ?? 'mysql'}/${fileNameOf(entry.name)}`
-  const { stage, trash } = sideDatabases(to, randomBytes(4).toString('hex'))
+  const { stage, trash } = sideDatabases(to, id)
 
   opts.onPhase?.('stage', entry.name)
   await main.query(`CREATE DATABASE ${quoteIdent(stage)} ${databaseOptions(entry)}`)
@@ -636,89 +641,8 @@ async function stageDatabase(
   return { ...result, rows, bytes: bytesDone }
 }
 
-/**
- * The switch of one database (docs/MYSQL.md, "What a reader sees during the switch"): the
- * target's triggers (and, for a whole database, its views, routines and events) are dropped
- * and one RENAME TABLE swaps the tables; `createObjects` then creates the snapshot's objects.
- */
-async function switchTables(s: MysqlSession, st: StagedDatabase): Promise<void> {
-  const { selected, plan, stage, trash, to } = st
-  const { entry, tables } = selected
-  const exists =
-    (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
-      .length > 0
-  if (!exists) await s.query(`CREATE DATABASE ${quoteIdent(to)} ${databaseOptions(entry)}`)
-  const names = new Set(tables.map((t) => t.name))
-  const old = exists ? await readTriggers(s, to) : []
-  // A table with triggers cannot be renamed into another database (ER_TRG_IN_WRONG_SCHEMA).
-  for (const t of old)
-    if (plan.wholeDatabase || names.has(t.table ?? ''))
-      await s.query(dropObjectSql('TRIGGER', to, t.name))
-  if (plan.wholeDatabase && exists) {
-    for (const v of await readViews(s, to))
-      await s.query(`DROP VIEW IF EXISTS ${qualified(to, v.name)}`)
-    for (const r of await readRoutines(s, to)) await s.query(dropObjectSql(r.type, to, r.name))
-    for (const ev of await readEvents(s, to)) await s.query(dropObjectSql('EVENT', to, ev.name))
-  }
-  const current = exists ? (await listTables(s, to)).map((t) => t.name) : []
-  const out = [...plan.reload, ...plan.drop].filter((n) => current.includes(n))
-  const renames = [
-    ...out.map((n) => `${qualified(to, n)} TO ${qualified(trash, n)}`),
-    ...plan.reload.map((n) => `${qualified(stage, n)} TO ${qualified(to, n)}`),
-  ]
-  if (out.length > 0) await s.query(`CREATE DATABASE ${quoteIdent(trash)}`)
-  if (renames.length > 0) await s.query(`RENAME TABLE ${renames.join(', ')}`)
-  await retargetDefaults(s, st)
-}
-
-/**
- * A column default that draws from a sequence names the sequence with its database, and the
- * name stays that of the staging database through RENAME TABLE: point such defaults of the
- * reloaded tables at the target (a metadata-only ALTER). In between, an insert relying on
- * such a default fails: the sequence it names has moved into the target with the RENAME.
- */
-async function retargetDefaults(s: MysqlSession, st: StagedDatabase): Promise<void> {
-  const { plan, stage, to } = st
-  if (plan.reload.length === 0) return
-  const rows = await s.query(
-    `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS
-     WHERE TABLE_SCHEMA = ? AND COLUMN_DEFAULT LIKE ?`,
-    [to, `%${quoteIdent(stage).replace(/[\\%_]/g, (c) => `\\${c}`)}.%`],
-  )
-  for (const r of rows) {
-    const table = cellText(r[0])
-    if (!plan.reload.includes(table)) continue
-    const expr = renameDatabase(cellText(r[2]), stage, to)
-    await s.query(
-      `ALTER TABLE ${qualified(to, table)} ALTER COLUMN ${quoteIdent(cellText(r[1]))} SET DEFAULT (${expr})`,
-    )
-  }
-}
-
-/** CHARACTER SET, COLLATE and (when it has one) COMMENT of a database, for CREATE/ALTER. */
-function databaseOptions(entry: DatabaseEntry): string {
-  const comment = entry.comment !== undefined ? ` COMMENT ${quoteString(entry.comment)}` : ''
-  return `CHARACTER SET ${quoteString(entry.characterSet)} COLLATE ${quoteString(entry.collation)}${comment}`
-}
-
-/** Creates the snapshot's views, routines, triggers and events in the switched-in target. */
-async function createObjects(s: MysqlSession, st: StagedDatabase): Promise<void> {
-  const { selected, plan, to } = st
-  const { entry, tables } = selected
-  const names = new Set(tables.map((t) => t.name))
-  if (plan.wholeDatabase)
-    await s.query(`ALTER DATABASE ${quoteIdent(to)} ${databaseOptions(entry)}`)
-  await s.query(`USE ${quoteIdent(to)}`)
-  const rename = (sql: string): string => renameDatabase(sql, entry.name, to)
-  if (plan.wholeDatabase) {
-    for (const v of entry.views) await createObject(s, v, rename(v.createSql))
-    for (const r of entry.routines) await createObject(s, r, rename(r.createSql))
-  }
-  for (const t of entry.triggers)
-    if (plan.wholeDatabase || names.has(t.table ?? ''))
-      await createObject(s, t, rename(t.createSql))
-  if (plan.wholeDatabase)
-    for (const ev of entry.events) await createObject(s, ev, rename(ev.createSql))
+async function dropDatabases(s: MysqlSession, names: readonly string[]): Promise<void> {
+  for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
 }
 
 async function readText(tree: TreeReader, path: string, signal: AbortSignal): Promise<string> {

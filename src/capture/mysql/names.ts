@@ -36,13 +36,21 @@ export function identifierOf(fileName: string): string {
 }
 
 /**
- * The staging and trash databases of a restore into `target` (docs/MYSQL.md, "Restore"):
- * `<target>__coffer_stage_<id>` and `<target>__coffer_trash_<id>`. Names are limited to 64
+ * The staging, trash and journal databases of a restore into `target` (docs/MYSQL.md,
+ * "Restore"): `<target>__coffer_stage_<id>`, `<target>__coffer_trash_<id>` and
+ * `<target>__coffer_jrnl_<id>`. Names are limited to 64
  * characters, so a long target name is cut and followed by a hash of the whole name.
  */
-export function sideDatabases(target: string, id: string): { stage: string; trash: string } {
+export function sideDatabases(
+  target: string,
+  id: string,
+): { stage: string; trash: string; journal: string } {
   const prefix = sidePrefix(target)
-  return { stage: `${prefix}__coffer_stage_${id}`, trash: `${prefix}__coffer_trash_${id}` }
+  return {
+    stage: `${prefix}__coffer_stage_${id}`,
+    trash: `${prefix}__coffer_trash_${id}`,
+    journal: `${prefix}__coffer_jrnl_${id}`,
+  }
 }
 
 /** The LIKE pattern matching every staging or trash database of `target`. */

@@ -8,7 +8,15 @@ import { refuseUnfit, selectPhysical } from './physical-selection.js'
 import { stageDatabase, type StagedDatabase } from './physical-stage.js'
 import { readServerFacts } from './server-facts.js'
 import { dropSideDatabases } from './side-cleanup.js'
-import { switchDatabase } from './switch.js'
+import { randomBytes } from 'node:crypto'
+import { databaseSwitch, runSwitch } from '../database-switch.js'
+import {
+  commitJournal,
+  recoverJournals,
+  restoreLockName,
+  writeJournal,
+} from '../restore-journal.js'
+import { listTables } from '../schema-reader.js'
 
 export interface PhysicalRestoreOptions {
   /** The service's name in the tree (`services/<service>/`). Default `mysql`. */
@@ -77,6 +85,9 @@ export async function restorePhysical(
   const sessions: MysqlSession[] = []
   const locks: string[] = []
   const staged: StagedDatabase[] = []
+  // Shared by the restore's staging, trash and journal databases (restore-journal.ts).
+  const id = randomBytes(4).toString('hex')
+  let journal: string | undefined
   let switching = false
   let barrierFailed = false
   let datadir = ''
@@ -88,39 +99,63 @@ export async function restorePhysical(
     datadir = facts.datadir
     await refuseUnfit(selection, facts, target)
     for (const { target: to } of selection.databases) {
-      const lockName = `coffer_restore:${to}`
+      const lockName = restoreLockName(to)
       const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
       if (Number(got) !== 1)
         throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
       locks.push(lockName)
     }
     const plans: MysqlRestorePlan[] = []
+    const dropSide = async (t: string, names: readonly string[]): Promise<void> => {
+      await dropSideDatabases(main, t, facts.datadir, ctx.log, names)
+    }
     for (const sel of selection.databases) {
+      await recoverJournals(main, sel.target, ctx.log, dropSide)
       await dropSideDatabases(main, sel.target, facts.datadir, ctx.log)
       onPhase('plan', sel.logical.name)
       ctx.signal.throwIfAborted()
       plans.push(await planPhysicalDatabase(sessions, sel, ctx))
     }
     for (const [i, sel] of selection.databases.entries())
-      staged.push(await stageDatabase(tree, sel, plans[i]!, sessions, facts, ctx, onPhase))
+      staged.push(await stageDatabase(tree, sel, plans[i]!, sessions, facts, id, ctx, onPhase))
     ctx.signal.throwIfAborted()
+    const switches = []
+    for (const st of staged) {
+      const { logical, physical, target: to } = st.selected
+      const tables = [...physical.tables, ...logical.tables].map((t) => t.name)
+      const current = (await listTables(main, to)).map((t) => t.name)
+      switches.push(
+        databaseSwitch(logical, {
+          to,
+          stage: st.stage,
+          trash: st.trash,
+          wholeDatabase: true,
+          reload: st.plan.reload,
+          drop: current.filter((n) => !tables.includes(n)),
+          tables,
+        }),
+      )
+    }
+    if (switches.length > 0) journal = await writeJournal(main, id, switches)
     try {
       await opts.beforeSwitch?.()
     } catch (e) {
       barrierFailed = true
       throw e
     }
+    if (staged[0]) onPhase('switch', staged[0].selected.logical.name)
+    ctx.signal.throwIfAborted()
+    // The point of no return: a kill from here on is finished by the next restore.
+    if (journal) await commitJournal(main, journal)
+    switching = true
     const out: PhysicalRestoreResult['databases'][number][] = []
-    for (const st of staged) {
+    for (const [i, st] of staged.entries()) {
       const { logical, physical, target: to } = st.selected
       const { reload, keep } = st.plan
-      onPhase('switch', logical.name)
-      // From the first RENAME on, the new data is visible: no more aborts between databases.
-      if (!switching) ctx.signal.throwIfAborted()
-      switching = true
+      if (i > 0) onPhase('switch', logical.name)
       const started = performance.now()
-      const tables = [...physical.tables, ...logical.tables].map((t) => t.name)
-      const dropped = await switchDatabase(main, logical, tables, reload, st.stage, st.trash, to)
+      const sw = switches[i]!
+      await runSwitch(main, sw, () => onPhase('objects', logical.name))
       const switchMs = Math.round(performance.now() - started)
       const imported = physical.tables.map((t) => t.name).filter((n) => reload.includes(n))
       ctx.log.info(
@@ -133,24 +168,30 @@ export async function restorePhysical(
         imported,
         loaded: logical.tables.map((t) => t.name).filter((n) => reload.includes(n)),
         kept: [...keep].sort(),
-        dropped,
+        dropped: [...sw.drop],
         bytes: st.bytes,
         switchMs,
       })
     }
     for (const st of staged) {
       onPhase('cleanup', st.selected.logical.name)
-      await dropSideDatabases(main, st.selected.target, facts.datadir, ctx.log)
+      await dropSide(st.selected.target, [st.trash, st.stage])
     }
+    if (journal) await dropSide(staged[0]!.selected.target, [journal])
     return { databases: out }
   } catch (e) {
     // Before the switch every target is untouched: only the staging databases go.
     const main = sessions[0]
-    if (!switching && main)
+    if (!switching && main) {
       for (const st of staged)
         await dropSideDatabases(main, st.selected.target, datadir, ctx.log, [st.stage]).catch(
           () => undefined,
         )
+      if (journal && staged[0])
+        await dropSideDatabases(main, staged[0].selected.target, datadir, ctx.log, [journal]).catch(
+          () => undefined,
+        )
+    }
     if (ctx.signal.aborted) throw ctx.signal.reason
     // The barrier's own error is the caller's to read.
     if (e instanceof CofferError || barrierFailed) throw e

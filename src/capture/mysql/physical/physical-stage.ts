@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { chown, rm, stat } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
@@ -43,6 +42,7 @@ export async function stageDatabase(
   plan: MysqlRestorePlan,
   sessions: readonly MysqlSession[],
   facts: ServerFacts,
+  id: string,
   ctx: DriverContext,
   onPhase: (phase: RestorePhase, db: string) => void,
 ): Promise<StagedDatabase> {
@@ -53,7 +53,7 @@ export async function stageDatabase(
   const physical = { tables: reloaded(sel.physical.tables) }
   const logicalTables = reloaded(logical.tables)
   const main = sessions[0]!
-  const { stage, trash } = sideDatabases(target, randomBytes(4).toString('hex'))
+  const { stage, trash } = sideDatabases(target, id)
   try {
     onPhase('stage', name)
     ctx.signal.throwIfAborted()
