@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { statfs } from 'node:fs/promises'
 import { CofferError, InvalidInputError, RefusedError } from '../../errors.js'
-import { forEachLimit } from '../../lib/index.js'
+import { counted, forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeReader } from '../ports.js'
 import {
   parseDatabaseEntry,
@@ -13,7 +13,13 @@ import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import { fileNameOf, identifierOf, qualified, quoteIdent, sideDatabases } from './names.js'
 import { databaseOptions, databaseSwitch, runSwitch } from './database-switch.js'
 import { rehearseObjects } from './object-rehearsal.js'
-import { commitJournal, recoverJournals, restoreLockName, writeJournal } from './restore-journal.js'
+import {
+  commitJournal,
+  recoverJournals,
+  lockRestoreTargets,
+  releaseRestoreLocks,
+  writeJournal,
+} from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
 import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging } from './stage-cleanup.js'
@@ -112,13 +118,7 @@ export async function restoreMysql(
     for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
     for (const s of sessions) await loadSettings(s)
     const main = sessions[0]!
-    for (const to of targets) {
-      const lockName = restoreLockName(to)
-      const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
-      if (Number(got) !== 1)
-        throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
-      locks.push(lockName)
-    }
+    await lockRestoreTargets(main, targets, locks)
     const plans: MysqlRestorePlan[] = []
     for (const [i, selected] of entries.entries()) {
       await recoverJournals(main, targets[i]!, ctx.log, (_, names) => dropDatabases(main, names))
@@ -209,8 +209,7 @@ export async function restoreMysql(
       { cause: e },
     )
   } finally {
-    for (const l of locks)
-      await sessions[0]?.query('SELECT RELEASE_LOCK(?)', [l]).catch(() => undefined)
+    await releaseRestoreLocks(sessions[0], locks)
     for (const s of sessions) s.destroy()
   }
 }
@@ -650,14 +649,4 @@ async function readText(tree: TreeReader, path: string, signal: AbortSignal): Pr
   for await (const c of tree.readFile(path, { signal })) chunks.push(Buffer.from(c))
   // The stored file ends in ";\n" so that it runs as is in the mysql client.
   return Buffer.concat(chunks).toString('utf8').replace(/;\n$/, '')
-}
-
-async function* counted(
-  data: AsyncIterable<Uint8Array>,
-  onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const c of data) {
-    onBytes(c.length)
-    yield c
-  }
 }

@@ -180,6 +180,33 @@ export function restoreLockName(target: string): string {
   return `coffer_restore:${target}`
 }
 
+/**
+ * Takes the restore lock of every target on `s`, pushing each name to `held` (to release
+ * with `releaseRestoreLocks`, also after a refusal); refuses (`conflict`) a target whose lock
+ * another session holds.
+ */
+export async function lockRestoreTargets(
+  s: MysqlSession,
+  targets: readonly string[],
+  held: string[],
+): Promise<void> {
+  for (const to of targets) {
+    const name = restoreLockName(to)
+    const got = (await s.query('SELECT GET_LOCK(?, 0)', [name]))[0]?.[0]
+    if (Number(got) !== 1)
+      throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
+    held.push(name)
+  }
+}
+
+/** Releases locks taken by `lockRestoreTargets`; a session already gone has none. */
+export async function releaseRestoreLocks(
+  s: MysqlSession | undefined,
+  held: readonly string[],
+): Promise<void> {
+  for (const name of held) await s?.query('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined)
+}
+
 async function finish(
   s: MysqlSession,
   journal: Journal,

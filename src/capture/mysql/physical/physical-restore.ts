@@ -1,4 +1,4 @@
-import { CofferError, RefusedError } from '../../../errors.js'
+import { CofferError } from '../../../errors.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
 import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
@@ -13,7 +13,8 @@ import { databaseSwitch, runSwitch } from '../database-switch.js'
 import {
   commitJournal,
   recoverJournals,
-  restoreLockName,
+  lockRestoreTargets,
+  releaseRestoreLocks,
   writeJournal,
 } from '../restore-journal.js'
 import { listTables } from '../schema-reader.js'
@@ -98,13 +99,11 @@ export async function restorePhysical(
     const facts = await readServerFacts(main)
     datadir = facts.datadir
     await refuseUnfit(selection, facts, target)
-    for (const { target: to } of selection.databases) {
-      const lockName = restoreLockName(to)
-      const got = (await main.query('SELECT GET_LOCK(?, 0)', [lockName]))[0]?.[0]
-      if (Number(got) !== 1)
-        throw new RefusedError('conflict', `Another restore into the database ${to} is running.`)
-      locks.push(lockName)
-    }
+    await lockRestoreTargets(
+      main,
+      selection.databases.map((d) => d.target),
+      locks,
+    )
     const plans: MysqlRestorePlan[] = []
     const dropSide = async (t: string, names: readonly string[]): Promise<void> => {
       await dropSideDatabases(main, t, facts.datadir, ctx.log, names)
@@ -201,8 +200,7 @@ export async function restorePhysical(
       { cause: e },
     )
   } finally {
-    for (const l of locks)
-      await sessions[0]?.query('SELECT RELEASE_LOCK(?)', [l]).catch(() => undefined)
+    await releaseRestoreLocks(sessions[0], locks)
     for (const s of sessions) s.destroy()
   }
 }

@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { CofferError } from '../../../errors.js'
-import { forEachLimit } from '../../../lib/index.js'
+import { counted, forEachLimit } from '../../../lib/index.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
 import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { qualified, quoteIdent, quoteString, sideDatabases } from '../names.js'
@@ -206,14 +206,4 @@ function autoIncrementOf(createSql: string): bigint | undefined {
   const options = createSql.slice(createSql.lastIndexOf(')'))
   const m = / AUTO_INCREMENT=(\d+)/.exec(options)
   return m ? BigInt(m[1]!) : undefined
-}
-
-async function* counted(
-  data: AsyncIterable<Uint8Array>,
-  onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const c of data) {
-    onBytes(c.length)
-    yield c
-  }
 }
