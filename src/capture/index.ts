@@ -9,6 +9,7 @@ export {
   isSafeName,
   nodeFromStat,
   previewMountRestore,
+  commitStagedRestore,
   recoverStagedRestore,
   restoreFiles,
   restoreMount,

@@ -10,6 +10,7 @@ import { environmentSpec } from './environment-spec.js'
 import { notifyActivityFinished } from './notifications/events.js'
 import { projectRepository } from './projects.js'
 import { sampleAfterActivity } from './repository-history-sampler.js'
+import { pendingDecision, restoreCommitPoint } from './restore-decision.js'
 import { recordSnapshot } from './snapshot-catalog.js'
 
 /** How often a running activity says it is alive and looks for a cancel request. */
@@ -213,11 +214,12 @@ async function loadContext(
 async function run(row: ActivityRow, op: OpContext, ctx: ControlContext): Promise<Outcome> {
   const { project, env } = await loadContext(row, ctx)
   const spec = environmentSpec(env, ctx)
-  if (env.staging_dirty) {
-    await ctx.snapshots.cleanupStaging(spec, op)
+  const decided = pendingDecision(env, ctx)
+  if (env.staging_dirty || env.restore_decision !== null) {
+    await ctx.snapshots.cleanupStaging(spec, op, decided)
     await ctx.store.db
       .updateTable('environments')
-      .set({ staging_dirty: 0 })
+      .set({ staging_dirty: 0, restore_decision: null })
       .where('project_id', '=', env.project_id)
       .where('name', '=', env.name)
       .execute()
@@ -259,7 +261,12 @@ async function runOperation(
     }
     case 'environment.restore': {
       const result = await whileLocked(op, () =>
-        ctx.snapshots.restoreEnvironment(repo, p.params.snapshot.fullId, spec, p.params.only, op),
+        ctx.snapshots.restoreEnvironment(repo, p.params.snapshot.fullId, spec, p.params.only, op, {
+          commitPoint: restoreCommitPoint(
+            { project_id: row.project_id, name: row.environment },
+            ctx,
+          ),
+        }),
       )
       return { kind: 'success', snapshotId: result.snapshot.id }
     }
@@ -403,16 +410,20 @@ async function cleanIfServed(
   if (!env || !worker.labels.includes(env.label)) return
   const log = ctx.log.child({ project: projectId, environment: name })
   try {
-    await ctx.snapshots.cleanupStaging(environmentSpec(env, ctx), {
-      signal: new AbortController().signal,
-      log,
-      now: ctx.now,
-      progress: () => {},
-      logLine: (line) => log.info({ line }, 'staging cleanup'),
-    })
+    await ctx.snapshots.cleanupStaging(
+      environmentSpec(env, ctx),
+      {
+        signal: new AbortController().signal,
+        log,
+        now: ctx.now,
+        progress: () => {},
+        logLine: (line) => log.info({ line }, 'staging cleanup'),
+      },
+      pendingDecision(env, ctx),
+    )
     await ctx.store.db
       .updateTable('environments')
-      .set({ staging_dirty: 0 })
+      .set({ staging_dirty: 0, restore_decision: null })
       .where('project_id', '=', projectId)
       .where('name', '=', name)
       .execute()

@@ -155,6 +155,7 @@ export async function createEnvironment(
     git_dir: input.gitDir ?? null,
     label: input.label ?? null,
     staging_dirty: 0,
+    restore_decision: null,
     created_at: ctx.now().toISOString(),
   }
   try {

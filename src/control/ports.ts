@@ -5,6 +5,8 @@ import type {
   CreateSnapshotRequest,
   EnvironmentSpec,
   OpContext,
+  RestoreCommitPoint,
+  RestoreCommitRecord,
   RestorePart,
   RestorePreview,
   RestoreResult,
@@ -44,11 +46,15 @@ export interface SnapshotsPort {
     target: EnvironmentSpec,
     only: readonly RestorePart[],
     ctx: OpContext,
+    opts?: { readonly commitPoint?: RestoreCommitPoint },
   ): Promise<RestoreResult>
   /** Forgets the snapshots and prunes their data. */
   deleteSnapshots(repo: Repository, snapshotIds: readonly string[], ctx: OpContext): Promise<void>
-  /** Removes what a restore killed before its switch left behind. */
-  cleanupStaging(env: EnvironmentSpec, ctx: OpContext): Promise<void>
+  /**
+   * Removes what a restore killed before its switch left behind, and finishes one killed
+   * past its decision (`decided`, the record its commit point kept).
+   */
+  cleanupStaging(env: EnvironmentSpec, ctx: OpContext, decided?: RestoreCommitRecord): Promise<void>
 }
 
 /** A job as the queue carries it: the activity to run, and where it must run. */

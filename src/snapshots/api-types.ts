@@ -70,3 +70,25 @@ export interface RestoreResult {
   readonly filesKept: number
   readonly verified?: boolean
 }
+
+/**
+ * An environment restore's decision (docs/OPERATIONS.md, "Restores are all or nothing"): written, durably,
+ * when every part is staged and the hold is taken, before any part commits or switches.
+ * Names only what a restart needs to find the parts again — the database services' switch
+ * journals and the mounts' staging IDs — never a connection detail or secret.
+ */
+export interface RestoreCommitRecord {
+  readonly version: 1
+  readonly services: readonly { readonly name: string; readonly journal: string }[]
+  readonly mounts: readonly { readonly name: string; readonly id: string }[]
+}
+
+/**
+ * Where the environment's restore decision is kept (the control plane: a column of the
+ * environment). `record` must be durable when it resolves: from then on the restore is
+ * finished, by `cleanupStaging` with the record if the process dies.
+ */
+export interface RestoreCommitPoint {
+  record(r: RestoreCommitRecord): Promise<void>
+  clear(): Promise<void>
+}

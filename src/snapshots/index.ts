@@ -5,6 +5,8 @@
  */
 export type {
   CreateSnapshotRequest,
+  RestoreCommitPoint,
+  RestoreCommitRecord,
   RestorePart,
   RestorePreview,
   RestoreResult,

@@ -31,7 +31,7 @@ export async function restorePhysicalService(
   job: ServiceRestoreJob,
   tree: TreeReader,
   ctx: OpContext,
-  beforeSwitch: () => Promise<void>,
+  beforeSwitch: (journal: string | undefined) => Promise<void>,
 ): Promise<{ reloaded: number; kept: number }> {
   const result = await restorePhysical(tree, job.source, ctx, { ...job.options, beforeSwitch })
   let reloaded = 0

@@ -1,4 +1,5 @@
 import {
+  commitStagedRestore,
   parseMysqlUrl,
   previewMountRestore,
   recoverMysqlRestores,
@@ -14,7 +15,13 @@ import {
   type StoredSnapshot,
   type TreeId,
 } from '../repo/index.js'
-import type { RestorePart, RestorePreview, RestoreResult } from './api-types.js'
+import type {
+  RestoreCommitPoint,
+  RestoreCommitRecord,
+  RestorePart,
+  RestorePreview,
+  RestoreResult,
+} from './api-types.js'
 import type { EnvironmentSpec, Mount } from './environment.js'
 import { readManifest, snapshotInfo } from './list-snapshots.js'
 import type { Manifest } from './manifest.js'
@@ -155,10 +162,13 @@ export async function restoreEnvironment(
   target: EnvironmentSpec,
   only: readonly RestorePart[],
   ctx: OpContext,
-  opts: { readonly verifyContent?: boolean } = {},
+  opts: { readonly verifyContent?: boolean; readonly commitPoint?: RestoreCommitPoint } = {},
 ): Promise<RestoreResult> {
   const lock = await repo.lock(false, { signal: ctx.signal, now: ctx.now })
   const staged: { name: string; restore: StagedRestore }[] = []
+  // Once the commit record is written nothing is undone: the parts are finished, now or by
+  // `cleanupStaging` with the record.
+  let decided = false
   try {
     const reader = await RepoReader.open(repo, ctx.signal)
     const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
@@ -193,7 +203,8 @@ export async function restoreEnvironment(
 
     let switchMs = 0
     const switchAll = async (): Promise<void> => {
-      ctx.signal.throwIfAborted()
+      // Once decided, an abort no longer stops the switch: the cleanup would finish it anyway.
+      if (!decided) ctx.signal.throwIfAborted()
       const started = performance.now()
       while (staged.length > 0) {
         const { name, restore } = staged[0]!
@@ -204,10 +215,19 @@ export async function restoreEnvironment(
       }
       switchMs += performance.now() - started
     }
+    const mountsStaged = staged.map(({ name, restore }) => ({ name, id: restore.id }))
     const services = await restoreServicesThenSwitch(serviceJobs, reader, snap.tree, target, ctx, {
+      // Inside the hold, every part staged, before any is switched: the environment's point
+      // of no return. If recording fails, every part is rolled back.
+      decide: async (journals) => {
+        if (!opts.commitPoint) return
+        await opts.commitPoint.record({ version: 1, services: journals, mounts: mountsStaged })
+        decided = true
+      },
       // Inside the hold, right after the databases' switch.
       afterDatabases: switchAll,
     })
+    if (decided) await opts.commitPoint?.clear()
     switchMs = Math.round(switchMs + services.switchMs)
     ctx.logLine(`Switched in ${switchMs} ms`)
     return {
@@ -219,7 +239,7 @@ export async function restoreEnvironment(
       filesKept,
     }
   } catch (e) {
-    await Promise.allSettled(staged.map((s) => s.restore.discard()))
+    if (!decided) await Promise.allSettled(staged.map((s) => s.restore.discard()))
     throw e
   } finally {
     await lock.release()
@@ -237,12 +257,17 @@ async function restoreServicesThenSwitch(
   root: TreeId,
   env: EnvironmentSpec,
   ctx: OpContext,
-  steps: { afterDatabases: () => Promise<void> },
+  steps: {
+    decide: (journals: RestoreCommitRecord['services']) => Promise<void>
+    afterDatabases: () => Promise<void>
+  },
 ): Promise<{ reloaded: number; kept: number; switchMs: number }> {
   const ready = jobs.map(() => deferred())
   const gate = deferred()
+  const journals: { name: string; journal: string }[] = []
   const runs = jobs.map((job, i) =>
-    restoreService(job, reader, root, ctx, async () => {
+    restoreService(job, reader, root, ctx, async (journal) => {
+      if (journal) journals.push({ name: job.stored.name, journal })
       ready[i]!.resolve()
       await gate.promise
     }).then(
@@ -272,6 +297,7 @@ async function restoreServicesThenSwitch(
       await runHook('hold', env.hooks.hold, HOLD_TIMEOUT_MS, ctx.signal)
       held = true
     }
+    await steps.decide(journals)
     const started = performance.now()
     gate.resolve()
     const results = await Promise.all(runs)
@@ -314,19 +340,31 @@ function deferred(): Deferred {
 
 /**
  * Removes what a restore killed before its switch left behind, or finishes its switch when
- * it was killed past its point of no return (mounts' committed switch lists, databases'
- * committed journals).
+ * it was killed past its point of no return: with `decided` (the commit record the restore
+ * wrote, see RestoreCommitPoint) every part it names is committed first, so that all of them
+ * are finished; without one, mounts' and databases' own commits decide, part by part.
  */
-export async function cleanupStaging(env: EnvironmentSpec, ctx: OpContext): Promise<void> {
+export async function cleanupStaging(
+  env: EnvironmentSpec,
+  ctx: OpContext,
+  decided?: RestoreCommitRecord,
+): Promise<void> {
+  for (const m of decided?.mounts ?? []) {
+    const mount = env.mounts.find((x) => x.name === m.name)
+    if (mount) await commitStagedRestore(mount.path, m.id)
+  }
   for (const s of env.services) {
+    const commit = (decided?.services ?? []).filter((x) => x.name === s.name).map((x) => x.journal)
     try {
-      const finished = await recoverMysqlRestores(parseMysqlUrl(s.url), ctx.log)
+      const finished = await recoverMysqlRestores(parseMysqlUrl(s.url), ctx.log, { commit })
       if (finished.length > 0)
         ctx.logLine(
           `Service ${s.name}: an interrupted restore of ${finished.join(', ')} was finished`,
         )
     } catch (e) {
-      // The next restore into those databases finishes it too (restore-journal.ts).
+      // Decided journals must be finished before anything else runs: say so. Otherwise the
+      // next restore into those databases finishes or removes what is left.
+      if (commit.length > 0) throw e
       ctx.log.warn({ err: e, service: s.name }, 'interrupted restores not looked for')
     }
   }

@@ -115,7 +115,7 @@ export async function restoreService(
   reader: RepoReader,
   root: TreeId,
   ctx: OpContext,
-  beforeSwitch: () => Promise<void>,
+  beforeSwitch: (journal: string | undefined) => Promise<void>,
 ): Promise<{ reloaded: number; kept: number }> {
   ctx.logLine(`Staging database service ${job.stored.name}`)
   const tree = snapshotTreeReader(reader, root)

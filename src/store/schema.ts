@@ -89,6 +89,11 @@ export interface EnvironmentsTable {
   label: string | null
   /** Set when an activity was interrupted; the next runner cleans staging first. */
   staging_dirty: Flag
+  /**
+   * A restore's decision (RestoreCommitRecord as JSON) while it finishes; left set by a
+   * process that died past the point of no return, for the staging cleanup to finish it.
+   */
+  restore_decision: string | null
   created_at: Timestamp
 }
 

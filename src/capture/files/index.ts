@@ -25,7 +25,7 @@ export type {
   SwitchMode,
 } from './mount-restore.js'
 export type { PlanTotals } from './restore-plan.js'
-export { recoverStagedRestore } from './restore-recovery.js'
+export { commitStagedRestore, recoverStagedRestore } from './restore-recovery.js'
 export type { Recovery } from './restore-recovery.js'
 export { isSafeName } from './safe-name.js'
 export { nodeFromStat } from './node-from-stat.js'

@@ -27,7 +27,8 @@ import { recoverStagedRestore, type Recovery } from './restore-recovery.js'
 import { besideNames, insideStage, newRestoreId } from './stage-names.js'
 import {
   applySwitch,
-  commitSwitch,
+  markCommitted,
+  writePlan,
   finishSwitch,
   saveRootTimes,
   type SwitchOp,
@@ -101,6 +102,11 @@ export interface MountRestoreStats {
 /** A restore staged and ready to switch in; exactly one of the methods is called, once. */
 export interface StagedRestore {
   readonly mode: 'whole' | 'per-file'
+  /**
+   * The staging area's ID: a caller that records its own decision to switch can commit the
+   * staged restore by it after a crash (`commitStagedRestore`).
+   */
+  readonly id: string
   readonly totals: PlanTotals
   /** Switches the staged version in (short) and removes the old version. */
   switchIn(): Promise<MountRestoreStats>
@@ -264,6 +270,7 @@ export async function stageRestore(
     }
     return {
       mode,
+      id,
       totals: t,
       switchIn: async () => {
         const started = performance.now()
@@ -333,16 +340,18 @@ export async function stageRestore(
     await mkdir(`${stage}/t`, { mode: 0o700 })
     await walk(plan.root, undefined, m)
     await writer.flushXattrs()
+    await writePlan(stage, ops)
   } catch (e) {
     await recoverStagedRestore(mountPath).catch(() => undefined)
     throw e
   }
   return {
     mode,
+    id,
     totals: t,
     switchIn: async () => {
       const started = performance.now()
-      await commitSwitch(stage, ops)
+      await markCommitted(stage)
       await applySwitch(mountPath, stage, ops, (done, total) =>
         opts.onProgress?.({ phase: 'switch', done, total, bytes: written.bytes }),
       )

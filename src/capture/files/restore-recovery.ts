@@ -6,9 +6,10 @@ import {
   discardStage,
   finishSwitch,
   isCommitted,
+  markCommitted,
   readSwitch,
 } from './switch-journal.js'
-import { recoverWhole } from './whole-switch.js'
+import { markWholeCommitted, recoverWhole } from './whole-switch.js'
 
 /** What an interrupted restore had left, and what was done about it. */
 export interface Recovery {
@@ -49,4 +50,16 @@ export async function recoverStagedRestore(mountPath: string): Promise<Recovery[
     }
   }
   return done
+}
+
+/**
+ * Decides the switch of the staged restore `id` of `mountPath`, as its `commit` does, for a
+ * caller that recorded the decision elsewhere first (an environment restore's commit record)
+ * and finds the restore interrupted: `recoverStagedRestore` then finishes it. False when no
+ * staged restore `id` is there (never staged, or finished and cleaned).
+ */
+export async function commitStagedRestore(mountPath: string, id: string): Promise<boolean> {
+  if (!/^[0-9a-f]+$/.test(id)) return false
+  if (await markWholeCommitted(besideNames(mountPath, id))) return true
+  return markCommitted(insideStage(mountPath, id))
 }

@@ -101,11 +101,27 @@ function decodeOp(line: string): SwitchOp {
   }
 }
 
-/** Writes the plan, flushed to disk, then the `committed` marker: from here the switch is decided. */
-export async function commitSwitch(stage: string, ops: readonly SwitchOp[]): Promise<void> {
+/** Writes the plan, flushed to disk, at the end of staging; nothing is decided by it. */
+export async function writePlan(stage: string, ops: readonly SwitchOp[]): Promise<void> {
   await writeSynced(join(stage, PLAN), ops.map(encodeOp).join('\n') + '\n')
+}
+
+/**
+ * Writes the `committed` marker beside a written plan: from here the switch is decided, and a
+ * run killed before it ends is finished by the next. False when the stage has no plan.
+ * Idempotent.
+ */
+export async function markCommitted(stage: string): Promise<boolean> {
+  if (
+    !(await lstat(join(stage, PLAN)).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return false
   await writeSynced(join(stage, `${COMMITTED}.tmp`), '')
   await rename(join(stage, `${COMMITTED}.tmp`), join(stage, COMMITTED))
+  return true
 }
 
 async function writeSynced(p: string, text: string): Promise<void> {

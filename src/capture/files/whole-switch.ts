@@ -22,9 +22,7 @@ export async function switchWhole(
   mountExists: boolean,
   onStep?: (done: number, total: number) => void,
 ): Promise<void> {
-  const fh = await open(names.marker, constants.O_WRONLY | constants.O_CREAT, 0o600)
-  await fh.sync()
-  await fh.close()
+  await markWholeCommitted(names)
   onStep?.(1, 3)
   if (mountExists) {
     try {
@@ -44,6 +42,18 @@ export async function switchWhole(
   onStep?.(2, 3)
   await rename(names.stage, mountPath)
   onStep?.(3, 3)
+}
+
+/**
+ * Writes the marker (flushed to disk) that decides the switch: from here a killed run is
+ * finished by the next. False when there is no staged version. Idempotent.
+ */
+export async function markWholeCommitted(names: BesideNames): Promise<boolean> {
+  if (!(await exists(names.stage)) && !(await exists(names.marker))) return false
+  const fh = await open(names.marker, constants.O_WRONLY | constants.O_CREAT, 0o600)
+  await fh.sync()
+  await fh.close()
+  return true
 }
 
 /** After the switch: removes the old version, then the marker. Idempotent. */

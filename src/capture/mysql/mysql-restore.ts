@@ -46,9 +46,12 @@ export interface MysqlRestoreOptions {
    * The barrier of an environment-wide restore: called once, when every selected database
    * has been staged (its tables loaded and ready) and before the first RENAME of any of them.
    * If it rejects, nothing is switched, the staging databases are dropped and the restore
-   * rejects with its error. The restore locks of the targets are held while it runs.
+   * rejects with its error. The restore locks of the targets are held while it runs. It is
+   * given the switch journal's database (restore-journal.ts; none when nothing is switched):
+   * once it resolves nothing is undone, and a caller that recorded the journal may commit it
+   * after a crash (`recoverMysqlRestores` with `commit`).
    */
-  readonly beforeSwitch?: () => Promise<void>
+  readonly beforeSwitch?: (journal: string | undefined) => Promise<void>
   /**
    * Room the staging copy needs on the server's datadir filesystem, as a multiple of the
    * snapshot's data bytes of the reloaded tables (default STAGING_SPACE_FACTOR). The restore
@@ -157,17 +160,19 @@ export async function restoreMysql(
       }),
     )
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
+    if (staged[0]) opts.onPhase?.('switch', staged[0].selected.entry.name)
+    ctx.signal.throwIfAborted()
     try {
-      await opts.beforeSwitch?.()
+      await opts.beforeSwitch?.(journal)
     } catch (e) {
       barrierFailed = true
       throw e
     }
-    if (staged[0]) opts.onPhase?.('switch', staged[0].selected.entry.name)
-    ctx.signal.throwIfAborted()
-    // The point of no return: a kill from here on is finished by the next restore.
-    if (journal) await commitJournal(main, journal)
+    // Past the barrier nothing is undone: the caller may have recorded the decision (an
+    // environment restore's commit record names the journal). The commit is the point of
+    // no return of a restore on its own: a kill from here on is finished by the next one.
     switching = true
+    if (journal) await commitJournal(main, journal)
     for (const [i, st] of staged.entries()) {
       const name = st.selected.entry.name
       if (i > 0) opts.onPhase?.('switch', name)

@@ -116,9 +116,10 @@ export async function recoverJournals(
 }
 
 /**
- * Finishes every committed journal on the server whose targets are free (a restore that
- * holds one will finish it itself): what a process restarting after a crash calls.
- * Returns the targets finished.
+ * Resolves every journal on the server whose targets are free (a restore that holds one
+ * resolves it itself): a committed one is finished, an uncommitted one rolled back (its
+ * staging databases and the journal dropped; nothing of it was switched). What a process
+ * restarting after a crash calls. Returns the targets finished.
  */
 export async function recoverAllJournals(
   s: MysqlSession,
@@ -134,8 +135,10 @@ export async function recoverAllJournals(
     const id = sideId(cellText(r[0]))
     if (id === undefined) continue
     const journal = await readJournal(s, id)
-    if (journal?.committed)
-      finished.push(...((await lockAndFinish(s, journal, [], dropSide, log)) ?? []))
+    // An empty journal's restore was killed writing it, or is writing it now: which targets
+    // it locks is unknown, so it is left to the next restore into them.
+    if (journal && journal.switches.length > 0)
+      finished.push(...((await lockAndFinish(s, journal, [], dropSide, log, true)) ?? []))
   }
   return finished
 }
@@ -146,8 +149,9 @@ function targetsOf(journal: Journal): string[] {
 
 /**
  * Takes the restore locks of the journal's targets (but those in `held`) without waiting,
- * finishes it and releases them. Undefined when a target is busy: a running restore holds
- * it and finishes the journal itself.
+ * finishes it if committed (or, with `rollBack`, drops it and its staging databases if
+ * not) and releases them. Undefined when a target is busy: a running restore holds it and
+ * resolves the journal itself.
  */
 async function lockAndFinish(
   s: MysqlSession,
@@ -155,6 +159,7 @@ async function lockAndFinish(
   held: readonly string[],
   dropSide: DropSide,
   log: Logger,
+  rollBack = false,
 ): Promise<string[] | undefined> {
   const others = targetsOf(journal).filter((t) => !held.includes(t))
   const locked: string[] = []
@@ -166,7 +171,14 @@ async function lockAndFinish(
     }
     // Read again under the locks: the restore that wrote it may have finished meanwhile.
     const now = await readJournal(s, journal.db.slice(-8))
-    if (!now?.committed) return []
+    if (!now) return []
+    if (!now.committed) {
+      if (!rollBack) return []
+      for (const sw of now.switches) await dropSide(sw.to, [sw.trash, sw.stage])
+      await dropSide(now.switches[0]?.to ?? '', [now.db])
+      log.info({ journal: now.db }, 'an interrupted restore was rolled back')
+      return []
+    }
     const done = await finish(s, now, dropSide)
     log.info({ journal: now.db, databases: done }, 'an interrupted restore was finished')
     return done
@@ -230,11 +242,22 @@ async function finish(
 
 /**
  * Finishes the restores into `source` that were killed after their point of no return
- * (recoverAllJournals over a session of its own). Returns the databases finished.
+ * (recoverAllJournals over a session of its own). `commit` names journals whose decision was
+ * recorded elsewhere (an environment restore's commit record): they are committed first, if
+ * they still exist. Returns the databases finished.
  */
-export async function recoverMysqlRestores(source: MysqlSource, log: Logger): Promise<string[]> {
+export async function recoverMysqlRestores(
+  source: MysqlSource,
+  log: Logger,
+  opts: { readonly commit?: readonly string[] } = {},
+): Promise<string[]> {
   const s = await openSession(source)
   try {
+    for (const db of opts.commit ?? []) {
+      const id = sideId(db)
+      const journal = id === undefined ? undefined : await readJournal(s, id)
+      if (journal && journal.switches.length > 0) await commitJournal(s, journal.db)
+    }
     return await recoverAllJournals(s, log, async (_, names) => {
       for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
     })

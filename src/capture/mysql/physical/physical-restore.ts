@@ -35,9 +35,12 @@ export interface PhysicalRestoreOptions {
    * The barrier of an environment-wide restore, as for the logical restore: called once,
    * when every selected database has been staged and before the first RENAME of any of them.
    * If it rejects, nothing is switched, the staging databases are dropped and the restore
-   * rejects with its error. The restore locks of the targets are held while it runs.
+   * rejects with its error. The restore locks of the targets are held while it runs. It is
+   * given the switch journal's database (restore-journal.ts; none when nothing is switched):
+   * once it resolves nothing is undone, and a caller that recorded the journal may commit it
+   * after a crash (`recoverMysqlRestores` with `commit`).
    */
-  readonly beforeSwitch?: () => Promise<void>
+  readonly beforeSwitch?: (journal: string | undefined) => Promise<void>
 }
 
 export interface PhysicalRestoreResult {
@@ -136,17 +139,19 @@ export async function restorePhysical(
       )
     }
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
+    if (staged[0]) onPhase('switch', staged[0].selected.logical.name)
+    ctx.signal.throwIfAborted()
     try {
-      await opts.beforeSwitch?.()
+      await opts.beforeSwitch?.(journal)
     } catch (e) {
       barrierFailed = true
       throw e
     }
-    if (staged[0]) onPhase('switch', staged[0].selected.logical.name)
-    ctx.signal.throwIfAborted()
-    // The point of no return: a kill from here on is finished by the next restore.
-    if (journal) await commitJournal(main, journal)
+    // Past the barrier nothing is undone: the caller may have recorded the decision (an
+    // environment restore's commit record names the journal). The commit is the point of
+    // no return of a restore on its own: a kill from here on is finished by the next one.
     switching = true
+    if (journal) await commitJournal(main, journal)
     const out: PhysicalRestoreResult['databases'][number][] = []
     for (const [i, st] of staged.entries()) {
       const { logical, physical, target: to } = st.selected
