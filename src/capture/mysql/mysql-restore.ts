@@ -22,7 +22,7 @@ import {
 } from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
 import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
-import { cleanupStaging } from './stage-cleanup.js'
+import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables, showCreateTable } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
@@ -643,10 +643,6 @@ async function stageDatabase(
   ctx.signal.throwIfAborted()
   staged.pop()
   return { ...result, rows, bytes: bytesDone }
-}
-
-async function dropDatabases(s: MysqlSession, names: readonly string[]): Promise<void> {
-  for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
 }
 
 async function readText(tree: TreeReader, path: string, signal: AbortSignal): Promise<string> {

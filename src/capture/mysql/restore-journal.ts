@@ -3,6 +3,7 @@ import { CofferError, RefusedError } from '../../errors.js'
 import { runSwitch, type DatabaseSwitch } from './database-switch.js'
 import { quoteIdent, sideDatabasePattern, sideDatabases } from './names.js'
 import type { MysqlSource } from './mysql-source.js'
+import { dropDatabases } from './stage-cleanup.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 
 /**
@@ -258,9 +259,7 @@ export async function recoverMysqlRestores(
       const journal = id === undefined ? undefined : await readJournal(s, id)
       if (journal && journal.switches.length > 0) await commitJournal(s, journal.db)
     }
-    return await recoverAllJournals(s, log, async (_, names) => {
-      for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
-    })
+    return await recoverAllJournals(s, log, (_, names) => dropDatabases(s, names))
   } finally {
     s.destroy()
   }

@@ -127,11 +127,12 @@ async function* rowBatches(s: Readable): AsyncGenerator<readonly RowPacket[]> {
     for (;;) {
       const batch: RowPacket[] = []
       let row: RowPacket | null
-      while (batch.length < MAX_BATCH && (row = s.read() as RowPacket | null) !== null) {
-        if (!Buffer.isBuffer(row)) throw new Error('mysql2 returned a row that is not a packet')
+      while (batch.length < MAX_BATCH && (row = s.read() as RowPacket | null) !== null)
         batch.push(row)
-      }
       if (batch.length > 0) {
+        // Once per batch, not per row: all rows of a query come from the same parser.
+        if (!Buffer.isBuffer(batch[0]))
+          throw new Error('mysql2 returned a row that is not a packet')
         yield batch
         continue
       }

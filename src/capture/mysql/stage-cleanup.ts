@@ -18,7 +18,12 @@ export async function cleanupStaging(
     [sideDatabasePattern(target)],
   )
   const names = rows.map((r) => String(r[0]))
-  for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
+  await dropDatabases(s, names)
   if (names.length > 0) log.info({ databases: names }, 'stale staging databases dropped')
   return names
+}
+
+/** Drops the named databases, those that exist. */
+export async function dropDatabases(s: MysqlSession, names: readonly string[]): Promise<void> {
+  for (const n of names) await s.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)}`)
 }
