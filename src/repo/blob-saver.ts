@@ -103,6 +103,20 @@ export class BlobSaver {
     signal?: AbortSignal,
   ): Promise<boolean> {
     if (!this.claim(type, id)) return false
+    await this.sealAndAdd(type, id, plaintext, signal)
+    return true
+  }
+
+  /**
+   * Seals and adds a blob the caller has claimed (`claim` returned true): on the worker
+   * pool, or inline when small. Takes `plaintext` over.
+   */
+  async sealAndAdd(
+    type: BlobType,
+    id: BlobId,
+    plaintext: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const length = plaintext.length
     const compress = this.repo.version >= 2
     const sealed =
@@ -110,7 +124,6 @@ export class BlobSaver {
         ? sealBlob(this.repo.key, type, plaintext, compress)
         : await this.repo.pool.seal(type, plaintext, compress)
     await this.add(type, id, sealed, length, signal)
-    return true
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { BlobSaver } from './blob-saver.js'
-import { chunkStream, type Polynomial } from './chunker/index.js'
+import { MIN_SIZE, type Polynomial } from './chunker/index.js'
 import type { BlobId } from './id.js'
 
 export interface SavedContent {
@@ -10,39 +10,74 @@ export interface SavedContent {
   readonly newBytes: number
 }
 
-/**
- * Saves a byte stream as data blobs: content-defined chunks (restic-compatible, so the same
- * bytes saved by restic or Coffer are stored once), hashed, deduplicated and packed. Memory
- * is one chunk (≤ 8 MiB) plus the saver's bounded packs, whatever the stream's length.
- */
 /** Chunks of one stream being sealed at once: keeps the worker pool busy on a single file. */
 const IN_FLIGHT_PER_STREAM = 4
 
+/**
+ * Saves a byte stream as data blobs: content-defined chunks (restic-compatible, so the same
+ * bytes saved by restic or Coffer are stored once), hashed, deduplicated and packed.
+ *
+ * Chunking and hashing run on a worker thread (`CryptoPool.chunks`), sealing on any worker;
+ * this thread only reads, decides what is new and packs. A stream of at most `MIN_SIZE`
+ * bytes is one chunk whatever its bytes (the chunker never cuts before `MIN_SIZE`), so it
+ * skips the chunker: most files of a mount are that small. Memory per stream is bounded
+ * (see `chunkOnWorker`), whatever the stream's length. The source's buffers are copied,
+ * never kept.
+ */
 export async function saveContent(
   source: AsyncIterable<Uint8Array>,
   saver: BlobSaver,
   pol: Polynomial,
   opts: { readonly signal?: AbortSignal; readonly onBytes?: (n: number) => void } = {},
 ): Promise<SavedContent> {
+  const input = source[Symbol.asyncIterator]()
+  try {
+    return await saveFrom(input, saver, pol, opts)
+  } catch (e) {
+    // Whatever stopped the save, the source is closed (a file handle, a query).
+    await input.return?.()
+    throw e
+  }
+}
+
+async function saveFrom(
+  input: AsyncIterator<Uint8Array>,
+  saver: BlobSaver,
+  pol: Polynomial,
+  opts: { readonly signal?: AbortSignal; readonly onBytes?: (n: number) => void },
+): Promise<SavedContent> {
+  const signal = opts.signal
+  const head = await readHead(input, MIN_SIZE + 1, signal)
+  if (head.done) {
+    const data = concat(head.parts, head.length)
+    if (data.length === 0) return { content: [], size: 0, newBytes: 0 }
+    const { id, added } = await saver.saveUnhashed('data', data, signal)
+    opts.onBytes?.(head.length)
+    return { content: [id], size: head.length, newBytes: added ? head.length : 0 }
+  }
+
   const content: BlobId[] = []
   let size = 0
   let newBytes = 0
   const inFlight = new Set<Promise<void>>()
   let failure: { error: unknown } | undefined
   try {
-    for await (const chunk of chunkStream(source, pol, { signal: opts.signal })) {
+    const rest = resume(head.parts, input)
+    for await (const { id: hex, data } of saver.repo.pool.chunks(rest, pol, signal)) {
       if (failure) break
-      const index = content.length
-      const length = chunk.length
-      content.push('' as BlobId)
+      const id = hex as BlobId
+      const length = data.length
+      content.push(id)
       size += length
-      // Hashing and sealing happen on worker threads while the next chunk is cut; the blob
-      // list keeps stream order whatever order the workers finish in.
+      if (!saver.claim('data', id)) {
+        opts.onBytes?.(length)
+        continue
+      }
+      // Sealing happens on worker threads while the next chunks are cut.
       const p: Promise<void> = saver
-        .saveUnhashed('data', chunk, opts.signal)
-        .then(({ id, added }) => {
-          content[index] = id
-          if (added) newBytes += length
+        .sealAndAdd('data', id, data, signal)
+        .then(() => {
+          newBytes += length
           opts.onBytes?.(length)
         })
         .catch((error: unknown) => {
@@ -57,4 +92,59 @@ export async function saveContent(
   }
   if (failure) throw failure.error
   return { content, size, newBytes }
+}
+
+interface Head {
+  /** Copies of the buffers read (a source may reuse its buffers). */
+  readonly parts: Uint8Array[]
+  readonly length: number
+  /** Whether the source ended within them. */
+  readonly done: boolean
+}
+
+/** Reads until `limit` bytes or the end of the source, whichever comes first. */
+async function readHead(
+  input: AsyncIterator<Uint8Array>,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Head> {
+  const parts: Uint8Array[] = []
+  let length = 0
+  while (length < limit) {
+    signal?.throwIfAborted()
+    const r = await input.next()
+    if (r.done) return { parts, length, done: true }
+    if (r.value.length === 0) continue
+    parts.push(r.value.slice())
+    length += r.value.length
+  }
+  return { parts, length, done: false }
+}
+
+/** The head's buffers, then the rest of the source (closed if the reader stops early). */
+async function* resume(
+  head: readonly Uint8Array[],
+  input: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* head
+    for (;;) {
+      const r = await input.next()
+      if (r.done) return
+      yield r.value
+    }
+  } finally {
+    await input.return?.()
+  }
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }

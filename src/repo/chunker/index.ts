@@ -18,5 +18,5 @@ export {
   randomPolynomial,
 } from './polynomial.js'
 export type { Polynomial } from './polynomial.js'
-export { chunkStream, MAX_SIZE, MIN_SIZE, RabinChunker } from './rabin-chunker.js'
+export { ChunkAssembler, chunkStream, MAX_SIZE, MIN_SIZE, RabinChunker } from './rabin-chunker.js'
 export type { ChunkerOptions, ChunkStreamOptions } from './rabin-chunker.js'

@@ -312,18 +312,79 @@ function hashWords(
   return -1
 }
 
+/**
+ * Cuts a stream fed in buffers of any size into whole chunks (see `RabinChunker`), on one
+ * thread and synchronously: `chunkStream` and the worker threads that chunk for the saver
+ * share it. Each chunk is a new Uint8Array with its own ArrayBuffer of exactly its length,
+ * so it can be transferred to another thread; the buffers fed in are only read, and may be
+ * reused once `push` returns. Memory: the part of the current chunk that came from earlier
+ * buffers (< `maxSize`), copied.
+ */
+export class ChunkAssembler {
+  private readonly chunker: RabinChunker
+  // The current chunk's bytes from earlier buffers, copied: input may span many small
+  // buffers, and a source may reuse its buffer. Grows up to maxSize, then is reused.
+  private held = new Uint8Array(0)
+  private heldLength = 0
+
+  constructor(pol: Polynomial, opts: ChunkerOptions = {}) {
+    this.chunker = new RabinChunker(pol, opts)
+  }
+
+  /** The chunks that end within `buf`, in order; the rest of `buf` is kept for the next. */
+  push(buf: Uint8Array): Uint8Array[] {
+    const chunks: Uint8Array[] = []
+    let start = 0
+    for (let cut = this.chunker.next(buf, 0); cut >= 0; cut = this.chunker.next(buf, cut)) {
+      chunks.push(this.take(buf, start, cut))
+      start = cut
+    }
+    const rest = buf.length - start
+    if (rest === 0) return chunks
+    if (this.heldLength + rest > this.held.length) {
+      const grown = new Uint8Array(
+        Math.min(
+          this.chunker.maxSize,
+          Math.max(this.heldLength + rest, 2 * this.held.length, 64 * 1024),
+        ),
+      )
+      grown.set(this.held.subarray(0, this.heldLength))
+      this.held = grown
+    }
+    this.held.set(buf.subarray(start), this.heldLength)
+    this.heldLength += rest
+    return chunks
+  }
+
+  /**
+   * chunker.go's Next at the end of the input: whatever was fed since the last cut is the
+   * last chunk (undefined when nothing was). The assembler is then ready for a new stream.
+   */
+  end(): Uint8Array | undefined {
+    const last = this.heldLength > 0 ? this.held.slice(0, this.heldLength) : undefined
+    this.heldLength = 0
+    this.chunker.reset()
+    return last
+  }
+
+  private take(buf: Uint8Array, start: number, end: number): Uint8Array {
+    const chunk = new Uint8Array(this.heldLength + end - start)
+    if (this.heldLength > 0) chunk.set(this.held.subarray(0, this.heldLength))
+    chunk.set(buf.subarray(start, end), this.heldLength)
+    this.heldLength = 0
+    return chunk
+  }
+}
+
 export interface ChunkStreamOptions extends ChunkerOptions {
   readonly signal?: AbortSignal
 }
 
 /**
- * Splits a byte stream into restic's chunks (see `RabinChunker`). Each chunk is a new
- * Uint8Array with its own ArrayBuffer of exactly its length, so it can be transferred to a
- * worker thread; the input buffers are only read, and may be reused by the source once the
- * next one is requested. Memory: the part of the current chunk that came from earlier
- * input buffers (< `maxSize`) plus the input buffer being scanned. An empty stream yields
- * nothing; a stream shorter than `minSize` yields one chunk. Stops with `signal.reason`
- * when the signal aborts.
+ * Splits a byte stream into restic's chunks (see `RabinChunker` and `ChunkAssembler`), on
+ * the calling thread. The input buffers are only read, and may be reused by the source
+ * once the next one is requested. An empty stream yields nothing; a stream shorter than
+ * `minSize` yields one chunk. Stops with `signal.reason` when the signal aborts.
  *
  * @example
  * for await (const chunk of chunkStream(createReadStream(path), pol, { signal })) {
@@ -335,41 +396,15 @@ export async function* chunkStream(
   pol: Polynomial,
   opts: ChunkStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const chunker = new RabinChunker(pol, opts)
+  const assembler = new ChunkAssembler(pol, opts)
   const signal = opts.signal
-  // The current chunk's bytes from earlier input buffers, copied: input may span many
-  // small buffers, and a source may reuse its buffer. Grows up to maxSize, then is reused.
-  let held = new Uint8Array(0)
-  let heldLength = 0
-
-  const take = (buf: Uint8Array, start: number, end: number): Uint8Array => {
-    const chunk = new Uint8Array(heldLength + end - start)
-    if (heldLength > 0) chunk.set(held.subarray(0, heldLength))
-    chunk.set(buf.subarray(start, end), heldLength)
-    heldLength = 0
-    return chunk
-  }
-
   for await (const buf of source) {
     signal?.throwIfAborted()
-    let start = 0
-    for (let cut = chunker.next(buf, 0); cut >= 0; cut = chunker.next(buf, cut)) {
-      yield take(buf, start, cut)
+    for (const chunk of assembler.push(buf)) {
+      yield chunk
       signal?.throwIfAborted()
-      start = cut
     }
-    const rest = buf.length - start
-    if (rest === 0) continue
-    if (heldLength + rest > held.length) {
-      const grown = new Uint8Array(
-        Math.min(chunker.maxSize, Math.max(heldLength + rest, 2 * held.length, 64 * 1024)),
-      )
-      grown.set(held.subarray(0, heldLength))
-      held = grown
-    }
-    held.set(buf.subarray(start), heldLength)
-    heldLength += rest
   }
-  // chunker.go's Next: at the end of the input, whatever was read is the last chunk.
-  if (heldLength > 0) yield held.slice(0, heldLength)
+  const last = assembler.end()
+  if (last) yield last
 }

@@ -1,4 +1,5 @@
 import type { BlobDamage } from '../blob-codec.js'
+import type { Polynomial } from '../chunker/index.js'
 import type { BlobType } from '../pack/index.js'
 
 /**
@@ -7,6 +8,12 @@ import type { BlobType } from '../pack/index.js'
  * `hash` starts a two-step save: the worker hashes the data, answers `hashed`, and keeps the
  * data until the main thread says `seal-held` (new to the repository: seal it) or `drop`
  * (already stored). Deduplication stays exact while the hashing leaves the main thread.
+ *
+ * `chunk-open` starts a stream the worker cuts into chunks: each `chunk-feed` brings its next
+ * bytes; the worker answers every whole chunk with `chunk` (its ID and bytes, transferred
+ * back, so that any worker can seal it) and each feed with `fed`; the feed marked `end`
+ * also yields the stream's last chunk, and its `fed` ends the task. `chunk-close` forgets
+ * a stream abandoned half-way.
  */
 export type CryptoRequest =
   | {
@@ -23,6 +30,14 @@ export type CryptoRequest =
       readonly data: Uint8Array
       readonly compress: boolean
     }
+  | { readonly kind: 'chunk-open'; readonly task: number; readonly pol: Polynomial }
+  | {
+      readonly kind: 'chunk-feed'
+      readonly task: number
+      readonly data: Uint8Array
+      readonly end: boolean
+    }
+  | { readonly kind: 'chunk-close'; readonly task: number }
   | { readonly kind: 'seal-held'; readonly task: number }
   | { readonly kind: 'drop'; readonly task: number }
   | {
@@ -41,6 +56,13 @@ export type CryptoResponse =
       readonly uncompressedLength: number | undefined
     }
   | { readonly kind: 'hashed'; readonly task: number; readonly id: string }
+  | {
+      readonly kind: 'chunk'
+      readonly task: number
+      readonly id: string
+      readonly data: Uint8Array
+    }
+  | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
   | { readonly kind: 'failed'; readonly task: number; readonly message: string }

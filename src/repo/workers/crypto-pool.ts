@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { BlobDamage, SealedBlob } from '../blob-codec.js'
+import type { Polynomial } from '../chunker/index.js'
 import type { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
 import { workerEntry } from './worker-entry.js'
+import { chunkOnWorker, type HashedChunk, type WorkerChannel } from './worker-chunking.js'
 
 interface Slot {
   readonly worker: Worker
@@ -26,8 +28,9 @@ export interface HashedBlob {
 }
 
 /**
- * Hashes, seals and opens blobs on worker threads, so that hashing, compression, encryption
- * and MAC use every core while the main thread reads, chunks and writes. Tasks go to the
+ * Chunks streams and hashes, seals and opens blobs on worker threads, so that chunking,
+ * hashing, compression, encryption and MAC use every core while the main thread reads and
+ * writes. Tasks go to the
  * least busy worker; buffers are transferred (the caller must not reuse a buffer it passed
  * in). Workers are referenced only while they have work: an idle pool does not keep the
  * process alive, and a pending task does.
@@ -83,10 +86,10 @@ export class CryptoPool {
     transfer: ArrayBuffer[],
     onAnswer: (slot: Slot, task: number, r: CryptoResponse) => boolean,
     reject: (e: unknown) => void,
-  ): void {
+  ): { readonly slot: Slot; readonly task: number } | undefined {
     if (this.closed) {
       reject(new Error('crypto pool is closed'))
-      return
+      return undefined
     }
     let slot = this.slots[0]!
     for (const s of this.slots) if (s.busy < slot.busy) slot = s
@@ -94,6 +97,48 @@ export class CryptoPool {
     const task = this.nextTask++
     this.tasks.set(task, { slot, onAnswer: (r) => onAnswer(slot, task, r), reject })
     slot.worker.postMessage(build(task), transfer)
+    return { slot, task }
+  }
+
+  /**
+   * Cuts a byte stream into restic's chunks with polynomial `pol` on a worker thread, which
+   * hashes them too; yields each chunk's ID and bytes in stream order (see `chunkOnWorker`).
+   * The source's buffers are copied, never taken over.
+   */
+  chunks(
+    source: AsyncIterable<Uint8Array>,
+    pol: Polynomial,
+    signal?: AbortSignal,
+  ): AsyncGenerator<HashedChunk> {
+    return chunkOnWorker(
+      source,
+      pol,
+      (first, onAnswer, reject) => this.channel(first, onAnswer, reject),
+      signal,
+    )
+  }
+
+  /** A task that stays open on one worker for several requests (see `WorkerChannel`). */
+  private channel(
+    first: (task: number) => CryptoRequest,
+    onAnswer: (r: CryptoResponse) => boolean,
+    reject: (e: unknown) => void,
+  ): WorkerChannel {
+    const opened = this.start(first, [], (_slot, _task, r) => onAnswer(r), reject)
+    if (!opened) throw new Error('crypto pool is closed')
+    const { slot, task } = opened
+    return {
+      task,
+      post: (req, transfer = []) => {
+        if (this.tasks.has(task)) slot.worker.postMessage(req, transfer)
+      },
+      close: () => {
+        const t = this.tasks.get(task)
+        if (!t) return
+        slot.worker.postMessage({ kind: 'chunk-close', task } satisfies CryptoRequest)
+        this.finish(task, t)
+      },
+    }
   }
 
   /** Compresses (when allowed and useful) and seals a blob's plaintext. Takes `data` over. */

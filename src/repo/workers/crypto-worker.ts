@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openBlob, sealBlob } from '../blob-codec.js'
+import { ChunkAssembler } from '../chunker/index.js'
 import { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
 
-// A worker thread of the crypto pool: hashes, seals and opens blobs (zstd, AES-256-CTR,
-// Poly1305-AES, SHA-256), the CPU-heavy steps of every backup and restore.
+// A worker thread of the crypto pool: chunks streams, hashes, seals and opens blobs (Rabin
+// fingerprints, zstd, AES-256-CTR, Poly1305-AES, SHA-256), the CPU-heavy steps of every
+// backup and restore.
 const port = parentPort!
 const key = MasterKey.fromBytes((workerData as CryptoWorkerData).key)
 /** Data hashed and waiting for the main thread's decision (seal-held or drop). */
 const held = new Map<number, { type: BlobType; data: Uint8Array; compress: boolean }>()
+/** Streams being chunked here, by task. */
+const streams = new Map<number, ChunkAssembler>()
 
 /** A standalone ArrayBuffer view, so the result can be transferred, not copied. */
 function own(b: Buffer): Uint8Array {
@@ -30,6 +34,13 @@ function sendSealed(task: number, type: BlobType, data: Uint8Array, compress: bo
   port.postMessage(res, [sealed.buffer as ArrayBuffer])
 }
 
+/** Sends a whole chunk back with its ID; the assembler made it its own ArrayBuffer. */
+function sendChunk(task: number, data: Uint8Array): void {
+  const id = createHash('sha256').update(data).digest('hex')
+  const res: CryptoResponse = { kind: 'chunk', task, id, data }
+  port.postMessage(res, [data.buffer as ArrayBuffer])
+}
+
 port.on('message', (req: CryptoRequest) => {
   try {
     switch (req.kind) {
@@ -43,6 +54,25 @@ port.on('message', (req: CryptoRequest) => {
         port.postMessage(res)
         return
       }
+      case 'chunk-open':
+        streams.set(req.task, new ChunkAssembler(req.pol))
+        return
+      case 'chunk-feed': {
+        const stream = streams.get(req.task)
+        if (!stream) throw new Error(`no stream for task ${req.task}`)
+        for (const chunk of stream.push(req.data)) sendChunk(req.task, chunk)
+        if (req.end) {
+          streams.delete(req.task)
+          const last = stream.end()
+          if (last) sendChunk(req.task, last)
+        }
+        const res: CryptoResponse = { kind: 'fed', task: req.task, end: req.end }
+        port.postMessage(res)
+        return
+      }
+      case 'chunk-close':
+        streams.delete(req.task)
+        return
       case 'seal-held': {
         const h = held.get(req.task)
         held.delete(req.task)
@@ -69,6 +99,7 @@ port.on('message', (req: CryptoRequest) => {
         req satisfies never
     }
   } catch (e) {
+    streams.delete(req.task)
     const res: CryptoResponse = {
       kind: 'failed',
       task: req.task,
