@@ -33,7 +33,11 @@ export async function restorePhysicalService(
   ctx: OpContext,
   beforeSwitch: (journal: string | undefined) => Promise<void>,
 ): Promise<{ reloaded: number; kept: number }> {
-  const result = await restorePhysical(tree, job.source, ctx, { ...job.options, beforeSwitch })
+  const result = await restorePhysical(tree, job.source, ctx, {
+    ...job.options,
+    beforeSwitch,
+    onNote: (line) => ctx.logLine(line),
+  })
   let reloaded = 0
   let kept = 0
   for (const d of result.databases) {

@@ -4,10 +4,13 @@ import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
 import { openSession, serverMessage, type MysqlSession } from '../session.js'
 import { planPhysicalDatabase } from './physical-plan.js'
-import { refuseUnfit, selectPhysical } from './physical-selection.js'
+import { LogicalFallback, type FallbackReason } from './logical-fallback.js'
+import { checkFit } from './physical-fit.js'
+import { selectPhysical } from './physical-selection.js'
 import { stageDatabase, type StagedDatabase } from './physical-stage.js'
 import { readServerFacts } from './server-facts.js'
 import { dropSideDatabases } from './side-cleanup.js'
+import { restoreSettings } from './tablespace-import.js'
 import { randomBytes } from 'node:crypto'
 import { databaseSwitch, runSwitch } from '../database-switch.js'
 import {
@@ -41,6 +44,21 @@ export interface PhysicalRestoreOptions {
    * after a crash (`recoverMysqlRestores` with `commit`).
    */
   readonly beforeSwitch?: (journal: string | undefined) => Promise<void>
+  /**
+   * Told, as a sentence for the activity log, which tables are restored logically through a
+   * private MariaDB server and why: one call per database and reason, before they are.
+   */
+  readonly onNote?: (line: string) => void
+  /**
+   * The MariaDB server binary of the logical fallback's private server (docs/PHYSICAL.md,
+   * "Logical fallback"). Default: `mariadbd` on PATH, else /usr/sbin/mariadbd.
+   */
+  readonly mariadbd?: string
+  /**
+   * Where the private server's scratch directory is made. Default: the parent of the
+   * target's data directory when writable here, else the system's temporary directory.
+   */
+  readonly scratchParent?: string
 }
 
 export interface PhysicalRestoreResult {
@@ -49,8 +67,13 @@ export interface PhysicalRestoreResult {
     readonly target: string
     /** Tables whose tablespace was imported. */
     readonly imported: readonly string[]
-    /** Tables loaded from their logical data (other engines, sequences, …). */
+    /**
+     * Tables loaded logically: from their logical data (other engines, sequences, …), or
+     * from their tablespace through a private server (the tables of `fallbacks`).
+     */
     readonly loaded: readonly string[]
+    /** Physical tables restored logically through a private server, by reason. */
+    readonly fallbacks: readonly FallbackReason[]
     /** Tables whose definition and content already equalled the snapshot's: left as they were. */
     readonly kept: readonly string[]
     /** Target tables the snapshot does not have: moved out and dropped. */
@@ -69,11 +92,19 @@ export interface PhysicalRestoreResult {
  * `beforeSwitch` runs, then each database gets the logical restore's switch (one RENAME
  * TABLE, kept tables left in place, then views, routines, triggers, events), back to back.
  *
- * Refuses with a RefusedError, before changing anything, when the snapshot's server series
- * (`10.11`), flavour or `innodb_page_size` differ from the target's, when the data directory
- * is not writable here, when its filesystem lacks room for the staged files, or when a
- * single table is asked for. A failure or abort before the first RENAME leaves every target
- * as it was and drops the staging databases.
+ * Tables whose tablespace cannot be imported into the target — all of them when its release
+ * series or `innodb_page_size` differs from the snapshot's, or one whose IMPORT the target
+ * refuses — are restored logically in the same restore: imported into a private MariaDB
+ * server of this host and their rows loaded from it (docs/PHYSICAL.md, "Logical fallback";
+ * `onNote` and `fallbacks` say which and why). The private server is stopped and its scratch
+ * directory removed once every database is staged, and on any failure.
+ *
+ * Refuses with a RefusedError, before changing anything, when the snapshot's flavour differs
+ * from the target's, when its series or page size differ and no private server of the
+ * snapshot's series can run here, when tables are to be imported and the data directory is
+ * not writable here, when the data directory's or the scratch directory's filesystem lacks
+ * room, or when a single table is asked for. A failure or abort before the first RENAME
+ * leaves every target as it was and drops the staging databases.
  *
  * Concurrency: excludes other restores of the same targets (logical or physical) through the
  * server locks `coffer_restore:<target>`.
@@ -95,13 +126,25 @@ export async function restorePhysical(
   let switching = false
   let barrierFailed = false
   let datadir = ''
+  let fallback: LogicalFallback | undefined
   try {
     for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
-    for (const s of sessions) await loadSettings(s)
+    for (const s of sessions) await restoreSettings(s)
     const main = sessions[0]!
     const facts = await readServerFacts(main)
     datadir = facts.datadir
-    await refuseUnfit(selection, facts, target)
+    const fit = await checkFit(selection, facts, target, opts)
+    fallback = new LogicalFallback({
+      ...(opts.mariadbd !== undefined ? { mariadbd: opts.mariadbd } : {}),
+      innodbPageSize: selection.service.innodbPageSize,
+      scratchParent: fit.scratchParent,
+      connections: target.connections,
+    })
+    const stageFallback = {
+      ...(fit.fallbackAll !== undefined ? { all: fit.fallbackAll } : {}),
+      server: fallback,
+      onNote: opts.onNote ?? (() => {}),
+    }
     await lockRestoreTargets(
       main,
       selection.databases.map((d) => d.target),
@@ -119,7 +162,11 @@ export async function restorePhysical(
       plans.push(await planPhysicalDatabase(sessions, sel, ctx))
     }
     for (const [i, sel] of selection.databases.entries())
-      staged.push(await stageDatabase(tree, sel, plans[i]!, sessions, facts, id, ctx, onPhase))
+      staged.push(
+        await stageDatabase(tree, sel, plans[i]!, sessions, facts, id, ctx, onPhase, stageFallback),
+      )
+    // Every row is in the staging databases: the private server has done its work.
+    await fallback.stop()
     ctx.signal.throwIfAborted()
     const switches = []
     for (const st of staged) {
@@ -154,14 +201,14 @@ export async function restorePhysical(
     if (journal) await commitJournal(main, journal)
     const out: PhysicalRestoreResult['databases'][number][] = []
     for (const [i, st] of staged.entries()) {
-      const { logical, physical, target: to } = st.selected
+      const { logical, target: to } = st.selected
       const { reload, keep } = st.plan
       if (i > 0) onPhase('switch', logical.name)
       const started = performance.now()
       const sw = switches[i]!
       await runSwitch(main, sw, () => onPhase('objects', logical.name))
       const switchMs = Math.round(performance.now() - started)
-      const imported = physical.tables.map((t) => t.name).filter((n) => reload.includes(n))
+      const { imported, fallbacks } = st
       ctx.log.info(
         { database: to, switchMs, imported: imported.length, kept: keep.length },
         'database switched in',
@@ -169,8 +216,12 @@ export async function restorePhysical(
       out.push({
         database: logical.name,
         target: to,
-        imported,
-        loaded: logical.tables.map((t) => t.name).filter((n) => reload.includes(n)),
+        imported: [...imported],
+        loaded: [
+          ...logical.tables.map((t) => t.name).filter((n) => reload.includes(n)),
+          ...fallbacks.flatMap((f) => f.tables),
+        ],
+        fallbacks,
         kept: [...keep].sort(),
         dropped: [...sw.drop],
         bytes: st.bytes,
@@ -205,6 +256,7 @@ export async function restorePhysical(
       { cause: e },
     )
   } finally {
+    await fallback?.stop()
     await releaseRestoreLocks(sessions[0], locks)
     for (const s of sessions) s.destroy()
   }
@@ -229,13 +281,4 @@ export async function previewPhysicalRestore(
   } finally {
     s.destroy()
   }
-}
-
-async function loadSettings(s: MysqlSession): Promise<void> {
-  // As the logical load: values as stored, no re-validation; foreign_key_checks = 0 is also
-  // what lets DISCARD TABLESPACE run on a table that a foreign key references.
-  await s.query(
-    "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 0, check_constraint_checks = 0",
-  )
-  await s.query('SET SESSION sql_log_bin = 0').catch(() => undefined)
 }

@@ -1,9 +1,6 @@
-import { access, constants, stat, statfs } from 'node:fs/promises'
-import { isAbsolute } from 'node:path'
 import { InvalidInputError, RefusedError } from '../../../errors.js'
 import type { TreeReader } from '../../ports.js'
 import { parseDatabaseEntry, type DatabaseEntry } from '../database-entry.js'
-import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
 import { fileNameOf } from '../names.js'
 import {
   parsePhysicalDatabaseEntry,
@@ -11,7 +8,6 @@ import {
   type PhysicalDatabaseEntry,
   type PhysicalServiceEntry,
 } from './physical-entry.js'
-import { releaseSeries, serverFlavor, type ServerFacts } from './server-facts.js'
 
 /** A database of a physical snapshot, read before anything is changed. */
 export interface SelectedDatabase {
@@ -97,55 +93,6 @@ async function readDatabase(
   for (const t of [...logical.tables, ...physical.tables])
     creates.set(t.name, (await readText(tree, `${dir}/${t.file}.sql`, signal)).replace(/;\n$/, ''))
   return { logical, physical, creates, dir, target }
-}
-
-/** Every reason not to start, checked before the first change (issue: "refuses clearly"). */
-export async function refuseUnfit(
-  { service, databases }: PhysicalSelection,
-  facts: ServerFacts,
-  target: MysqlSource,
-): Promise<void> {
-  const where = describeMysqlSource(target)
-  if (
-    serverFlavor(service.serverVersion) !== serverFlavor(facts.version) ||
-    releaseSeries(service.serverVersion) !== releaseSeries(facts.version)
-  )
-    throw new RefusedError(
-      'refused',
-      `The physical snapshot was taken on ${service.serverVersion} and ${where} runs ${facts.version}: tablespaces import only within one release series. Restore logically from a logical snapshot, or into a ${releaseSeries(service.serverVersion)} server.`,
-    )
-  if (service.innodbPageSize !== facts.innodbPageSize)
-    throw new RefusedError(
-      'refused',
-      `The physical snapshot has InnoDB pages of ${service.innodbPageSize} bytes and ${where} uses ${facts.innodbPageSize}: its tablespaces cannot be imported.`,
-    )
-  if (!isAbsolute(facts.datadir))
-    throw new RefusedError('refused', `The data directory of ${where} is not an absolute path.`)
-  try {
-    await access(facts.datadir, constants.W_OK)
-    if (!(await stat(facts.datadir)).isDirectory()) throw new Error('not a directory')
-  } catch (e) {
-    throw new RefusedError(
-      'refused',
-      `The data directory ${facts.datadir} of ${where} is not writable from this host: a physical restore must run where the server keeps its files.`,
-      { cause: e },
-    )
-  }
-  const need = databases.reduce(
-    (n, s) =>
-      n +
-      s.physical.tables.reduce((m, t) => m + t.ibd.size + t.cfg.size, 0) +
-      s.logical.tables.reduce((m, t) => m + t.bytes, 0),
-    0,
-  )
-  const fs = await statfs(facts.datadir)
-  const free = Number(fs.bavail) * Number(fs.bsize)
-  // The staged files plus a tenth: the logical tables' indexes and the server's own growth.
-  if (free < need * 1.1)
-    throw new RefusedError(
-      'no_space',
-      `The data directory ${facts.datadir} has ${free} bytes free; the restore needs about ${Math.ceil(need * 1.1)}.`,
-    )
 }
 
 export async function readText(
