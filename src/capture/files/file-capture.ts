@@ -1,4 +1,5 @@
 import type { BigIntStats } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
@@ -295,9 +296,16 @@ export class FileCapture {
     const tree: Promise<XattrMap | undefined> | undefined =
       useXattrs && first ? observed(readXattrTree(rootPath, signal)) : undefined
 
+    // lstat is synchronous: microseconds on a local filesystem, where its promise form
+    // costs the main thread several times that, once per file of every capture (see
+    // file-restore.ts, setMeta, for the measurement).
     const statOrVanish = async (p: Buffer): Promise<BigIntStats | undefined> => {
       try {
-        return await lstat(p, { bigint: true })
+        const st = lstatSync(p, { bigint: true, throwIfNoEntry: false })
+        if (st) return st
+        stats.vanished.push(show(p))
+        log.warn({ path: show(p) }, 'file vanished during capture')
+        return undefined
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
           stats.vanished.push(show(p))
@@ -328,7 +336,12 @@ export class FileCapture {
           readFileChunks(p, st.size, (n) => (stats.bytesRead += n), signal),
         )
         stats.filesRead++
-        const after = await lstat(p, { bigint: true }).catch(() => undefined)
+        let after: BigIntStats | undefined
+        try {
+          after = lstatSync(p, { bigint: true, throwIfNoEntry: false })
+        } catch {
+          after = undefined
+        }
         const changed =
           !after || after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ino !== st.ino
         if (changed) {

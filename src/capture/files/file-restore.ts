@@ -1,19 +1,16 @@
 import { spawnSync } from 'node:child_process'
-import { constants, type BigIntStats } from 'node:fs'
 import {
-  chmod,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  rename,
-  rm,
-  symlink,
-  unlink,
-  utimes,
-} from 'node:fs/promises'
+  chmodSync,
+  constants,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  renameSync,
+  unlinkSync,
+  utimesSync,
+  type BigIntStats,
+} from 'node:fs'
+import { link, lstat, mkdir, open, rm, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
 import {
@@ -106,22 +103,30 @@ export async function restoreFiles(
     }
   }
 
-  const setMeta = async (p: Buffer, node: Node, isLink: boolean): Promise<void> => {
-    if (owners)
-      await lchown(p, node.uid, node.gid).catch((e: unknown) =>
-        log.warn({ path: show(p), err: e }, 'cannot set owner'),
-      )
-    if (!isLink && node.mode !== undefined) await chmod(p, posixPermFromGo(node.mode))
+  // Metadata calls (owner, mode, times, the look at what is in the way, the rename) are
+  // synchronous: each takes microseconds on a local filesystem, while its promise form costs
+  // the main thread about three times as much in dispatch and completion, and a restore
+  // makes five of them per file (measured: 3,000 files' metadata 282 ms sync, 695–876 ms
+  // async with the event loop 90 % busy). Content is still written asynchronously.
+  const setMeta = (p: Buffer, node: Node, isLink: boolean): void => {
+    if (owners) {
+      try {
+        lchownSync(p, node.uid, node.gid)
+      } catch (e) {
+        log.warn({ path: show(p), err: e }, 'cannot set owner')
+      }
+    }
+    if (!isLink && node.mode !== undefined) chmodSync(p, posixPermFromGo(node.mode))
     const atime = seconds(node.atime.unixNs)
     const mtime = seconds(node.mtime.unixNs)
-    if (isLink) await lutimes(p, atime, mtime)
-    else await utimes(p, atime, mtime)
+    if (isLink) lutimesSync(p, atime, mtime)
+    else utimesSync(p, atime, mtime)
   }
 
   const removeExisting = async (p: Buffer): Promise<BigIntStats | undefined> => {
-    const st = await lstat(p, { bigint: true }).catch(() => undefined)
+    const st = lstatSync(p, { bigint: true, throwIfNoEntry: false })
     if (st?.isDirectory()) await rm(p, { recursive: true, force: true })
-    else if (st) await unlink(p)
+    else if (st) unlinkSync(p)
     return st
   }
 
@@ -161,9 +166,9 @@ export async function restoreFiles(
           `${show(p)}: restored ${pos} bytes, the snapshot says ${node.size}.`,
         )
       }
-      await setMeta(tmp, node, false)
+      setMeta(tmp, node, false)
       await removeExisting(p)
-      await rename(tmp, p)
+      renameSync(tmp, p)
       done = true
     } finally {
       if (!done) await rm(tmp, { force: true })
@@ -209,7 +214,7 @@ export async function restoreFiles(
       case 'symlink':
         await removeExisting(p)
         await symlink(Buffer.from(node.linkTarget ?? Buffer.alloc(0)), p)
-        await setMeta(p, node, true)
+        setMeta(p, node, true)
         return
       case 'fifo':
       case 'dev':
@@ -228,7 +233,7 @@ export async function restoreFiles(
         const r = spawnSync('mknod', args)
         if (r.status !== 0)
           log.warn({ path: show(p), type: node.type }, 'cannot create special file')
-        else await setMeta(p, node, false)
+        else setMeta(p, node, false)
         return
       }
       case 'socket':
@@ -269,7 +274,7 @@ export async function restoreFiles(
     // Let started writes finish (or fail) before the directory's metadata is set.
     await settleAll(pending, failure)
     if (node) {
-      await setMeta(p, node, false)
+      setMeta(p, node, false)
       stats.dirs++
     }
     opts.onProgress?.(stats)
