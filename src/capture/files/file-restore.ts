@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
+  closeSync,
   constants,
   lchownSync,
   lstatSync,
   lutimesSync,
+  openSync,
   renameSync,
   unlinkSync,
   utimesSync,
+  writeSync,
   type BigIntStats,
 } from 'node:fs'
 import { link, lstat, mkdir, open, rm, symlink } from 'node:fs/promises'
@@ -15,6 +18,7 @@ import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
 import {
   posixPermFromGo,
+  type BlobId,
   type Node,
   type RepoReader,
   type TreeId,
@@ -137,33 +141,15 @@ export async function restoreFiles(
   const writeFile = async (dir: Buffer, p: Buffer, node: Node): Promise<void> => {
     // A short name of its own: the file's name may already be as long as names can be.
     const tmp = join(dir, Buffer.from(`.coffer-tmp-${process.pid}-${(tmpCounter++).toString(36)}`))
-    const fh = await open(
-      tmp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    )
+    const blobs = node.content ?? []
     let done = false
     try {
-      let pos = 0
-      try {
-        for await (const buf of reader.readContent(node.content ?? [], {
-          ...(signal ? { signal } : {}),
-        })) {
-          let off = 0
-          while (off < buf.length) {
-            const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
-            off += bytesWritten
-            pos += bytesWritten
-          }
-          stats.bytes += buf.length
-        }
-      } finally {
-        await fh.close()
-      }
-      if (node.size !== undefined && pos !== node.size) {
+      const size =
+        blobs.length <= 1 ? await writeWhole(tmp, blobs) : await writeStreamed(tmp, blobs)
+      if (node.size !== undefined && size !== node.size) {
         throw new CofferError(
           'restore_failed',
-          `${show(p)}: restored ${pos} bytes, the snapshot says ${node.size}.`,
+          `${show(p)}: restored ${size} bytes, the snapshot says ${node.size}.`,
         )
       }
       setMeta(tmp, node, false)
@@ -174,6 +160,57 @@ export async function restoreFiles(
       if (!done) await rm(tmp, { force: true })
     }
     stats.files++
+  }
+
+  const createFlags =
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+  /**
+   * A file of at most one blob (most files of a mount: a blob holds up to 8 MiB, and files
+   * under 512 KiB are always one), read first, then created, written and closed
+   * synchronously: three calls of microseconds into the page cache, where their promise
+   * forms cost the main thread far more and contend in the thread pool (measured: 3,000
+   * files of 100 KB: 0.4 s synchronous, 2.1–2.8 s as promises four at a time; the scale-0.2
+   * mounts restore 4.9–5.9 s against 6.3–8.0 s before, same run).
+   */
+  const writeWhole = async (tmp: Buffer, blobs: readonly BlobId[]): Promise<number> => {
+    const parts: Uint8Array[] = []
+    for await (const buf of reader.readContent(blobs, signal ? { signal } : {})) parts.push(buf)
+    const fd = openSync(tmp, createFlags, 0o600)
+    let pos = 0
+    try {
+      for (const buf of parts) {
+        for (let off = 0; off < buf.length;) {
+          const n = writeSync(fd, buf, off, buf.length - off, pos)
+          off += n
+          pos += n
+        }
+        stats.bytes += buf.length
+      }
+    } finally {
+      closeSync(fd)
+    }
+    return pos
+  }
+
+  /** A file of several blobs, streamed: its writes must not hold the main thread. */
+  const writeStreamed = async (tmp: Buffer, blobs: readonly BlobId[]): Promise<number> => {
+    const fh = await open(tmp, createFlags, 0o600)
+    let pos = 0
+    try {
+      for await (const buf of reader.readContent(blobs, signal ? { signal } : {})) {
+        let off = 0
+        while (off < buf.length) {
+          const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
+          off += bytesWritten
+          pos += bytesWritten
+        }
+        stats.bytes += buf.length
+      }
+    } finally {
+      await fh.close()
+    }
+    return pos
   }
 
   const restoreNode = async (
