@@ -1,31 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lchownSync,
-  lstatSync,
-  lutimesSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-  type BigIntStats,
-} from 'node:fs'
-import { link, lstat, mkdir, open, rm, symlink } from 'node:fs/promises'
+import { lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
+import { link, lstat, mkdir, rm, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
-import {
-  posixPermFromGo,
-  type BlobId,
-  type Node,
-  type RepoReader,
-  type TreeId,
-  type TreePath,
-} from '../../repo/index.js'
+import { type Node, type RepoReader, type TreeId, type TreePath } from '../../repo/index.js'
 import { isSafeName } from './safe-name.js'
-import { seconds } from './entry-writer.js'
+import { setEntryMeta, writeNewFile } from './entry-writer.js'
 
 export interface FileRestoreOptions {
   /** Restore only these paths (and what is below them), relative to the restored tree. */
@@ -107,26 +87,10 @@ export async function restoreFiles(
     }
   }
 
-  // Metadata calls (owner, mode, times, the look at what is in the way, the rename) are
-  // synchronous: each takes microseconds on a local filesystem, while its promise form costs
-  // the main thread about three times as much in dispatch and completion, and a restore
-  // makes five of them per file (measured: 3,000 files' metadata 282 ms sync, 695–876 ms
-  // async with the event loop 90 % busy). Content is still written asynchronously.
-  const setMeta = (p: Buffer, node: Node, isLink: boolean): void => {
-    if (owners) {
-      try {
-        lchownSync(p, node.uid, node.gid)
-      } catch (e) {
-        log.warn({ path: show(p), err: e }, 'cannot set owner')
-      }
-    }
-    if (!isLink && node.mode !== undefined) chmodSync(p, posixPermFromGo(node.mode))
-    const atime = seconds(node.atime.unixNs)
-    const mtime = seconds(node.mtime.unixNs)
-    if (isLink) lutimesSync(p, atime, mtime)
-    else utimesSync(p, atime, mtime)
-  }
+  const setMeta = (p: Buffer, node: Node): void =>
+    setEntryMeta(p, node, owners, (e) => log.warn({ path: show(p), err: e }, 'cannot set owner'))
 
+  // Synchronous look-up, unlink and rename, as the metadata calls (see setEntryMeta).
   const removeExisting = async (p: Buffer): Promise<BigIntStats | undefined> => {
     const st = lstatSync(p, { bigint: true, throwIfNoEntry: false })
     if (st?.isDirectory()) await rm(p, { recursive: true, force: true })
@@ -144,15 +108,14 @@ export async function restoreFiles(
     const blobs = node.content ?? []
     let done = false
     try {
-      const size =
-        blobs.length <= 1 ? await writeWhole(tmp, blobs) : await writeStreamed(tmp, blobs)
+      const size = await writeNewFile(reader, tmp, blobs, stats, signal)
       if (node.size !== undefined && size !== node.size) {
         throw new CofferError(
           'restore_failed',
           `${show(p)}: restored ${size} bytes, the snapshot says ${node.size}.`,
         )
       }
-      setMeta(tmp, node, false)
+      setMeta(tmp, node)
       await removeExisting(p)
       renameSync(tmp, p)
       done = true
@@ -160,57 +123,6 @@ export async function restoreFiles(
       if (!done) await rm(tmp, { force: true })
     }
     stats.files++
-  }
-
-  const createFlags =
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
-
-  /**
-   * A file of at most one blob (most files of a mount: a blob holds up to 8 MiB, and files
-   * under 512 KiB are always one), read first, then created, written and closed
-   * synchronously: three calls of microseconds into the page cache, where their promise
-   * forms cost the main thread far more and contend in the thread pool (measured: 3,000
-   * files of 100 KB: 0.4 s synchronous, 2.1–2.8 s as promises four at a time; the scale-0.2
-   * mounts restore 4.9–5.9 s against 6.3–8.0 s before, same run).
-   */
-  const writeWhole = async (tmp: Buffer, blobs: readonly BlobId[]): Promise<number> => {
-    const parts: Uint8Array[] = []
-    for await (const buf of reader.readContent(blobs, signal ? { signal } : {})) parts.push(buf)
-    const fd = openSync(tmp, createFlags, 0o600)
-    let pos = 0
-    try {
-      for (const buf of parts) {
-        for (let off = 0; off < buf.length;) {
-          const n = writeSync(fd, buf, off, buf.length - off, pos)
-          off += n
-          pos += n
-        }
-        stats.bytes += buf.length
-      }
-    } finally {
-      closeSync(fd)
-    }
-    return pos
-  }
-
-  /** A file of several blobs, streamed: its writes must not hold the main thread. */
-  const writeStreamed = async (tmp: Buffer, blobs: readonly BlobId[]): Promise<number> => {
-    const fh = await open(tmp, createFlags, 0o600)
-    let pos = 0
-    try {
-      for await (const buf of reader.readContent(blobs, signal ? { signal } : {})) {
-        let off = 0
-        while (off < buf.length) {
-          const { bytesWritten } = await fh.write(buf, off, buf.length - off, pos)
-          off += bytesWritten
-          pos += bytesWritten
-        }
-        stats.bytes += buf.length
-      }
-    } finally {
-      await fh.close()
-    }
-    return pos
   }
 
   const restoreNode = async (
@@ -251,7 +163,7 @@ export async function restoreFiles(
       case 'symlink':
         await removeExisting(p)
         await symlink(Buffer.from(node.linkTarget ?? Buffer.alloc(0)), p)
-        setMeta(p, node, true)
+        setMeta(p, node)
         return
       case 'fifo':
       case 'dev':
@@ -270,7 +182,7 @@ export async function restoreFiles(
         const r = spawnSync('mknod', args)
         if (r.status !== 0)
           log.warn({ path: show(p), type: node.type }, 'cannot create special file')
-        else setMeta(p, node, false)
+        else setMeta(p, node)
         return
       }
       case 'socket':
@@ -311,7 +223,7 @@ export async function restoreFiles(
     // Let started writes finish (or fail) before the directory's metadata is set.
     await settleAll(pending, failure)
     if (node) {
-      setMeta(p, node, false)
+      setMeta(p, node)
       stats.dirs++
     }
     opts.onProgress?.(stats)
