@@ -9,6 +9,13 @@ import { decodeTree, type Node, type TreeId } from './tree/index.js'
 
 /** Trees kept decoded; a walk touches each directory once, lookups revisit the top levels. */
 const TREE_CACHE_ENTRIES = 256
+/**
+ * Subtrees loaded ahead at most at once. Every walk (restore, plan, prune, a capture's parent)
+ * visits a directory's subdirectories soon after the directory itself; loading them while the
+ * walker works turns one round trip per directory into one per batch, which on an object
+ * store (tens of milliseconds a request) decides how long a tree of many directories takes.
+ */
+const TREE_READ_AHEAD = 16
 
 export interface SnapshotFilter {
   readonly hosts?: readonly string[]
@@ -24,10 +31,13 @@ export interface SnapshotFilter {
 export class RepoReader {
   readonly blobs: BlobLoader
   private readonly trees = new Map<TreeId, Node[]>()
+  private readonly loading = new Map<TreeId, Promise<Node[]>>()
+  private readingAhead = 0
 
   private constructor(
     readonly repo: Repository,
     readonly index: MasterIndex,
+    private readonly treeReadAhead: boolean,
   ) {
     this.blobs = new BlobLoader(repo, index)
   }
@@ -35,14 +45,40 @@ export class RepoReader {
   /**
    * Opens a reader. Snapshots should be listed before the index is loaded (design.rst, "Read
    * and Write Ordering"), so `open` loads the index and callers list snapshots through it.
+   * `treeReadAhead`: for readers that walk whole trees (restores, a capture's parent, prune),
+   * each tree asked for starts loading its subtrees; readers that look up single paths leave
+   * it off, since they would read subtrees they never visit.
    */
-  static async open(repo: Repository, signal?: AbortSignal): Promise<RepoReader> {
-    return new RepoReader(repo, await repo.index(signal))
+  static async open(
+    repo: Repository,
+    signal?: AbortSignal,
+    opts: { readonly treeReadAhead?: boolean } = {},
+  ): Promise<RepoReader> {
+    return new RepoReader(repo, await repo.index(signal), opts.treeReadAhead ?? false)
   }
 
+  /**
+   * A tree's nodes, from the cache or the repository; loads of the same tree at once share
+   * one read. With `treeReadAhead`, starts loading its subtrees ahead (see TREE_READ_AHEAD).
+   */
   async loadTree(id: TreeId, signal?: AbortSignal): Promise<Node[]> {
+    const nodes = await this.loadOne(id, signal)
+    if (this.treeReadAhead) this.readAhead(nodes)
+    return nodes
+  }
+
+  private loadOne(id: TreeId, signal?: AbortSignal): Promise<Node[]> {
     const cached = this.trees.get(id)
-    if (cached) return cached
+    if (cached) return Promise.resolve(cached)
+    let loading = this.loading.get(id)
+    if (!loading) {
+      loading = this.fetchTree(id, signal).finally(() => this.loading.delete(id))
+      this.loading.set(id, loading)
+    }
+    return loading
+  }
+
+  private async fetchTree(id: TreeId, signal?: AbortSignal): Promise<Node[]> {
     const bytes = await this.blobs.load('tree', id, signal)
     let nodes: Node[]
     try {
@@ -58,6 +94,24 @@ export class RepoReader {
     if (this.trees.size >= TREE_CACHE_ENTRIES) this.trees.delete(this.trees.keys().next().value!)
     this.trees.set(id, nodes)
     return nodes
+  }
+
+  /**
+   * Starts loading the subtrees of `nodes` that are neither cached nor loading, while fewer
+   * than TREE_READ_AHEAD such loads run. Their failures are dropped here: a walker that
+   * needs the tree loads it again and gets the error itself.
+   */
+  private readAhead(nodes: readonly Node[]): void {
+    for (const n of nodes) {
+      if (this.readingAhead >= TREE_READ_AHEAD) return
+      const sub = n.type === 'dir' ? n.subtree : undefined
+      if (!sub || this.trees.has(sub) || this.loading.has(sub)) continue
+      this.readingAhead++
+      // One level only: a tree loaded ahead reads ahead when the walker asks for it.
+      this.loadOne(sub)
+        .catch(() => undefined)
+        .finally(() => this.readingAhead--)
+    }
   }
 
   /** The node at `path` below `root`, or undefined. An empty path has no node (the root). */

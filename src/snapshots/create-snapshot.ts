@@ -42,7 +42,7 @@ export async function createEnvironmentSnapshot(
   ctx: OpContext,
 ): Promise<SnapshotInfo> {
   const previous = await latestEnvironmentSnapshot(repo, env.project, env.name, ctx.signal)
-  const reader = await RepoReader.open(repo, ctx.signal)
+  const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
   const writer = await SnapshotWriter.start(repo, {
     signal: ctx.signal,
     log: ctx.log,

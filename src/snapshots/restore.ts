@@ -95,7 +95,7 @@ export async function previewRestore(
   only: readonly RestorePart[],
   ctx: OpContext,
 ): Promise<RestorePreview> {
-  const reader = await RepoReader.open(repo, ctx.signal)
+  const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
   const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
   const manifest = await readManifest(reader, snap, ctx.signal)
   const plan = planParts(manifest, target, only)
@@ -170,7 +170,7 @@ export async function restoreEnvironment(
   // `cleanupStaging` with the record.
   let decided = false
   try {
-    const reader = await RepoReader.open(repo, ctx.signal)
+    const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
     const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
     const manifest = await readManifest(reader, snap, ctx.signal)
     const plan = planParts(manifest, target, only)

@@ -58,7 +58,7 @@ export const run: CommandRunner = async (cmd, args) => {
   const repo = await openRepo(cmd, signal)
   const lock = await repo.lock(false, { signal })
   try {
-    const reader = await RepoReader.open(repo, signal)
+    const reader = await RepoReader.open(repo, signal, { treeReadAhead: true })
     const snap = await reader.findSnapshot(
       ref,
       { hosts: o.host ?? [], tags: o.tag ?? [], paths: o.path ?? [] },

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  LocalBackend,
+  Repository,
+  RepoReader,
+  SnapshotWriter,
+  TEST_KDF,
+  type Backend,
+  type Handle,
+  type LoadOptions,
+  type Node,
+  type TreeId,
+} from '../../src/repo/index.js'
+import { makeTempDir } from '../helpers/tmp-dir.js'
+
+const DIRS = 24
+const PASSWORD = 'read-ahead'
+
+/**
+ * The real local backend with a gate on loads of data files (where tree blobs live): once
+ * `passes` loads went through, loads wait until `open_`; `requested` counts every data load.
+ */
+class GatedBackend implements Backend {
+  requested = 0
+  passes = Infinity
+  private waiting: (() => void)[] = []
+
+  constructor(private readonly inner: Backend) {}
+  get location(): string {
+    return this.inner.location
+  }
+  get connections(): number {
+    return this.inner.connections
+  }
+  open_(): void {
+    this.passes = Infinity
+    for (const w of this.waiting.splice(0)) w()
+  }
+  get held(): number {
+    return this.waiting.length
+  }
+  create: Backend['create'] = (o) => this.inner.create(o)
+  save: Backend['save'] = (h, d, o) => this.inner.save(h, d, o)
+  stat: Backend['stat'] = (h, o) => this.inner.stat(h, o)
+  list: Backend['list'] = (t, o) => this.inner.list(t, o)
+  remove: Backend['remove'] = (h, o) => this.inner.remove(h, o)
+  close: Backend['close'] = () => this.inner.close()
+  async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
+    if (h.type === 'data') {
+      this.requested++
+      if (this.passes-- <= 0) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    }
+    return this.inner.load(h, opts)
+  }
+}
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>
+let root: TreeId
+
+beforeAll(async () => {
+  tmp = await makeTempDir('read-ahead')
+  const repo = await Repository.init({
+    backend: new LocalBackend(tmp.path),
+    password: PASSWORD,
+    kdf: TEST_KDF,
+  })
+  const w = await SnapshotWriter.start(repo)
+  for (let i = 0; i < DIRS; i++) {
+    await w.writeFile(
+      `d${String(i).padStart(2, '0')}/f.txt`,
+      (async function* () {
+        yield Buffer.from(`file ${i}`)
+      })(),
+    )
+  }
+  root = (await w.commit({ paths: ['/'], hostname: 'h' })).tree
+  await repo.close()
+})
+afterAll(() => tmp.cleanup())
+
+async function openReader(backend: GatedBackend, treeReadAhead: boolean): Promise<RepoReader> {
+  const repo = await Repository.open({ backend, password: PASSWORD })
+  return RepoReader.open(repo, undefined, { treeReadAhead })
+}
+
+const names = (nodes: readonly Node[]): string[] => nodes.map((n) => n.name.toString())
+
+describe('RepoReader tree read-ahead', () => {
+  it("loads a directory's subtrees before the walker asks, each once", async () => {
+    const backend = new GatedBackend(new LocalBackend(tmp.path))
+    const reader = await openReader(backend, true)
+    backend.passes = 1 // the root tree's load
+    const top = await reader.loadTree(root)
+    expect(top).toHaveLength(DIRS)
+    // Nobody asked for a subtree yet: the loads waiting at the gate are the read-ahead's,
+    // as many as it allows at once.
+    await expect.poll(() => backend.held).toBe(16)
+    backend.open_()
+    const before = backend.requested
+    const seen: string[] = []
+    for (const n of top) seen.push(...names(await reader.loadTree(n.subtree!)))
+    expect(seen).toEqual(Array.from({ length: DIRS }, () => 'f.txt'))
+    // The 16 read ahead were not loaded again; the others once each.
+    expect(backend.requested - before).toBe(DIRS - 16)
+    await reader.repo.close()
+  })
+
+  it('reads nothing ahead when off (single-path readers)', async () => {
+    const backend = new GatedBackend(new LocalBackend(tmp.path))
+    const reader = await openReader(backend, false)
+    const top = await reader.loadTree(root)
+    const before = backend.requested
+    for (const n of top) await reader.loadTree(n.subtree!)
+    expect(backend.requested - before).toBe(DIRS)
+    await reader.repo.close()
+  })
+})
