@@ -11,6 +11,8 @@ import { printTable } from './lib/measure.js'
 const BIN = fileURLToPath(new URL('../bin/coffer', import.meta.url))
 const PASSWORD = 'bench-api-Pw72'
 const WARM_UP_MS = 2000
+const PROBE = 'probe: GET on a new connection'
+const PROBE_EVERY_MS = 250
 
 /**
  * `npm run bench -- api [--clients N] [--seconds S] [--mb M] [--think-ms T]`: `coffer serve`
@@ -18,9 +20,13 @@ const WARM_UP_MS = 2000
  * snapshotted (M MiB each, default 200), and N concurrent clients (default 50) on loopback
  * that, until both snapshots end (at least S seconds, default 10; at most 120), list the
  * snapshots, read the running activity and open its Server-Sent Events stream, then wait T
- * ms (default 1000, a console's polling; 0: a closed loop, the server's throughput). Prints p50/p99/max latency per kind of request and
- * the errors. Target (issue: control plane): p99 < 100 ms and no errors. There is no peer
- * tool to run beside it: the figure is absolute, on a machine whose load is printed.
+ * ms (default 1000, a console's polling; 0: a closed loop, the server's throughput). Prints
+ * p50/p99/max latency per kind of request and the errors. Beside the load, one probe times a
+ * plain GET /healthz on a new connection every 250 ms (what a new connection waits before the
+ * server reads it, apart from what a stream costs to open), and the server's own event-loop
+ * delay over the run (from /metrics) is printed at the end. Target (issue: control plane):
+ * p99 < 100 ms and no errors. There is no peer tool to run beside it: the figure is absolute,
+ * on a machine whose load is printed.
  */
 export async function run(args: string[]): Promise<void> {
   const opt = (name: string, dflt: number): number => {
@@ -81,6 +87,7 @@ export async function run(args: string[]): Promise<void> {
       ['list snapshots', []],
       ['get activity', []],
       ['stream: first event', []],
+      [PROBE, []],
     ])
     let errors = 0
     let running = true
@@ -126,10 +133,19 @@ export async function run(args: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, 250))
       }
     })()
-    const workers = Array.from({ length: clients }, (_, i) => client(i))
+    // One more client, apart from the load: a plain GET on a connection of its own, to tell
+    // a new connection's wait (the server accepting it) from the cost of opening a stream.
+    const probe = async (): Promise<void> => {
+      while (running) {
+        await timed(PROBE, () => getOnNewConnection(`${url}/healthz`))
+        await new Promise((r) => setTimeout(r, PROBE_EVERY_MS))
+      }
+    }
+    const workers = [...Array.from({ length: clients }, (_, i) => client(i)), probe()]
     const states = await done
     running = false
     await Promise.all(workers)
+    const loop = await eventLoopDelay(url)
     const seconds = (Date.now() - started) / 1000
     const rows = [...samples].map(([kind, xs]) => {
       const sorted = [...xs].sort((a, b) => a - b)
@@ -147,7 +163,8 @@ export async function run(args: string[]): Promise<void> {
     })
     printTable(['request', 'count', 'p50 ms', 'p99 ms', 'max ms'], rows)
     process.stdout.write(
-      `${seconds.toFixed(1)} s; errors: ${errors}; snapshots: ${states.join(', ')}; load ${loadavg()}\n`,
+      `${seconds.toFixed(1)} s; errors: ${errors}; snapshots: ${states.join(', ')}; load ${loadavg()}\n` +
+        `server event loop delay over the run: ${loop}\n`,
     )
   } finally {
     serve.kill('SIGTERM')
@@ -234,4 +251,36 @@ function firstEvent(url: string, token: string, id: string): Promise<void> {
     )
     req.on('error', (e) => (req.destroyed ? undefined : reject(e)))
   })
+}
+
+/** A GET on a connection of its own, until its first bytes (the body is not waited for). */
+function getOnNewConnection(target: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(target, { agent: false }, (res) => {
+      res.once('data', () => {
+        req.destroy()
+        if (res.statusCode === 200) resolve()
+        else reject(new Error(`GET ${target}: ${res.statusCode}`))
+      })
+    })
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)))
+  })
+}
+
+/**
+ * The server's event-loop delay since its start (or last scrape), from its /metrics: how long
+ * the server's one JavaScript thread was busy when a timer, a request or a connection was due.
+ */
+async function eventLoopDelay(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const value = (q: string): string | undefined => {
+    const m = new RegExp(`^coffer_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(
+      text,
+    )
+    return m ? (Number(m[1]) * 1000).toFixed(1) : undefined
+  }
+  const [p50, p99, max] = [value('0.5'), value('0.99'), value('1')]
+  return p50 === undefined
+    ? 'not reported by this server'
+    : `p50 ${p50} / p99 ${p99} / max ${max} ms`
 }

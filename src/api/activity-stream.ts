@@ -14,7 +14,7 @@ const KEEPALIVE_MS = 15_000
  */
 export function activityStream(c: Context<ApiEnv>, activityId: string, deps: ApiDeps): Response {
   const lastId = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? '0')
-  return streamSSE(c, async (stream) => {
+  const response = streamSSE(c, async (stream) => {
     let after = Number.isFinite(lastId) && lastId > 0 ? lastId : 0
     let lastState = ''
     let lastBeat = Date.now()
@@ -59,4 +59,8 @@ export function activityStream(c: Context<ApiEnv>, activityId: string, deps: Api
       await stream.sleep(poll)
     }
   })
+  // streamSSE says `no-cache`; API answers say `no-store` (app.ts), set here on the fresh
+  // response rather than by the app on a finished one, which Hono would copy whole.
+  response.headers.set('cache-control', 'no-store')
+  return response
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { except } from 'hono/combine'
 import { CofferError } from '../errors.js'
 import type { ApiDeps, ApiEnv } from './api-deps.js'
 import { definePublicRoute, type Route } from './api-route.js'
@@ -32,6 +33,9 @@ export const API_ROUTES: readonly Route[] = [
 
 const MAX_BODY_BYTES = 1024 * 1024
 
+/** Methods whose requests carry no body the API reads (RFC 9110, 9.3.1, 9.3.2). */
+const BODILESS_METHODS = new Set(['GET', 'HEAD'])
+
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -55,6 +59,10 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.use('*', async (c, next) => {
     const started = performance.now()
+    const headers = securityHeaders(c.req.path)
+    // Set before the route answers, so they go into the response it builds: set on a
+    // finished response, Hono copies the whole response to change its headers.
+    for (const [name, value] of headers) c.header(name, value)
     await next()
     const seconds = (performance.now() - started) / 1000
     const route = c.get('routePath') ?? 'unmatched'
@@ -69,16 +77,22 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
       },
       'request',
     )
-    c.header('x-content-type-options', 'nosniff')
-    if (c.req.path.startsWith('/api/')) c.header('cache-control', 'no-store')
+    // A response made without the context (or one that set its own value) gets them now.
+    for (const [name, value] of headers)
+      if (c.res.headers.get(name) !== value) c.header(name, value)
   })
+  // Only where a body may come: the limit reads `Request.body`, which makes @hono/node-server
+  // build a full web Request (a stream and all) for every GET it could otherwise skip.
   app.use(
     '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        problemResponse(c, problem('invalid_input', 'The request body is too large.')),
-    }),
+    except(
+      (c) => BODILESS_METHODS.has(c.req.method),
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) =>
+          problemResponse(c, problem('invalid_input', 'The request body is too large.')),
+      }),
+    ),
   )
   app.use('/api/*', authMiddleware(deps))
 
@@ -111,6 +125,16 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   )
   app.onError((e, c) => errorToResponse(e, c, log))
   return app
+}
+
+/** Headers of every answer: no MIME sniffing; API answers (user data) kept in no cache. */
+function securityHeaders(path: string): readonly (readonly [string, string])[] {
+  return path.startsWith('/api/')
+    ? [
+        ['x-content-type-options', 'nosniff'],
+        ['cache-control', 'no-store'],
+      ]
+    : [['x-content-type-options', 'nosniff']]
 }
 
 function openApiRoute(doc?: unknown): Route {

@@ -1,15 +1,19 @@
 import type { MetricFamily } from '../control/index.js'
+import { EventLoopDelay } from './event-loop-delay.js'
 
 /** Upper bounds of the request-duration histogram, in seconds. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const
 
 /**
  * Request counters and durations of this process, by method, route pattern and status
- * (route patterns, not paths: IDs in paths would make the label set unbounded).
+ * (route patterns, not paths: IDs in paths would make the label set unbounded), and the
+ * delay of its event loop, which every request of the process waits through.
  */
 export class HttpMetrics {
   private readonly requests = new Map<string, number>()
   private readonly durations = new Map<string, { buckets: number[]; sum: number; count: number }>()
+
+  constructor(private readonly loop: EventLoopDelay = new EventLoopDelay()) {}
 
   observe(method: string, route: string, status: number, seconds: number): void {
     const key = JSON.stringify([method, route, String(status)])
@@ -27,6 +31,7 @@ export class HttpMetrics {
   families(): MetricFamily[] {
     const parse = (k: string): string[] => JSON.parse(k) as string[]
     return [
+      ...this.loop.families(),
       {
         name: 'coffer_http_requests_total',
         help: 'HTTP requests served by this process.',

@@ -5,6 +5,15 @@ import { serve, type ServerType } from '@hono/node-server'
 import type { Hono } from 'hono'
 import type { ApiEnv } from './api-deps.js'
 
+/**
+ * How long an idle connection stays open for the client's next request (Node's default: 5 s).
+ * A console or script polling every few seconds then keeps its connection instead of opening
+ * a new one, which waits to be accepted, one per turn of the event loop, behind whatever an
+ * activity runs on it; and it outlasts the 60 s idle timeout of common proxies and load
+ * balancers, so they close first and never reuse a connection the server is closing.
+ */
+const KEEP_ALIVE_MS = 65_000
+
 export interface ListenOptions {
   readonly host: string
   readonly port: number
@@ -36,6 +45,7 @@ export async function listen(app: Hono<ApiEnv>, opts: ListenOptions): Promise<Ru
     )
     s.once('error', reject)
   })
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = KEEP_ALIVE_MS
   const port = (server.address() as AddressInfo).port
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
   return {

@@ -7,6 +7,7 @@ import { CofferError, InvalidInputError } from '../errors.js'
 import { silentLogger, type Logger } from '../lib/index.js'
 import { migrationsFor } from './migrations/index.js'
 import type { Database } from './schema.js'
+import { cachingStatements } from './statement-cache.js'
 import type { StoreDialect } from './store-dialect.js'
 
 /**
@@ -88,7 +89,9 @@ async function openSqlite(path: string): Promise<Store> {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(sqlite) }),
+  })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
 }
 
