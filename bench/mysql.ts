@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import { physicalRows } from './lib/physical-rows.js'
 import {
   changeShopRows,
   ensureShopDatabase,
@@ -21,7 +22,9 @@ import {
  *   its previous snapshot; the dump tools rewrite everything);
  * - full restore into a new database: Coffer vs `myloader -t 2` vs `mariadb < dump.sql` (the
  *   peers load from the files already on local disk, without a `restic restore` first);
- * - Coffer delta restore in place after 1 % of one table's rows changed in the target.
+ * - Coffer delta restore in place after 1 % of one table's rows changed in the target;
+ * - physical mode: capture vs `mariabackup --backup`, restore vs the same `myloader -t 2`
+ *   (bench/lib/physical-rows.ts; skipped with `--no-physical`).
  *
  * Wall time and peak RSS of each command (the largest process of a pair), with Coffer/peer
  * ratios. Coffer runs the built CLI (`npm run build` first); while the CLI has no `--mysql`,
@@ -38,6 +41,7 @@ export async function run(args: string[]): Promise<void> {
   const targets = {
     coffer: `${db}_r_coffer`,
     myloader: `${db}_r_myloader`,
+    physical: `${db}_r_physical`,
     dump: `${db}_r_dump`,
   } as const
 
@@ -131,6 +135,21 @@ export async function run(args: string[]): Promise<void> {
         `coffer delta restore equals the source: ${await sameChecksums(session, db, targets.coffer)}`,
       )
     } else rows.push(['delta restore', '-', '-', '-', '-', '-', '-'])
+    if (!args.includes('--no-physical')) {
+      await session.query(`DROP DATABASE IF EXISTS \`${targets.physical}\``)
+      rows.push(
+        ...(await physicalRows({
+          server,
+          db,
+          target: targets.physical,
+          work: join(work, 'physical'),
+          myloader,
+        })),
+      )
+      notes.push(
+        `coffer physical restore equals the source: ${await sameChecksums(session, db, targets.physical)}`,
+      )
+    }
     notes.push(
       `myloader restore equals the source: ${await sameChecksums(session, db, targets.myloader)}`,
     )
