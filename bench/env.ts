@@ -5,20 +5,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
 import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import { envStepRunner } from './lib/env-step-runner.js'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
 import { changeShopRows, ensureShopDatabase, shopDatabaseName } from './lib/shop-dataset.js'
 
 const run = promisify(execFile)
-
-/** What bench/lib/env-step.ts prints after a step. */
-interface StepReport {
-  readonly seconds?: number
-  readonly id?: string
-  readonly pauseMs?: number
-  readonly switchMs?: number
-  readonly tablesReloaded?: number
-  readonly filesWritten?: number
-}
 
 /**
  * `npm run bench -- env [--scale S]`: a whole environment — the shop database and the mounts
@@ -69,17 +60,7 @@ export async function runBench(args: string[]): Promise<void> {
     const copy = env(target, join(work, 'restored'), 'staging')
     const password = 'bench'
     const repo = join(work, 'coffer')
-    const step = async (op: string, extra: object): Promise<Measured & { report: StepReport }> => {
-      const m = await measure(process.execPath, [
-        '--import',
-        'tsx',
-        'bench/lib/env-step.ts',
-        op,
-        JSON.stringify({ repo, password, ...extra }),
-      ])
-      const report = JSON.parse(m.stdout.trim().split('\n').at(-1) ?? '{}') as StepReport
-      return { ...m, seconds: report.seconds ?? m.seconds, report }
-    }
+    const step = envStepRunner(repo, password)
     const peers = peerTools(server, work, password)
     await step('init', {})
     await peers.init()

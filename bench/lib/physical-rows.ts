@@ -1,12 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { envStepRunner } from './env-step-runner.js'
 import { measure, ratio, type Measured } from './measure.js'
-
-/** What bench/lib/env-step.ts prints after a step. */
-interface StepReport {
-  readonly seconds?: number
-  readonly id?: string
-}
 
 export interface PhysicalRowsInput {
   /** The server, as `mysql://user[:password]@host:port`. */
@@ -43,17 +38,7 @@ export async function physicalRows(input: PhysicalRowsInput): Promise<string[][]
     services: [{ name: 'mysql', kind: 'mysql' as const, url: url(database), mode: 'physical' }],
     mounts: [],
   })
-  const step = async (op: string, extra: object): Promise<Measured & { report: StepReport }> => {
-    const m = await measure(process.execPath, [
-      '--import',
-      'tsx',
-      'bench/lib/env-step.ts',
-      op,
-      JSON.stringify({ repo, password, ...extra }),
-    ])
-    const report = JSON.parse(m.stdout.trim().split('\n').at(-1) ?? '{}') as StepReport
-    return { ...m, seconds: report.seconds ?? m.seconds, report }
-  }
+  const step = envStepRunner(repo, password)
   const row = (name: string, peer: string, c: Measured, p: Measured): string[] => {
     process.stdout.write(
       `${name}: coffer ${c.seconds.toFixed(2)} s, ${peer} ${p.seconds.toFixed(2)} s\n`,

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { environmentSpec } from '../../src/control/environment-spec.js'
 import { projectRepository } from '../../src/control/index.js'
 import type { EnvRestoreJob } from '../helpers/env-restore-child.js'
+import { createShopWithMedia } from '../helpers/api-fixtures.js'
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/api-harness.js'
 
 const CHILD = fileURLToPath(new URL('../helpers/env-restore-child.ts', import.meta.url))
@@ -23,17 +24,11 @@ describe.each(['sqlite', 'postgres'] as const)('a pending restore decision on %s
   afterAll(() => s.stop())
 
   it('is finished by the next activity on the environment, then cleared', async () => {
-    const media = join(s.dir, 'shop/pub/media')
-    await mkdir(media, { recursive: true })
-    await writeFile(join(media, 'a.txt'), 'one')
-    let r = await s.call('POST', '/api/projects', { token, body: { id: 'shop', plan: 'starter' } })
-    expect(r.status, r.text).toBe(201)
-    r = await s.call('POST', '/api/projects/shop/environments', {
+    const media = await createShopWithMedia(s, token)
+    let r = await s.call('POST', '/api/projects/shop/environments/develop/backups', {
       token,
-      body: { name: 'develop', type: 'integration', mounts: [{ name: 'pub/media', path: media }] },
+      body: {},
     })
-    expect(r.status, r.text).toBe(201)
-    r = await s.call('POST', '/api/projects/shop/environments/develop/backups', { token, body: {} })
     const backup = await s.waitActivity('shop', (r.json as { id: string }).id, token)
     expect(backup).toMatchObject({ state: 'complete', result: 'success' })
     await writeFile(join(media, 'a.txt'), 'two')

@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createShopWithMedia } from '../helpers/api-fixtures.js'
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/api-harness.js'
 
 describe.each(['sqlite', 'postgres'] as const)('smoke on %s', (dialect) => {
@@ -13,17 +14,11 @@ describe.each(['sqlite', 'postgres'] as const)('smoke on %s', (dialect) => {
   afterAll(() => s.stop())
 
   it('takes a snapshot and restores it', async () => {
-    const media = join(s.dir, 'shop/pub/media')
-    await mkdir(media, { recursive: true })
-    await writeFile(join(media, 'a.txt'), 'one')
-    let r = await s.call('POST', '/api/projects', { token, body: { id: 'shop', plan: 'starter' } })
-    expect(r.status, r.text).toBe(201)
-    r = await s.call('POST', '/api/projects/shop/environments', {
+    const media = await createShopWithMedia(s, token)
+    let r = await s.call('POST', '/api/projects/shop/environments/develop/backups', {
       token,
-      body: { name: 'develop', type: 'integration', mounts: [{ name: 'pub/media', path: media }] },
+      body: {},
     })
-    expect(r.status, r.text).toBe(201)
-    r = await s.call('POST', '/api/projects/shop/environments/develop/backups', { token, body: {} })
     expect(r.status, r.text).toBe(202)
     const a = r.json as { id: string; description: string }
     expect(a.description).toBe('admin created a snapshot of develop')

@@ -138,3 +138,23 @@ export async function takeSnapshot(
   expect(a, JSON.stringify(a)).toMatchObject({ state: 'complete', result: 'success' })
   return a.snapshot as string
 }
+
+/**
+ * Creates project `shop` (starter) with environment `develop` (integration) whose one mount,
+ * `pub/media`, is a new directory under the server's directory holding `a.txt` ("one");
+ * returns that directory.
+ */
+export async function createShopWithMedia(s: TestServer, token: string): Promise<string> {
+  const media = join(s.dir, 'shop/pub/media')
+  await mkdir(media, { recursive: true })
+  await writeFile(join(media, 'a.txt'), 'one')
+  ok(await s.call('POST', '/api/projects', { token, body: { id: 'shop', plan: 'starter' } }), 201)
+  ok(
+    await s.call('POST', '/api/projects/shop/environments', {
+      token,
+      body: { name: 'develop', type: 'integration', mounts: [{ name: 'pub/media', path: media }] },
+    }),
+    201,
+  )
+  return media
+}
