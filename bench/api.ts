@@ -15,12 +15,15 @@ const PROBE = 'probe: GET on a new connection'
 const PROBE_EVERY_MS = 250
 
 /**
- * `npm run bench -- api [--clients N] [--seconds S] [--mb M] [--think-ms T]`: `coffer serve`
+ * `npm run bench -- api [--clients N] [--seconds S] [--mb M] [--think-ms T] [--worker-in-process]`:
+ * `coffer serve`
  * (the built one, `npm run build` first) in its own process, two environments being
  * snapshotted (M MiB each, default 200), and N concurrent clients (default 50) on loopback
  * that, until both snapshots end (at least S seconds, default 10; at most 120), list the
  * snapshots, read the running activity and open its Server-Sent Events stream, then wait T
- * ms (default 1000, a console's polling; 0: a closed loop, the server's throughput). Prints
+ * ms (default 1000, a console's polling; 0: a closed loop, the server's throughput). The
+ * snapshots run in serve's child worker process, or on its own thread with --worker-in-process
+ * (the comparison that shows what the child process buys). Prints
  * p50/p99/max latency per kind of request and the errors. Beside the load, one probe times a
  * plain GET /healthz on a new connection every 250 ms (what a new connection waits before the
  * server reads it, apart from what a stream costs to open), and the server's own event-loop
@@ -54,7 +57,15 @@ export async function run(args: string[]): Promise<void> {
   const url = `http://127.0.0.1:${port}`
   const serve = spawn(
     process.execPath,
-    [BIN, 'serve', '--data-dir', join(work, 'data'), '--listen', `127.0.0.1:${port}`],
+    [
+      BIN,
+      'serve',
+      '--data-dir',
+      join(work, 'data'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      ...(args.includes('--worker-in-process') ? ['--worker-in-process'] : []),
+    ],
     {
       env: { ...process.env, COFFER_ADMIN_PASSWORD: PASSWORD, COFFER_TEST_FAST_KDF: '1' },
       stdio: 'ignore',
@@ -72,7 +83,7 @@ export async function run(args: string[]): Promise<void> {
         mounts: [{ name: 'pub/media', path: join(work, 'mounts', env) }],
       })
     process.stdout.write(
-      `coffer serve on ${url}; ${clients} clients, ${thinkMs} ms between rounds; 2 snapshots of ${mb} MiB each; load ${loadavg()}\n`,
+      `coffer serve on ${url} (worker ${args.includes('--worker-in-process') ? 'on its own thread' : 'in a child process'}); ${clients} clients, ${thinkMs} ms between rounds; 2 snapshots of ${mb} MiB each; load ${loadavg()}\n`,
     )
     const activities = await Promise.all(
       ['one', 'two'].map(async (env) => {

@@ -116,9 +116,10 @@ export class PollingRunner {
 
 /** The queue port of the embedded mode: pending rows are the queue; `wake` pokes the runner. */
 export class InProcessQueue {
-  private runner: PollingRunner | undefined
+  private runner: { wake(): void } | undefined
 
-  attach(runner: PollingRunner): void {
+  /** What runs the activities: a runner in this process, or one in a child process. */
+  attach(runner: { wake(): void }): void {
     this.runner = runner
   }
 

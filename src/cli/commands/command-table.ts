@@ -57,6 +57,15 @@ export const COMMANDS: readonly CommandSpec[] = [
           collect,
         )
         .option('--no-worker', 'run no activities here (workers do)')
+        .option(
+          '--worker-in-process',
+          "run activities on the server's own thread, not in a child `coffer worker` process",
+        )
+        .option(
+          '--worker-nice <n>',
+          "how much lower the child worker's CPU priority is (nice increment, 0-19)",
+          '10',
+        )
         .option('--console-dir <dir>', 'the built web console to serve at /')
         .option('--log-level <level>', 'debug, info, warn or error', 'info'),
     load: async () => (await import('./serve.js')).run,
@@ -85,20 +94,32 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'worker',
     group: 'server',
-    summary: 'run activities from a PostgreSQL queue shared with `coffer serve`',
+    summary:
+      'run activities from the queue `coffer serve` shares (PostgreSQL, or SQLite on its host)',
     configure: (c) =>
       c
-        .option('--store <url>', 'the PostgreSQL URL `coffer serve` uses')
+        .option(
+          '--store <url>',
+          'the PostgreSQL URL `coffer serve` uses (default: SQLite in --data-dir)',
+        )
         .option('--store-schema <name>', 'PostgreSQL schema of the metadata', 'public')
         .option(
           '--data-dir <dir>',
-          'where the master key file is (or set COFFER_MASTER_KEY)',
+          'the master key file (or set COFFER_MASTER_KEY), and the SQLite metadata without --store',
           defaultDataDir(),
+        )
+        .option(
+          '--repos <location>',
+          'where new projects get their repository (as for coffer serve; default DIR/repos)',
         )
         .option(
           '--label <label>',
           'run activities of environments with this label (repeatable)',
           collect,
+        )
+        .option(
+          '--unlabelled',
+          'also run activities of unlabelled environments (the default without --label)',
         )
         .option('--concurrency <n>', 'activities run at once by this worker', '2')
         .option('--log-level <level>', 'debug, info, warn or error', 'info'),

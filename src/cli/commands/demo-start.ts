@@ -10,6 +10,7 @@ import { interruptSignal } from '../signal.js'
 import { adminPassword, mysqlCandidates, operatorApi, PACKAGED_CONSOLE } from './demo-api.js'
 import { parseListen, stopOnSignal } from './server-options.js'
 import { startServe } from './server-runtime.js'
+import { currentCli } from './worker-process.js'
 
 /**
  * `coffer demo:start` (what `npm start` runs): `coffer serve` with the console and, when no
@@ -37,6 +38,7 @@ export async function run(cmd: Command): Promise<void> {
     port,
     consoleDir,
     logLevel: o.logLevel,
+    workerProcess: { cli: currentCli(), niceness: 10 },
     ...(admin ? { adminPassword: admin.password } : {}),
     ...(process.env.COFFER_MASTER_KEY ? { masterKey: process.env.COFFER_MASTER_KEY } : {}),
   })

@@ -6,12 +6,14 @@ import { err } from '../output.js'
 import { interruptSignal } from '../signal.js'
 import { runtimeKnobs, parseListen, stopOnSignal } from './server-options.js'
 import { startServe } from './server-runtime.js'
+import { currentCli } from './worker-process.js'
 
 /** The console built by `npm run build:web`, served at / unless --console-dir says otherwise. */
 const BUILT_CONSOLE = fileURLToPath(new URL('../../../web/dist', import.meta.url))
 
 /**
- * `coffer serve`: API, console, scheduler and a worker in one process. Reads
+ * `coffer serve`: API, console and scheduler, and a child `coffer worker` process that runs
+ * the activities (or runs them itself with --worker-in-process). Reads
  * COFFER_ADMIN_PASSWORD (first start: creates the operator `admin`) and COFFER_MASTER_KEY.
  */
 export async function run(cmd: Command): Promise<void> {
@@ -26,12 +28,20 @@ export async function run(cmd: Command): Promise<void> {
     concurrency: string
     logLevel?: string
     worker: boolean
+    workerInProcess?: boolean
+    workerNice: string
     label?: string[]
     consoleDir?: string
   }>()
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey))
     throw new InvalidInputError('tls', '--tls-cert and --tls-key go together.')
   const { host, port } = parseListen(o.listen)
+  const niceness = Number(o.workerNice)
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19)
+    throw new InvalidInputError(
+      'worker-nice',
+      `--worker-nice wants 0 to 19, not "${o.workerNice}".`,
+    )
   const consoleDir =
     o.consoleDir ?? (existsSync(`${BUILT_CONSOLE}/index.html`) ? BUILT_CONSOLE : undefined)
   const signal = interruptSignal()
@@ -46,6 +56,7 @@ export async function run(cmd: Command): Promise<void> {
     concurrency: Number(o.concurrency),
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     worker: o.worker,
+    ...(o.workerInProcess ? {} : { workerProcess: { cli: currentCli(), niceness } }),
     labels: [null, ...(o.label ?? [])],
     ...(consoleDir ? { consoleDir } : {}),
     ...(process.env.COFFER_ADMIN_PASSWORD

@@ -39,6 +39,7 @@ import { backendOptionsFromEnv } from '../repo-tools/repo-context.js'
 import * as snapshots from '../../snapshots/index.js'
 import { DEFAULT_THINNING } from '../../snapshots/index.js'
 import { isPostgresLocation, openStore, type Store } from '../../store/index.js'
+import { WorkerProcess, type CliLauncher } from './worker-process.js'
 
 /** How `coffer serve` and `coffer worker` are set up (flags and environment, parsed). */
 export interface RuntimeOptions {
@@ -75,8 +76,13 @@ export interface ServeOptions extends RuntimeOptions {
   readonly tls?: { readonly cert: string; readonly key: string }
   /** COFFER_ADMIN_PASSWORD: on first start, creates the operator `admin`. */
   readonly adminPassword?: string
-  /** Run activities in this process too (default true). */
+  /** Run activities here at all (default true); false: only `coffer worker`s run them. */
   readonly worker?: boolean
+  /**
+   * Run them in a child `coffer worker` process started this way (what the CLI does), so that
+   * they never hold up the API's thread; absent: on this process's own thread.
+   */
+  readonly workerProcess?: { readonly cli: CliLauncher; readonly niceness: number }
   readonly schedulerIntervalMs?: number
   readonly deliveryIntervalMs?: number
   readonly consoleDir?: string
@@ -92,7 +98,7 @@ interface Core {
 }
 
 /** Store, secrets, queue and control context: what serve and worker share. */
-async function startCore(opts: RuntimeOptions, queueFor: 'serve' | 'worker'): Promise<Core> {
+async function startCore(opts: RuntimeOptions): Promise<Core> {
   const log = createLogger({
     ...(opts.logLevel ? { level: opts.logLevel } : {}),
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
@@ -105,8 +111,6 @@ async function startCore(opts: RuntimeOptions, queueFor: 'serve' | 'worker'): Pr
   })
   try {
     const postgres = isPostgresLocation(opts.store ?? '')
-    if (queueFor === 'worker' && !postgres)
-      throw new Error('coffer worker needs a PostgreSQL store (--store postgres://…).')
     const boss = postgres
       ? await PgBossJobs.start({
           store,
@@ -177,11 +181,21 @@ export interface RunningCoffer {
  * PostgreSQL. On start, activities a dead process left in progress are failed.
  */
 export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
-  const core = await startCore(opts, 'serve')
+  const core = await startCore(opts)
   const { control, log } = core
   let stopping = false
+  const child =
+    opts.worker !== false && opts.workerProcess
+      ? new WorkerProcess({
+          cli: opts.workerProcess.cli,
+          args: workerArgs(opts),
+          niceness: opts.workerProcess.niceness,
+          log: log.child({ module: 'jobs' }),
+          ...(opts.masterKey ? { env: { COFFER_MASTER_KEY: opts.masterKey } } : {}),
+        })
+      : undefined
   const runner =
-    opts.worker === false
+    opts.worker === false || child
       ? undefined
       : core.jobs.local
         ? new PollingRunner({
@@ -200,7 +214,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
   try {
     if (opts.adminPassword && (await ensureAdminUser(opts.adminPassword, control)))
       log.info({ user: 'admin' }, 'operator admin created')
-    if (runner) {
+    if (child) {
+      core.jobs.local?.attach(child)
+      await child.start()
+    } else if (runner) {
       core.jobs.local?.attach(runner)
       await runner.start()
     } else if (core.jobs.boss && opts.worker !== false) {
@@ -258,6 +275,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
   } catch (e) {
     for (const t of timers) clearInterval(t)
     await server?.close(0)
+    await child?.stop(0)
     await runner?.stop(0)
     await core.jobs.boss?.stop(0)
     await core.store.close()
@@ -272,12 +290,25 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
       stopping = true
       for (const t of timers) clearInterval(t)
       await running.close(Math.min(graceMs, 5_000))
+      await child?.stop(graceMs)
       await runner?.stop(graceMs)
       await core.jobs.boss?.stop(graceMs)
       await core.store.close()
       log.info({}, 'coffer serve stopped')
     },
   }
+}
+
+/** The `coffer worker` arguments of the child worker of a `coffer serve` with `opts`. */
+function workerArgs(opts: ServeOptions): string[] {
+  const args = ['--data-dir', opts.dataDir, '--concurrency', String(opts.concurrency ?? 2)]
+  if (opts.store) args.push('--store', opts.store)
+  if (opts.storeSchema) args.push('--store-schema', opts.storeSchema)
+  if (opts.reposBase) args.push('--repos', opts.reposBase)
+  if (opts.logLevel) args.push('--log-level', opts.logLevel)
+  for (const label of opts.labels ?? [null])
+    args.push(...(label === null ? ['--unlabelled'] : ['--label', label]))
+  return args
 }
 
 async function syncAllCatalogs(control: ControlContext, log: Logger): Promise<void> {
@@ -296,28 +327,60 @@ async function syncAllCatalogs(control: ControlContext, log: Logger): Promise<vo
   }
 }
 
-/** Starts `coffer worker`: runs activities of its labels from the shared pg-boss queues. */
-export async function startWorker(
-  opts: RuntimeOptions,
-): Promise<{ stop(graceMs?: number): Promise<void>; control: ControlContext }> {
-  const core = await startCore(opts, 'worker')
-  const boss = core.jobs.boss!
+export interface RunningWorker {
+  readonly control: ControlContext
+  /** Looks for pending activities now (after the server queued one). */
+  wake(): void
+  stop(graceMs?: number): Promise<void>
+}
+
+/**
+ * Starts `coffer worker`: runs the activities of its labels — from the shared pg-boss queues
+ * with PostgreSQL, from the activities table of the data directory's SQLite store otherwise
+ * (a worker on the server's own host, such as the one `coffer serve` starts).
+ */
+export async function startWorker(opts: RuntimeOptions): Promise<RunningWorker> {
+  const core = await startCore(opts)
+  const boss = core.jobs.boss
+  const runner = boss
+    ? undefined
+    : new PollingRunner({
+        store: core.store,
+        worker: core.worker,
+        executor: core.executor,
+        concurrency: opts.concurrency ?? 2,
+        ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+        ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+        now: core.control.now,
+        log: core.log.child({ module: 'jobs' }),
+      })
   try {
-    await boss.work(core.worker, core.executor, {
-      concurrency: opts.concurrency ?? 2,
-      now: core.control.now,
-      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-    })
+    if (runner) {
+      core.jobs.local?.attach(runner)
+      await runner.start()
+    } else {
+      await boss!.work(core.worker, core.executor, {
+        concurrency: opts.concurrency ?? 2,
+        now: core.control.now,
+        ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+      })
+    }
   } catch (e) {
-    await boss.stop(0)
+    await runner?.stop(0)
+    await boss?.stop(0)
     await core.store.close()
     throw e
   }
-  core.log.info({ labels: core.worker.labels, worker: core.worker.id }, 'coffer worker started')
+  core.log.info(
+    { labels: core.worker.labels, worker: core.worker.id, dialect: core.store.dialect },
+    'coffer worker started',
+  )
   return {
     control: core.control,
+    wake: () => runner?.wake(),
     stop: async (graceMs = 30_000) => {
-      await boss.stop(graceMs)
+      await runner?.stop(graceMs)
+      await boss?.stop(graceMs)
       await core.store.close()
       core.log.info({}, 'coffer worker stopped')
     },
