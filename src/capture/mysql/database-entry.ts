@@ -1,4 +1,5 @@
 import { IntegrityError } from '../../errors.js'
+import type { TableFingerprint } from './table-fingerprint.js'
 
 /**
  * The JSON document stored as `services/<service>/<database>/database.json`
@@ -39,6 +40,11 @@ export interface TableEntry {
   readonly sha256: string
   /** For a sequence: the value NEXTVAL returns next (restored with SETVAL). */
   readonly sequenceNext?: string
+  /**
+   * What the server vouched for at the snapshot point (table-fingerprint.ts): while the live
+   * table still has it, it holds these rows and a delta restore need not read it.
+   */
+  readonly unchangedSince?: TableFingerprint
 }
 
 export interface PartEntry {

@@ -19,6 +19,7 @@ import {
 } from './schema-reader.js'
 import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
+import { vouchedFingerprints, type TableFingerprint } from './table-fingerprint.js'
 import { newCount, PART_ROWS, partBytes, planParts, tableHash, tableReadOf } from './table-parts.js'
 
 export interface MysqlCaptureOptions {
@@ -77,6 +78,9 @@ export class MysqlCapture {
   private sessions: MysqlSession[] = []
   private mode: MysqlCaptureResult['mode']
   private lockStart = 0
+  /** The server's clock (whole seconds) once the global read lock was taken. */
+  private lockSecond: number | undefined
+  private fingerprints = new Map<string, Map<string, TableFingerprint>>()
   private lockMs = 0
   private locked = false
   private version = ''
@@ -119,6 +123,7 @@ export class MysqlCapture {
       this.lockStart = performance.now()
       await this.main.query('FLUSH TABLES WITH READ LOCK')
       this.locked = true
+      this.lockSecond = Number(cellText((await this.main.query('SELECT UNIX_TIMESTAMP()'))[0]?.[0]))
     } catch (e) {
       if (!ERR_ACCESS_DENIED.includes(errorNumber(e) ?? 0)) throw this.failure('lock', e)
       // Without RELOAD the sessions cannot be opened at one point; one session's snapshot
@@ -170,6 +175,14 @@ export class MysqlCapture {
           (await listTables(this.main, d.name)).filter((t) =>
             takesTable(this.source, d.name, t.name),
           ),
+        )
+      // Only under the lock can the server vouch for what it says of each table.
+      if (this.locked && this.lockSecond !== undefined)
+        this.fingerprints = await vouchedFingerprints(
+          this.main,
+          this.databases.map((d) => d.name),
+          this.lockSecond,
+          this.ctx.log,
         )
     })
   }
@@ -298,6 +311,7 @@ export class MysqlCapture {
   ): Promise<TableEntry> {
     const file = fileNameOf(t.name)
     const read = tableReadOf(t)
+    const fingerprint = this.fingerprints.get(t.db)?.get(t.name)
     const { createSql, ranges, next } = await pool.use(async (s) => ({
       createSql: await showCreateTable(s, t.db, t.name, t.kind),
       ranges: t.kind === 'sequence' ? [] : await planParts(s, read, t.estimatedRows, this.partRows),
@@ -342,6 +356,7 @@ export class MysqlCapture {
       bytes: parts.reduce((n, p) => n + p.bytes, 0),
       sha256: tableHash(parts),
       ...(next !== undefined ? { sequenceNext: next } : {}),
+      ...(fingerprint && t.kind === 'table' ? { unchangedSince: fingerprint } : {}),
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { statfs } from 'node:fs/promises'
-import { CofferError, InvalidInputError, RefusedError } from '../../errors.js'
+import { CofferError, InvalidInputError, messageOf, RefusedError } from '../../errors.js'
 import { counted, forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeReader } from '../ports.js'
 import {
@@ -26,6 +26,7 @@ import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables, showCreateTable } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
+import { liveFingerprints, serverIdentity, stillUnchanged } from './table-fingerprint.js'
 import { liveTableHash, type TableRead } from './table-parts.js'
 
 /** The phases of a restore, in order; `onPhase` is told each one as it starts. */
@@ -67,6 +68,11 @@ export interface MysqlRestorePlan {
   readonly reload: readonly string[]
   /** Tables already equal to the snapshot: kept as they are. */
   readonly keep: readonly string[]
+  /**
+   * Of `keep` (before foreign keys grew the reload), those known equal without reading their
+   * rows: the server vouched that they are unchanged since the snapshot (table-fingerprint.ts).
+   */
+  readonly unread: readonly string[]
   /** Target tables the snapshot does not have: moved out and dropped. */
   readonly drop: readonly string[]
   /** Whether views, routines and events of the database are replaced too. */
@@ -315,7 +321,7 @@ async function loadSettings(s: MysqlSession): Promise<void> {
 
 /** What the delta plan reads of a stored table: kind, content hash, the ranges it covers. */
 export type PlannedTable = Pick<TableEntry, 'name' | 'kind' | 'splitColumn' | 'sha256'> &
-  Partial<Pick<TableEntry, 'bytes'>> & {
+  Partial<Pick<TableEntry, 'bytes' | 'unchangedSince'>> & {
     readonly parts: readonly Pick<PartEntry, 'from' | 'to'>[]
   }
 
@@ -356,20 +362,33 @@ export async function planDatabase(
   )
   // Reading every live table is most of a delta restore's planning: spread the tables over
   // the sessions, biggest first, each session in its own snapshot transaction.
+  // Except the tables the server vouched for at the snapshot point and that still carry
+  // its fingerprint: they hold the snapshot's rows, only their definition is compared.
+  const vouched = await fingerprintsNow(s, to, compared, ctx)
   const queue = [...compared].sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))
+  const unread: string[] = []
   await Promise.all(
     all.slice(0, Math.max(1, Math.min(all.length, queue.length))).map(async (session) => {
       await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
       try {
         for (let t = queue.shift(); t; t = queue.shift()) {
           const create = renameDatabase(creates.get(t.name) ?? '', entry.name, to)
-          if (await sameTable(session, t, create, to, ctx.signal)) same.add(t.name)
+          if (vouched && stillUnchanged(t.unchangedSince, vouched.server, vouched.live, t.name)) {
+            if ((await showCreateTable(session, to, t.name)) !== create) continue
+            same.add(t.name)
+            unread.push(t.name)
+          } else if (await sameTable(session, t, create, to, ctx.signal)) same.add(t.name)
         }
       } finally {
         await session.query('COMMIT')
       }
     }),
   )
+  if (compared.length > 0)
+    ctx.log.info(
+      { database: to, compared: compared.length, unchanged: same.size, unread: unread.length },
+      'delta plan: tables compared with the snapshot',
+    )
   const reload = tables.filter((t) => !same.has(t.name)).map((t) => t.name)
   const keep = tables.filter((t) => same.has(t.name)).map((t) => t.name)
   const drop = wholeDatabase
@@ -413,7 +432,15 @@ export async function planDatabase(
       'refused',
       `The tables ${to}.${stranded[0]} and ${to}.${stranded[1]} are joined by a foreign key and only one of them is selected, so restoring it alone would break the key; include both. Nothing was changed.`,
     )
-  return { database: entry.name, target: to, reload, keep, drop, wholeDatabase }
+  return {
+    database: entry.name,
+    target: to,
+    reload,
+    keep,
+    unread: unread.filter((n) => keep.includes(n)).sort(),
+    drop,
+    wholeDatabase,
+  }
 }
 
 /**
@@ -442,6 +469,29 @@ async function liveForeignKeys(
     [db, db],
   )
   return rows.map((r) => [cellText(r[0]), cellText(r[1])] as const)
+}
+
+/**
+ * The server's identity and the target's table fingerprints, when some compared table has
+ * one to check (else undefined); without the privilege to read them, undefined too (the
+ * tables are then read).
+ */
+async function fingerprintsNow(
+  s: MysqlSession,
+  to: string,
+  compared: readonly PlannedTable[],
+  ctx: DriverContext,
+): Promise<{ server: string; live: Awaited<ReturnType<typeof liveFingerprints>> } | undefined> {
+  if (!compared.some((t) => t.unchangedSince)) return undefined
+  try {
+    return { server: await serverIdentity(s), live: await liveFingerprints(s, to) }
+  } catch (e) {
+    ctx.log.info(
+      { database: to, reason: messageOf(e) },
+      'table fingerprints unreadable: the delta plan reads every table',
+    )
+    return undefined
+  }
 }
 
 /** Whether the live table has the snapshot's definition and content hash. */
