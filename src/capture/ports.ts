@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/index.js'
+import type { Node } from '../repo/index.js'
 
 /**
  * What a capture driver needs from the repository while taking a snapshot: a place to stream
@@ -15,6 +16,12 @@ export interface TreeWriter {
     data: AsyncIterable<Uint8Array>,
     opts?: { readonly mode?: number; readonly mtime?: Date; readonly signal?: AbortSignal },
   ): Promise<{ readonly size: number }>
+  /**
+   * Stores at `path` a file of an earlier snapshot of the same repository, as its node
+   * (TreeReader.fileNode) says, without reading it: its blobs are already stored. Optional:
+   * a writer without it makes drivers write such files again.
+   */
+  addFile?(path: string, node: Node): void
 }
 
 export interface TreeEntry {
@@ -31,6 +38,8 @@ export interface TreeEntry {
 export interface TreeReader {
   list(dir: string, opts?: { readonly signal?: AbortSignal }): Promise<readonly TreeEntry[]>
   readFile(path: string, opts?: { readonly signal?: AbortSignal }): AsyncIterable<Uint8Array>
+  /** The file's node (its blob list), for TreeWriter.addFile. Optional, as there. */
+  fileNode?(path: string, opts?: { readonly signal?: AbortSignal }): Promise<Node>
 }
 
 export interface Progress {

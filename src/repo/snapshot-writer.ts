@@ -143,6 +143,18 @@ export class SnapshotWriter {
     return { size: saved.size }
   }
 
+  /**
+   * Stores at `path` (as for writeFile) a file node of an earlier snapshot of this
+   * repository, unread: its blobs are in the repository already. The capture drivers'
+   * TreeWriter port.
+   */
+  addFile(path: string, node: Node): void {
+    const parts = [...treePath(path)]
+    const name = parts.pop()
+    if (!name || node.type !== 'file') throw new Error(`not a file path: ${path}`)
+    this.tree.addNode(parts, { ...node, name })
+  }
+
   addNode(dir: TreePath, node: Node): void {
     this.tree.addNode(dir, node)
   }

@@ -1,3 +1,4 @@
+import { snapshotTreeReader } from '../capture/index.js'
 import { CofferError, messageOf } from '../errors.js'
 import { COFFER_VERSION } from '../lib/index.js'
 import {
@@ -61,7 +62,9 @@ export async function createEnvironmentSnapshot(
         mountPart(m, writer, previous ? { reader, tree: parentTree } : undefined, req.live, ctx),
       )
     }
-    for (const s of env.services) parts.push(await servicePart(s, writer, req.live, ctx))
+    const parentTree = previous ? snapshotTreeReader(reader, previous.tree) : undefined
+    for (const s of env.services)
+      parts.push(await servicePart(s, writer, req.live, ctx, parentTree))
 
     ctx.logLine(`Capturing ${describe(env)}${req.live ? ' (live)' : ''}`)
     await allParts(parts, (p) => p.prepare())

@@ -1,6 +1,6 @@
 import { CofferError, InvalidInputError } from '../../errors.js'
 import { forEachLimit } from '../../lib/index.js'
-import type { DriverContext, TreeWriter } from '../ports.js'
+import type { DriverContext, TreeReader, TreeWriter } from '../ports.js'
 import type { DatabaseEntry, PartEntry, TableEntry } from './database-entry.js'
 import { describeMysqlSource, takesDatabase, takesTable, type MysqlSource } from './mysql-source.js'
 import { fileNameOf } from './names.js'
@@ -19,6 +19,7 @@ import {
 } from './schema-reader.js'
 import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
+import { ParentTables } from './parent-tables.js'
 import { vouchedFingerprints, type TableFingerprint } from './table-fingerprint.js'
 import { newCount, PART_ROWS, partBytes, planParts, tableHash, tableReadOf } from './table-parts.js'
 
@@ -32,6 +33,11 @@ export interface MysqlCaptureOptions {
    * primary key and more rows than this is read in parallel parts. Default 500,000.
    */
   readonly partRows?: number
+  /**
+   * The parent snapshot's tree: tables the server vouches are unchanged since it are stored
+   * from it without being read (parent-tables.ts).
+   */
+  readonly parent?: TreeReader
 }
 
 /** What a capture found and wrote (the service's part of the snapshot manifest). */
@@ -49,6 +55,8 @@ export interface MysqlCaptureResult {
   }[]
   /** `db.table` of tables whose engine has no transactions. */
   readonly nonTransactional: readonly string[]
+  /** `db.table` of tables stored from the parent snapshot, unread (unchanged since). */
+  readonly reused: readonly string[]
   readonly rows: number
   readonly bytes: number
 }
@@ -81,6 +89,8 @@ export class MysqlCapture {
   /** The server's clock (whole seconds) once the global read lock was taken. */
   private lockSecond: number | undefined
   private fingerprints = new Map<string, Map<string, TableFingerprint>>()
+  private readonly parentTables: ParentTables | undefined
+  private readonly reused: string[] = []
   private lockMs = 0
   private locked = false
   private version = ''
@@ -99,6 +109,9 @@ export class MysqlCapture {
     this.service = opts.service ?? 'mysql'
     this.mode = opts.live ? 'live' : 'consistent'
     this.partRows = opts.partRows ?? PART_ROWS
+    this.parentTables = opts.parent
+      ? new ParentTables(opts.parent, tree, this.service, ctx.log)
+      : undefined
     if (!Number.isInteger(this.partRows) || this.partRows < 1)
       throw new InvalidInputError('part-rows', 'The rows per part must be a positive integer.')
   }
@@ -261,6 +274,7 @@ export class MysqlCapture {
         })),
       })),
       nonTransactional,
+      reused: [...this.reused].sort(),
       rows: entries.reduce((n, d) => n + d.tables.reduce((m, t) => m + t.rows, 0), 0),
       bytes: entries.reduce((n, d) => n + d.tables.reduce((m, t) => m + t.bytes, 0), 0),
     }
@@ -312,12 +326,39 @@ export class MysqlCapture {
     const file = fileNameOf(t.name)
     const read = tableReadOf(t)
     const fingerprint = this.fingerprints.get(t.db)?.get(t.name)
-    const { createSql, ranges, next } = await pool.use(async (s) => ({
+    const { createSql, next } = await pool.use(async (s) => ({
       createSql: await showCreateTable(s, t.db, t.name, t.kind),
-      ranges: t.kind === 'sequence' ? [] : await planParts(s, read, t.estimatedRows, this.partRows),
       next: t.kind === 'sequence' ? await sequenceNext(s, t.db, t.name) : undefined,
     }))
-    await this.writeText(`${dir}/${file}.sql`, createSql + ';\n')
+    const sqlText = createSql + ';\n'
+    await this.writeText(`${dir}/${file}.sql`, sqlText)
+    const prior = await this.parentTables?.unchanged(
+      t.db,
+      {
+        name: t.name,
+        kind: t.kind,
+        columns: read.columns.map((c) => c.name),
+        ...(read.splitColumn ? { splitColumn: read.splitColumn } : {}),
+        sqlText,
+        ...(fingerprint ? { fingerprint } : {}),
+      },
+      signal,
+    )
+    if (prior && fingerprint) {
+      await this.parentTables!.reuse(t.db, prior, signal)
+      onBytes(prior.bytes)
+      this.reused.push(`${t.db}.${t.name}`)
+      return {
+        ...prior,
+        engine: t.engine,
+        transactional: isTransactional(t.engine),
+        unchangedSince: fingerprint,
+      }
+    }
+    const ranges =
+      t.kind === 'sequence'
+        ? []
+        : await pool.use((s) => planParts(s, read, t.estimatedRows, this.partRows))
     const parts: PartEntry[] = []
     await forEachLimit(
       ranges.map((range, i) => ({ range, i })),

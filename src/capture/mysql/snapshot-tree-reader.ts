@@ -25,6 +25,11 @@ export function snapshotTreeReader(reader: RepoReader, root: TreeId): TreeReader
         size: Number(n.size ?? 0),
       }))
     },
+    async fileNode(path, opts = {}) {
+      const n = await node(path, opts.signal)
+      if (n.type !== 'file') throw new NotFoundError(`${path} in the snapshot is not a file.`)
+      return n
+    },
     async *readFile(path, opts = {}) {
       const n = await node(path, opts.signal)
       if (n.type !== 'file') throw new NotFoundError(`${path} in the snapshot is not a file.`)

@@ -9,6 +9,7 @@ import {
   type MysqlRestoreResult,
   type MysqlSource,
   type PhysicalRestoreResult,
+  type TreeReader,
   type TreeWriter,
 } from '../../capture/index.js'
 import { InvalidInputError } from '../../errors.js'
@@ -79,7 +80,8 @@ export function cliDriverContext(
 /**
  * The MySQL part of repo:backup: every server's capture steps in lock step (all connect, all
  * lock, all open their snapshot transactions, all unlock), so the services are read at one
- * moment; `during` runs between the unlock and the dumps (the file capture). On failure
+ * moment; `during` runs between the unlock and the dumps (the file capture). Tables unchanged
+ * since the `parent` snapshot are stored from it unread. On failure
  * every connection is dropped and the error rethrown; the caller aborts the snapshot.
  */
 export async function captureMysqlServices(
@@ -88,9 +90,15 @@ export async function captureMysqlServices(
   ctx: DriverContext,
   live: boolean,
   during: () => Promise<void>,
+  parent?: TreeReader,
 ): Promise<MysqlCaptureResult[]> {
   const captures = services.map(
-    (s) => new MysqlCapture(s.source, tree, ctx, { service: s.service, live }),
+    (s) =>
+      new MysqlCapture(s.source, tree, ctx, {
+        service: s.service,
+        live,
+        ...(parent ? { parent } : {}),
+      }),
   )
   try {
     for (const c of captures) await c.prepare()
@@ -122,6 +130,10 @@ export function printCaptureSummary(results: readonly MysqlCaptureResult[]): voi
         ? `MySQL ${r.service}: live capture, no lock`
         : `MySQL ${r.service}: ${r.mode} capture, global read lock held ${r.lockMs} ms`,
     )
+    if (r.reused.length > 0)
+      out(
+        `MySQL ${r.service}: ${r.reused.length} of the tables unchanged since the parent snapshot, stored without reading them`,
+      )
     if (r.mode === 'single-connection')
       err(`warning: ${r.service}: no privilege for a global read lock, captured on one connection`)
     if (r.nonTransactional.length > 0)
@@ -145,6 +157,7 @@ export function captureSummaryJson(results: readonly MysqlCaptureResult[]): obje
       bytes: d.tables.reduce((n, t) => n + t.bytes, 0),
     })),
     non_transactional: r.nonTransactional,
+    reused: r.reused,
     rows: r.rows,
     bytes: r.bytes,
   }))
@@ -265,7 +278,7 @@ export function printRestoreSummary(results: readonly ServiceRestore[]): void {
     else
       for (const d of r.result.databases)
         out(
-          `MySQL ${r.service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), kept ${d.keep.length}, dropped ${d.drop.length}; switch ${d.switchMs} ms`,
+          `MySQL ${r.service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), kept ${d.keep.length} (${d.unread.length} without reading), dropped ${d.drop.length}; switch ${d.switchMs} ms`,
         )
 }
 
@@ -314,6 +327,7 @@ function logicalSummaryJson({
       target: d.target,
       reloaded: d.reload,
       kept: d.keep,
+      kept_unread: d.unread,
       dropped: d.drop,
       rows: d.rows,
       bytes: d.bytes,

@@ -23,7 +23,7 @@ import {
   parseMysqlServices,
   printCaptureSummary,
 } from './mysql-options.js'
-import type { MysqlCaptureResult } from '../../capture/index.js'
+import { snapshotTreeReader, type MysqlCaptureResult } from '../../capture/index.js'
 
 interface BackupFlags {
   readonly tag?: string[]
@@ -117,6 +117,7 @@ export const run: CommandRunner = async (cmd, args) => {
         async () => {
           stats = await filesStep()
         },
+        parentTree ? snapshotTreeReader(reader, parentTree) : undefined,
       )
     progress.done()
     for (const p of stats.vanished) err(`warning: ${p} vanished during the backup`)
