@@ -1,4 +1,9 @@
-import { PhysicalCapture, type MysqlSource, type PhysicalCaptureResult } from '../capture/index.js'
+import {
+  PhysicalCapture,
+  type MysqlSource,
+  type PhysicalCaptureResult,
+  type TreeReader,
+} from '../capture/index.js'
 import type { SnapshotWriter } from '../repo/index.js'
 import { driverSteps, type ServicePart } from './capture-part.js'
 import type { DatabaseService } from './environment.js'
@@ -20,8 +25,13 @@ export function physicalServicePart(
   writer: SnapshotWriter,
   live: boolean,
   ctx: OpContext,
+  parent?: TreeReader,
 ): ServicePart {
-  const capture = new PhysicalCapture(source, writer, ctx, { service: service.name, live })
+  const capture = new PhysicalCapture(source, writer, ctx, {
+    service: service.name,
+    live,
+    ...(parent ? { parent } : {}),
+  })
   let result: PhysicalCaptureResult | undefined
   return {
     kind: 'service',
@@ -33,6 +43,10 @@ export function physicalServicePart(
       ctx.logLine(
         `Database service ${service.name}: ${r.physical.length} table${r.physical.length === 1 ? '' : 's'} stored as tablespaces, ${r.logical.length} logically (backup ${r.backupMs} ms, under the hold ${r.incrementalMs} ms, prepare ${r.prepareMs} ms, store ${r.storeMs} ms)`,
       )
+      if (r.hashesReused > 0)
+        ctx.logLine(
+          `Database service ${service.name}: ${r.hashesReused} of the tablespaces' tables unchanged since the previous snapshot, their rows not read again`,
+        )
       if (r.skipped.length > 0)
         ctx.logLine(
           `Database service ${service.name}: stored logically, as mariabackup left their tablespaces out (imported since the server's last checkpoint): ${r.skipped.join(', ')}`,

@@ -29,7 +29,7 @@ export async function servicePart(
 ): Promise<ServicePart> {
   const source = parseMysqlUrl(service.url)
   if ((await chooseCaptureMode(service, source, ctx)) === 'physical')
-    return physicalServicePart(service, source, writer, live, ctx)
+    return physicalServicePart(service, source, writer, live, ctx, parent)
   const capture = new MysqlCapture(source, writer, ctx, {
     service: service.name,
     live,

@@ -298,6 +298,11 @@ export class MysqlCapture {
    * snapshot's point between `final` and `finish` (the physical mode hashes its tables there).
    * `finish` uses them and closes them: the caller's reads must be done by then.
    */
+  /** What the server vouched for of table `db`.`name` at the snapshot point (after `final`). */
+  fingerprintOf(db: string, name: string): TableFingerprint | undefined {
+    return this.fingerprints.get(db)?.get(name)
+  }
+
   get snapshotSessions(): readonly MysqlSession[] {
     return this.sessions
   }

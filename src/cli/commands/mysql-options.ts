@@ -306,6 +306,7 @@ function physicalSummaryJson({
       imported: d.imported,
       loaded: d.loaded,
       kept: d.kept,
+      kept_unread: d.keptUnread,
       dropped: d.dropped,
       bytes: d.bytes,
       switch_ms: d.switchMs,

@@ -20,6 +20,7 @@ export async function snapshotPhysical(
   repo: Repository,
   db: string,
   stagingParent: string,
+  parent?: TreeReader,
 ): Promise<{ snap: StoredSnapshot; captured: PhysicalCaptureResult }> {
   const writer = await SnapshotWriter.start(repo)
   try {
@@ -27,7 +28,7 @@ export async function snapshotPhysical(
       parseMysqlUrl(`${MYSQL_URL}/${db}`),
       writer,
       driverContext(),
-      { stagingParent },
+      { stagingParent, ...(parent ? { parent } : {}) },
     )
     const snap = await writer.commit({ paths: ['/services/mysql'], hostname: 'shop' })
     return { snap, captured }

@@ -1,12 +1,14 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CofferError } from '../../../errors.js'
-import type { DriverContext, TreeWriter } from '../../ports.js'
+import type { DriverContext, TreeReader, TreeWriter } from '../../ports.js'
 import { MysqlCapture, type MysqlCaptureResult } from '../mysql-capture.js'
 import { describeMysqlSource, takesDatabase, type MysqlSource } from '../mysql-source.js'
 import { listDatabases } from '../schema-reader.js'
 import { openSession, serverMessage, type MysqlSession } from '../session.js'
+import type { TableFingerprint } from '../table-fingerprint.js'
 import { hashTableContents } from './content-hash.js'
+import { parentContents } from './parent-contents.js'
 import { Mariabackup, mariabackupVersion } from './mariabackup.js'
 import type { PhysicalServiceEntry, TableContent } from './physical-entry.js'
 import { physicalTables, rereadDefinitions, type PhysicalTable } from './physical-tables.js'
@@ -27,6 +29,11 @@ export interface PhysicalCaptureOptions {
    * the logical driver's live snapshot transaction, a moment later. Default false.
    */
   readonly live?: boolean
+  /**
+   * The parent snapshot's tree: the content hashes of tables the server vouches are
+   * unchanged since it are taken from it instead of read (parent-contents.ts).
+   */
+  readonly parent?: TreeReader
 }
 
 export interface PhysicalCaptureResult {
@@ -68,6 +75,8 @@ export interface PhysicalCaptureResult {
    * beside the prepare, so the capture takes longer only by what exceeds the prepare.
    */
   readonly hashMs: number
+  /** Physical tables whose content hash came from the parent snapshot, unread. */
+  readonly hashesReused: number
   readonly storeMs: number
   /** The logical capture of the other tables and of every view, routine, trigger, event. */
   readonly logicalResult: MysqlCaptureResult
@@ -257,6 +266,7 @@ export class PhysicalCapture {
         p.dbs,
         tables,
         hashed.contents,
+        this.fingerprints(p),
         this.ctx,
       )
       const storeMs = Math.round(performance.now() - started)
@@ -312,6 +322,7 @@ export class PhysicalCapture {
         incrementalMs: this.incrementalMs,
         prepareMs,
         hashMs: hashed.ms,
+        hashesReused: hashed.reused,
         storeMs,
         logicalResult,
       }
@@ -323,6 +334,7 @@ export class PhysicalCapture {
           incrementalMs: this.incrementalMs,
           prepareMs,
           hashMs: hashed.ms,
+          hashesReused: hashed.reused,
           storeMs,
         },
         'physical capture done',
@@ -341,13 +353,45 @@ export class PhysicalCapture {
    * live: the tablespaces are then at the full copy's point, not the transaction's, and a
    * hash of other rows than the stored ones would keep a table the restore must import.
    */
+  /**
+   * Each physical table's content hash at the snapshot's point: from the parent snapshot
+   * when the server vouches the table is unchanged since (parent-contents.ts), else read.
+   */
   private async hashContents(
     p: Prepared,
-  ): Promise<{ contents: ReadonlyMap<string, TableContent>; ms: number }> {
-    if (this.live) return { contents: new Map(), ms: 0 }
+  ): Promise<{ contents: ReadonlyMap<string, TableContent>; ms: number; reused: number }> {
+    if (this.live) return { contents: new Map(), ms: 0, reused: 0 }
     const started = performance.now()
-    const contents = await hashTableContents(p.logical.snapshotSessions, p.tables, this.ctx.signal)
-    return { contents, ms: Math.round(performance.now() - started) }
+    const reused = this.opts.parent
+      ? await parentContents(
+          this.opts.parent,
+          this.service,
+          p.tables,
+          (db, name) => p.logical.fingerprintOf(db, name),
+          this.ctx.signal,
+          this.ctx.log,
+        )
+      : new Map<string, TableContent>()
+    const read = await hashTableContents(
+      p.logical.snapshotSessions,
+      p.tables.filter((t) => !reused.has(`${t.db}.${t.name}`)),
+      this.ctx.signal,
+    )
+    return {
+      contents: new Map([...reused, ...read]),
+      ms: Math.round(performance.now() - started),
+      reused: reused.size,
+    }
+  }
+
+  /** The fingerprints the server vouched for of the physical tables, keyed `db.table`. */
+  private fingerprints(p: Prepared): Map<string, TableFingerprint> {
+    const out = new Map<string, TableFingerprint>()
+    for (const t of p.tables) {
+      const fp = p.logical.fingerprintOf(t.db, t.name)
+      if (fp) out.set(`${t.db}.${t.name}`, fp)
+    }
+    return out
   }
 
   /** Drops every connection and the staging directory. Safe to call at any step, twice. */

@@ -1,4 +1,5 @@
 import { IntegrityError } from '../../../errors.js'
+import type { TableFingerprint } from '../table-fingerprint.js'
 import type { PartRange } from '../table-parts.js'
 
 /**
@@ -41,6 +42,12 @@ export interface PhysicalTableEntry {
    * not at the point of the transaction that read the rows): such tables are always imported.
    */
   readonly content?: TableContent
+  /**
+   * What the server vouched for at the snapshot point (database-entry.ts, TableEntry): a
+   * delta restore keeps a live table that still has it without reading it, and the next
+   * capture takes `content` from here instead of reading the rows again.
+   */
+  readonly unchangedSince?: TableFingerprint
 }
 
 /**

@@ -25,6 +25,7 @@ export async function planPhysicalDatabase(
       ...(t.content?.splitColumn !== undefined ? { splitColumn: t.content.splitColumn } : {}),
       sha256: t.content?.sha256 ?? '',
       parts: t.content?.ranges ?? [],
+      ...(t.unchangedSince ? { unchangedSince: t.unchangedSince } : {}),
     })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const full = physical.tables.some((t) => t.content === undefined)

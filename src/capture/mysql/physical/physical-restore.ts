@@ -76,6 +76,8 @@ export interface PhysicalRestoreResult {
     readonly fallbacks: readonly FallbackReason[]
     /** Tables whose definition and content already equalled the snapshot's: left as they were. */
     readonly kept: readonly string[]
+    /** Of `kept`, those known equal without reading them (MysqlRestorePlan.unread). */
+    readonly keptUnread: readonly string[]
     /** Target tables the snapshot does not have: moved out and dropped. */
     readonly dropped: readonly string[]
     readonly bytes: number
@@ -223,6 +225,7 @@ export async function restorePhysical(
         ],
         fallbacks,
         kept: [...keep].sort(),
+        keptUnread: st.plan.unread,
         dropped: [...sw.drop],
         bytes: st.bytes,
         switchMs,

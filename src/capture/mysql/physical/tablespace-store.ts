@@ -13,13 +13,14 @@ import type {
   TableContent,
 } from './physical-entry.js'
 import type { PhysicalTable } from './physical-tables.js'
+import type { TableFingerprint } from '../table-fingerprint.js'
 
 /**
  * Streams each physical table's prepared `.ibd` and `.cfg` from the backup in `backupDir`
  * into `services/<service>/<db>/physical/` (two at a time, hashed on the way), its definition
  * into `<db>/<file>.sql`, and writes `<db>/physical/tables.json` for every database of `dbs`
- * with each table's content hash from `contents` (keyed `db.table`; a table without one
- * gets none) (docs/FORMAT.md, "MySQL physical mode"). Rejects when the backup lacks a
+ * with each table's content hash from `contents` and fingerprint from `fingerprints` (keyed
+ * `db.table`; a table without one gets none) (docs/FORMAT.md, "MySQL physical mode"). Rejects when the backup lacks a
  * table's files.
  */
 export async function storeTablespaces(
@@ -29,6 +30,7 @@ export async function storeTablespaces(
   dbs: readonly string[],
   tables: readonly PhysicalTable[],
   contents: ReadonlyMap<string, TableContent>,
+  fingerprints: ReadonlyMap<string, TableFingerprint>,
   ctx: DriverContext,
 ): Promise<{ readonly entries: readonly PhysicalDatabaseEntry[]; readonly bytes: number }> {
   const byDb = new Map<string, PhysicalTableEntry[]>(dbs.map((d) => [d, []]))
@@ -55,6 +57,7 @@ export async function storeTablespaces(
       const ibd = await store('ibd')
       const cfg = await store('cfg')
       const content = contents.get(`${c.db}.${c.name}`)
+      const fingerprint = fingerprints.get(`${c.db}.${c.name}`)
       byDb.get(c.db)?.push({
         name: c.name,
         file,
@@ -63,6 +66,7 @@ export async function storeTablespaces(
         ibd,
         cfg,
         ...(content ? { content } : {}),
+        ...(content && fingerprint ? { unchangedSince: fingerprint } : {}),
       })
     },
     ctx.signal,
