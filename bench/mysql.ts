@@ -122,16 +122,16 @@ export async function run(args: string[]): Promise<void> {
         `coffer restore equals the source: ${await sameChecksums(session, db, targets.coffer)}`,
       )
       await changeShopRows(session, targets.coffer, 0.01, 2)
-      const delta = await coffer.restore(db, targets.coffer)
-      rows.push([
-        'delta restore',
+      const againstFull = (step: string, m: Measured): string[] => [
+        step,
         'coffer full restore',
-        delta.seconds.toFixed(2),
+        m.seconds.toFixed(2),
         full.seconds.toFixed(2),
-        ratio(delta.seconds, full.seconds),
-        String(delta.maxRssMb),
+        ratio(m.seconds, full.seconds),
+        String(m.maxRssMb),
         String(full.maxRssMb),
-      ])
+      ]
+      rows.push(againstFull('delta restore', await coffer.restore(db, targets.coffer)))
       notes.push(
         `coffer delta restore equals the source: ${await sameChecksums(session, db, targets.coffer)}`,
       )
@@ -140,15 +140,7 @@ export async function run(args: string[]): Promise<void> {
       // without reading") are kept without reading them; the others are read and compared.
       await changeShopRows(session, db, 0.01, 3)
       const inPlace = await coffer.restore(db, db)
-      rows.push([
-        'delta restore in place',
-        'coffer full restore',
-        inPlace.seconds.toFixed(2),
-        full.seconds.toFixed(2),
-        ratio(inPlace.seconds, full.seconds),
-        String(inPlace.maxRssMb),
-        String(full.maxRssMb),
-      ])
+      rows.push(againstFull('delta restore in place', inPlace))
       notes.push(
         `coffer delta restore in place: ${/kept \d+ \(\d+ without reading\)/.exec(inPlace.stdout)?.[0] ?? '?'}; equals the snapshot: ${await sameChecksums(session, db, targets.coffer)}`,
       )

@@ -195,20 +195,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
         })
       : undefined
   const runner =
-    opts.worker === false || child
-      ? undefined
-      : core.jobs.local
-        ? new PollingRunner({
-            store: core.store,
-            worker: core.worker,
-            executor: core.executor,
-            concurrency: opts.concurrency ?? 2,
-            ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-            ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-            now: control.now,
-            log: log.child({ module: 'jobs' }),
-          })
-        : undefined
+    opts.worker === false || child || !core.jobs.local ? undefined : pollingRunner(core, opts)
   let server: RunningServer | undefined
   const timers: NodeJS.Timeout[] = []
   try {
@@ -299,6 +286,20 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
   }
 }
 
+/** The runner of activities of the SQLite store, in this process. */
+function pollingRunner(core: Core, opts: RuntimeOptions): PollingRunner {
+  return new PollingRunner({
+    store: core.store,
+    worker: core.worker,
+    executor: core.executor,
+    concurrency: opts.concurrency ?? 2,
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    now: core.control.now,
+    log: core.log.child({ module: 'jobs' }),
+  })
+}
+
 /** The `coffer worker` arguments of the child worker of a `coffer serve` with `opts`. */
 function workerArgs(opts: ServeOptions): string[] {
   const args = ['--data-dir', opts.dataDir, '--concurrency', String(opts.concurrency ?? 2)]
@@ -342,18 +343,7 @@ export interface RunningWorker {
 export async function startWorker(opts: RuntimeOptions): Promise<RunningWorker> {
   const core = await startCore(opts)
   const boss = core.jobs.boss
-  const runner = boss
-    ? undefined
-    : new PollingRunner({
-        store: core.store,
-        worker: core.worker,
-        executor: core.executor,
-        concurrency: opts.concurrency ?? 2,
-        ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
-        ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
-        now: core.control.now,
-        log: core.log.child({ module: 'jobs' }),
-      })
+  const runner = boss ? undefined : pollingRunner(core, opts)
   try {
     if (runner) {
       core.jobs.local?.attach(runner)

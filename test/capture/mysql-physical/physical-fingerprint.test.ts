@@ -14,19 +14,10 @@ import {
   describeDatabase,
   driverContext,
   MYSQL_URL,
+  nextSecond,
   treeOf,
 } from '../mysql/mysql-harness.js'
 import { physicalDbName, snapshotPhysical, treeText } from './physical-harness.js'
-
-/** Waits until the server's clock is in a later second than now. */
-async function nextSecond(c: mysql.Connection): Promise<void> {
-  const second = async (): Promise<number> => {
-    const [[row]] = await c.query<mysql.RowDataPacket[]>('SELECT UNIX_TIMESTAMP() AS now')
-    return Number(row!.now)
-  }
-  const now = await second()
-  while ((await second()) <= now) await new Promise((r) => setTimeout(r, 100))
-}
 
 /**
  * Physical snapshots record the table fingerprints too (docs/MYSQL.md, "Delta without

@@ -1,15 +1,9 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
-import {
-  captureMysql,
-  parseMysqlUrl,
-  restoreMysql,
-  type MysqlCaptureResult,
-} from '../../../src/capture/mysql/index.js'
+import { parseMysqlUrl, restoreMysql } from '../../../src/capture/mysql/index.js'
 import {
   RepoReader,
-  SnapshotWriter,
   treePath,
   type Repository,
   type StoredSnapshot,
@@ -22,20 +16,12 @@ import {
   describeDatabase,
   driverContext,
   MYSQL_URL,
+  nextSecond,
   REPO_PASSWORD,
+  snapshotDatabases,
   testDbName,
   treeOf,
 } from './mysql-harness.js'
-
-/** Waits until the server's clock is in a later second than now. */
-async function nextSecond(c: mysql.Connection): Promise<void> {
-  const second = async (): Promise<number> => {
-    const [[row]] = await c.query<mysql.RowDataPacket[]>('SELECT UNIX_TIMESTAMP() AS now')
-    return Number(row!.now)
-  }
-  const now = await second()
-  while ((await second()) <= now) await new Promise((r) => setTimeout(r, 100))
-}
 
 /**
  * A capture with a parent snapshot stores the tables the server vouches are unchanged since
@@ -49,24 +35,7 @@ describe('mysql capture reusing the parent snapshot', () => {
   const db = testDbName('reuse')
   const copy = `${db}_copy`
 
-  async function capture(
-    parent?: StoredSnapshot,
-  ): Promise<{ snap: StoredSnapshot; result: MysqlCaptureResult }> {
-    const writer = await SnapshotWriter.start(repo)
-    try {
-      const result = await captureMysql(
-        parseMysqlUrl(`${MYSQL_URL}/${db}`),
-        writer,
-        driverContext(),
-        parent ? { parent: await treeOf(repo, parent) } : {},
-      )
-      const snap = await writer.commit({ paths: ['/services/mysql'], hostname: 'shop' })
-      return { snap, result }
-    } catch (e) {
-      await writer.abort()
-      throw e
-    }
-  }
+  const capture = (parent?: StoredSnapshot) => snapshotDatabases(repo, [db], '', parent)
 
   /** Restores `snap` into the copy database and describes it. */
   async function restored(snap: StoredSnapshot): Promise<Record<string, string>> {

@@ -47,11 +47,30 @@ export async function createRepo(dir: string): Promise<Repository> {
   })
 }
 
-/** Captures `databases` into a new snapshot of `repo`; returns it with the capture result. */
+/** The server's clock, in whole seconds. */
+export async function serverSecond(c: mysql.Connection): Promise<number> {
+  const [[row]] = await c.query<mysql.RowDataPacket[]>('SELECT UNIX_TIMESTAMP() AS now')
+  return Number(row!.now)
+}
+
+/**
+ * Waits until the server's clock is in a later second than now: the server vouches for a
+ * table (table-fingerprint.ts) only when its last change came before the capture's second.
+ */
+export async function nextSecond(c: mysql.Connection): Promise<void> {
+  const now = await serverSecond(c)
+  while ((await serverSecond(c)) <= now) await new Promise((r) => setTimeout(r, 100))
+}
+
+/**
+ * Captures `databases` into a new snapshot of `repo` (incremental against `parent` when
+ * given); returns it with the capture result.
+ */
 export async function snapshotDatabases(
   repo: Repository,
   databases: readonly string[],
   query = '',
+  parent?: StoredSnapshot,
 ): Promise<{ snap: StoredSnapshot; result: MysqlCaptureResult }> {
   const writer = await SnapshotWriter.start(repo)
   try {
@@ -59,6 +78,7 @@ export async function snapshotDatabases(
       parseMysqlUrl(`${MYSQL_URL}/${databases.join(',')}${query}`),
       writer,
       driverContext(),
+      parent ? { parent: await treeOf(repo, parent) } : {},
     )
     const snap = await writer.commit({ paths: ['/services/mysql'], hostname: 'shop' })
     return { snap, result }

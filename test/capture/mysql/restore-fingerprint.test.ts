@@ -10,22 +10,12 @@ import {
   describeDatabase,
   driverContext,
   MYSQL_URL,
+  nextSecond,
+  serverSecond,
   snapshotDatabases,
   testDbName,
   treeOf,
 } from './mysql-harness.js'
-
-/** The server's clock, in whole seconds. */
-async function serverSecond(c: mysql.Connection): Promise<number> {
-  const [[row]] = await c.query<mysql.RowDataPacket[]>('SELECT UNIX_TIMESTAMP() AS now')
-  return Number(row!.now)
-}
-
-/** Waits until the server's clock is in a later second than now. */
-async function nextSecond(c: mysql.Connection): Promise<void> {
-  const now = await serverSecond(c)
-  while ((await serverSecond(c)) <= now) await new Promise((r) => setTimeout(r, 100))
-}
 
 /**
  * Delta restores skip reading the tables the server vouched for at the snapshot point
