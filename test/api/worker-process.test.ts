@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store/index.js'
+import { dropSchema, TEST_POSTGRES_URL, testSchemaName } from '../helpers/test-store.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 import {
   apiCall,
@@ -197,6 +198,53 @@ describe('coffer serve with its worker process', () => {
     } finally {
       expect(await worker.stop()).toBe(0)
       await proc.stop()
+    }
+  })
+
+  it('hands a PostgreSQL store to its worker by the environment, not the command line', async () => {
+    const schema = testSchemaName('child_worker')
+    const pgDir = join(tmp.path, 'pg-data')
+    proc = startCofferProcess(
+      [
+        'serve',
+        '--data-dir',
+        pgDir,
+        '--listen',
+        url.slice('http://'.length),
+        '--store',
+        TEST_POSTGRES_URL,
+        '--store-schema',
+        schema,
+      ],
+      { COFFER_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    )
+    try {
+      await waitHealthy(url, proc)
+      const [pid] = workerPids(proc)
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      expect(cmdline).toContain(schema)
+      expect(cmdline).not.toContain('postgres')
+      token = '' // the SQLite server's token means nothing here
+      const login = await call('POST', '/api/auth/login', {
+        user: 'admin',
+        password: ADMIN_PASSWORD,
+      })
+      expect(login.status, login.text).toBe(200)
+      token = String(login.json.token)
+      const project = await call('POST', '/api/projects', { id: 'shop', plan: 'starter' })
+      expect(project.status, project.text).toBe(201)
+      const env = await call('POST', '/api/projects/shop/environments', {
+        name: 'develop',
+        type: 'integration',
+        mounts: [{ name: 'pub/media', path: join(tmp.path, 'env', 'media') }],
+      })
+      expect(env.status, env.text).toBe(201)
+      await snapshotOnce()
+      expect(await proc.stop()).toBe(0)
+      expect(alive(pid!)).toBe(false)
+    } finally {
+      await proc.kill9()
+      await dropSchema(schema)
     }
   })
 })

@@ -26,7 +26,12 @@ import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables, showCreateTable } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
-import { liveFingerprints, serverIdentity, stillUnchanged } from './table-fingerprint.js'
+import {
+  liveFingerprints,
+  serverIdentity,
+  stillUnchanged,
+  type ServerIdentity,
+} from './table-fingerprint.js'
 import { liveTableHash, type TableRead } from './table-parts.js'
 
 /** The phases of a restore, in order; `onPhase` is told each one as it starts. */
@@ -481,7 +486,9 @@ async function fingerprintsNow(
   to: string,
   compared: readonly PlannedTable[],
   ctx: DriverContext,
-): Promise<{ server: string; live: Awaited<ReturnType<typeof liveFingerprints>> } | undefined> {
+): Promise<
+  { server: ServerIdentity; live: Awaited<ReturnType<typeof liveFingerprints>> } | undefined
+> {
   if (!compared.some((t) => t.unchangedSince)) return undefined
   try {
     return { server: await serverIdentity(s), live: await liveFingerprints(s, to) }

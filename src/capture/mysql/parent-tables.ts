@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/index.js'
 import type { TreeReader, TreeWriter } from '../ports.js'
 import { parseDatabaseEntry, type DatabaseEntry, type TableEntry } from './database-entry.js'
 import { fileNameOf } from './names.js'
-import type { TableFingerprint } from './table-fingerprint.js'
+import { sameFingerprint, type TableFingerprint } from './table-fingerprint.js'
 
 /** What a table of this capture looks like, to be matched with the parent's. */
 export interface CapturedTable {
@@ -50,9 +50,7 @@ export class ParentTables {
     if (
       !prior ||
       !was ||
-      was.server !== fp.server ||
-      was.tableId !== fp.tableId ||
-      was.updateTime !== fp.updateTime ||
+      !sameFingerprint(was, fp) ||
       prior.kind !== 'table' ||
       prior.splitColumn !== t.splitColumn ||
       prior.columns.join('\n') !== t.columns.join('\n')

@@ -19,6 +19,11 @@ import { cellText, type MysqlSession } from './session.js'
 export interface TableFingerprint {
   /** The server: `server_id@hostname:port`. */
   readonly server: string
+  /**
+   * When the server started (seconds since 1970, ±1): a restart forgets every UPDATE_TIME
+   * anyway, so this only tells apart two servers that share the identity above.
+   */
+  readonly bootTime: number
   readonly tableId: number
   /** UPDATE_TIME in seconds since 1970 (the server's clock). */
   readonly updateTime: number
@@ -30,10 +35,21 @@ interface LiveFingerprint {
   readonly updateTime: number | null
 }
 
-/** The server's identity in fingerprints: its server_id, host name and port. */
-export async function serverIdentity(s: MysqlSession): Promise<string> {
-  const [row] = await s.query('SELECT @@server_id, @@hostname, @@port')
-  return `${cellText(row?.[0])}@${cellText(row?.[1])}:${cellText(row?.[2])}`
+/** The server's identity in fingerprints: server_id, host name and port, and its start. */
+export interface ServerIdentity {
+  readonly server: string
+  readonly bootTime: number
+}
+
+export async function serverIdentity(s: MysqlSession): Promise<ServerIdentity> {
+  const [row] = await s.query(
+    `SELECT @@server_id, @@hostname, @@port, UNIX_TIMESTAMP() - VARIABLE_VALUE
+     FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'`,
+  )
+  return {
+    server: `${cellText(row?.[0])}@${cellText(row?.[1])}:${cellText(row?.[2])}`,
+    bootTime: Number(cellText(row?.[3])),
+  }
 }
 
 // Names InnoDB stores as they are in its dictionary (others are encoded as in file names,
@@ -80,7 +96,7 @@ export async function vouchedFingerprints(
 ): Promise<Map<string, Map<string, TableFingerprint>>> {
   const out = new Map<string, Map<string, TableFingerprint>>()
   try {
-    const server = await serverIdentity(s)
+    const identity = await serverIdentity(s)
     const open = new Set(
       (
         await s.query(
@@ -93,7 +109,7 @@ export async function vouchedFingerprints(
       for (const [name, fp] of await liveFingerprints(s, db)) {
         const t = fp.updateTime
         if (t !== null && t < lockSecond && !open.has(t))
-          vouched.set(name, { server, tableId: fp.tableId, updateTime: t })
+          vouched.set(name, { ...identity, tableId: fp.tableId, updateTime: t })
       }
       out.set(db, vouched)
     }
@@ -110,11 +126,29 @@ export async function vouchedFingerprints(
 /** Whether the live table `name` of the restore's target still has fingerprint `fp`. */
 export function stillUnchanged(
   fp: TableFingerprint | undefined,
-  server: string | undefined,
+  server: ServerIdentity | undefined,
   live: ReadonlyMap<string, LiveFingerprint>,
   name: string,
 ): boolean {
-  if (!fp || server === undefined || fp.server !== server) return false
   const now = live.get(name)
-  return now !== undefined && now.tableId === fp.tableId && now.updateTime === fp.updateTime
+  return fp !== undefined && server !== undefined && now !== undefined
+    ? sameFingerprint(fp, { ...server, ...now })
+    : false
+}
+
+/**
+ * Whether two fingerprints are of one table unchanged between them: the same server (its
+ * start, read twice, may differ by a second) and the same table ID and UPDATE_TIME.
+ */
+export function sameFingerprint(
+  a: TableFingerprint,
+  b: ServerIdentity & { readonly tableId: number; readonly updateTime: number | null },
+): boolean {
+  return (
+    a.server === b.server &&
+    typeof a.bootTime === 'number' &&
+    Math.abs(a.bootTime - b.bootTime) <= 1 &&
+    a.tableId === b.tableId &&
+    a.updateTime === b.updateTime
+  )
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { InvalidInputError } from '../../errors.js'
 import { err } from '../output.js'
 import { interruptSignal } from '../signal.js'
-import { runtimeKnobs, parseListen, stopOnSignal } from './server-options.js'
+import { parseListen, runtimeKnobs, stopOnSignal, storeOf } from './server-options.js'
 import { startServe } from './server-runtime.js'
 import { currentCli } from './worker-process.js'
 
@@ -49,7 +49,7 @@ export async function run(cmd: Command): Promise<void> {
     dataDir: o.dataDir,
     host,
     port,
-    ...(o.store ? { store: o.store } : {}),
+    ...(storeOf(o.store) ? { store: storeOf(o.store)! } : {}),
     ...(o.storeSchema ? { storeSchema: o.storeSchema } : {}),
     ...(o.repos ? { reposBase: o.repos } : {}),
     ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),

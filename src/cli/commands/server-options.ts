@@ -37,6 +37,15 @@ export function runtimeKnobs(env: NodeJS.ProcessEnv): Partial<RuntimeOptions> {
   return knobs
 }
 
+/**
+ * The metadata store's URL: --store, else COFFER_STORE. The variable keeps a password in
+ * the URL out of the process list (`ps` shows a command line to every user, the
+ * environment only to its owner); serve hands it to its child worker that way.
+ */
+export function storeOf(flag: string | undefined): string | undefined {
+  return flag ?? (process.env.COFFER_STORE || undefined)
+}
+
 /** Waits for SIGINT/SIGTERM, then stops gracefully. */
 export async function stopOnSignal(
   signal: AbortSignal,

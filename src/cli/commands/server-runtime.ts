@@ -191,7 +191,10 @@ export async function startServe(opts: ServeOptions): Promise<RunningCoffer> {
           args: workerArgs(opts),
           niceness: opts.workerProcess.niceness,
           log: log.child({ module: 'jobs' }),
-          ...(opts.masterKey ? { env: { COFFER_MASTER_KEY: opts.masterKey } } : {}),
+          env: {
+            ...(opts.masterKey ? { COFFER_MASTER_KEY: opts.masterKey } : {}),
+            COFFER_STORE: opts.store ?? '',
+          },
         })
       : undefined
   const runner =
@@ -302,8 +305,8 @@ function pollingRunner(core: Core, opts: RuntimeOptions): PollingRunner {
 
 /** The `coffer worker` arguments of the child worker of a `coffer serve` with `opts`. */
 function workerArgs(opts: ServeOptions): string[] {
+  // The store's URL (which may hold a password) goes by the environment: workerEnv.
   const args = ['--data-dir', opts.dataDir, '--concurrency', String(opts.concurrency ?? 2)]
-  if (opts.store) args.push('--store', opts.store)
   if (opts.storeSchema) args.push('--store-schema', opts.storeSchema)
   if (opts.reposBase) args.push('--repos', opts.reposBase)
   if (opts.logLevel) args.push('--log-level', opts.logLevel)

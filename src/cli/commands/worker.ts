@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { err } from '../output.js'
 import { interruptSignal } from '../signal.js'
-import { runtimeKnobs, stopOnSignal } from './server-options.js'
+import { runtimeKnobs, stopOnSignal, storeOf } from './server-options.js'
 import { startWorker, type RunningWorker } from './server-runtime.js'
 import type { WorkerMessage } from './worker-process.js'
 
@@ -26,7 +26,7 @@ export async function run(cmd: Command): Promise<void> {
   const signal = interruptSignal()
   const worker = await startWorker({
     dataDir: o.dataDir,
-    ...(o.store ? { store: o.store } : {}),
+    ...(storeOf(o.store) ? { store: storeOf(o.store)! } : {}),
     ...(o.storeSchema ? { storeSchema: o.storeSchema } : {}),
     ...(o.repos ? { reposBase: o.repos } : {}),
     labels: labels.length === 0 || o.unlabelled ? [null, ...labels] : labels,

@@ -88,7 +88,9 @@ describe('mysql delta restore by table fingerprints', () => {
     const entry = parseDatabaseEntry('database.json', Buffer.concat(chunks).toString('utf8'))
     const vouched = Object.fromEntries(entry.tables.map((t) => [t.name, t.unchangedSince]))
     const [[id]] = await admin.query<mysql.RowDataPacket[]>(
-      'SELECT @@server_id AS id, @@hostname AS host, @@port AS port',
+      `SELECT @@server_id AS id, @@hostname AS host, @@port AS port,
+              UNIX_TIMESTAMP() - VARIABLE_VALUE AS boot
+       FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'`,
     )
     const [[big]] = await admin.query<mysql.RowDataPacket[]>(
       `SELECT TABLE_ID AS tableId FROM information_schema.INNODB_SYS_TABLES WHERE NAME = ?`,
@@ -97,6 +99,7 @@ describe('mysql delta restore by table fingerprints', () => {
     expect(vouched.big?.tableId).toBe(Number(big!.tableId))
     for (const name of ['big', 'small', 'twin']) {
       expect(vouched[name]?.server, name).toBe(`${id!.id}@${id!.host}:${id!.port}`)
+      expect(Math.abs(vouched[name]!.bootTime - Number(id!.boot)), name).toBeLessThanOrEqual(1)
       expect(vouched[name]?.updateTime, name).toBeLessThan(await serverSecond(admin))
     }
     // Never changed since it was created (UPDATE_TIME NULL), another engine, the race.

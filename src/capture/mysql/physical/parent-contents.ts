@@ -2,7 +2,7 @@ import { messageOf, NotFoundError } from '../../../errors.js'
 import type { Logger } from '../../../lib/index.js'
 import type { TreeReader } from '../../ports.js'
 import { fileNameOf } from '../names.js'
-import type { TableFingerprint } from '../table-fingerprint.js'
+import { sameFingerprint, type TableFingerprint } from '../table-fingerprint.js'
 import { parsePhysicalDatabaseEntry, type TableContent } from './physical-entry.js'
 import type { PhysicalTable } from './physical-tables.js'
 
@@ -38,15 +38,7 @@ export async function parentContents(
       const fp = fingerprintOf(db, t.name)
       const prior = entries.find((x) => x.name === t.name)
       const was = prior?.unchangedSince
-      if (
-        !fp ||
-        !prior?.content ||
-        !was ||
-        was.server !== fp.server ||
-        was.tableId !== fp.tableId ||
-        was.updateTime !== fp.updateTime
-      )
-        continue
+      if (!fp || !prior?.content || !was || !sameFingerprint(was, fp)) continue
       try {
         if ((await text(parent, `${dir}/${prior.file}.sql`, signal)) === t.createSql + ';\n')
           out.set(`${db}.${t.name}`, prior.content)
