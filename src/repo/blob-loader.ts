@@ -1,24 +1,40 @@
 import { IntegrityError } from '../errors.js'
-import { handleName, isNotFound } from './backend/index.js'
+import { handleName, isNotFound, LocalBackend } from './backend/index.js'
 import { openBlob } from './blob-codec.js'
 import type { BlobId } from './id.js'
 import type { MasterIndex } from './index/index.js'
 import type { BlobLocation, BlobType } from './pack/index.js'
+import { PackReadCoalescer } from './pack-read-coalescer.js'
 import type { Repository } from './repository.js'
 
 /** Blobs below this size are opened on the calling thread (a worker round trip costs more). */
 const INLINE_OPEN_BYTES = 16 * 1024
 
 /**
- * Loads blobs by ID through the index: one ranged read of the pack, then verify, decrypt,
- * decompress and hash-check. When a blob is stored in several packs and one copy is damaged,
- * the next copy is tried; when all are damaged the error names the first damaged pack file.
+ * Loads blobs by ID through the index: a ranged read of the pack, then verify, decrypt,
+ * decompress and hash-check. From a remote backend, reads of neighbouring blobs of one pack
+ * asked for at about the same time share one backend read (see PackReadCoalescer); each
+ * blob is still checked on its own. When a blob is stored in several packs and one copy is
+ * damaged or cannot be read, the next copy is tried; when all fail the error is the first
+ * copy's.
  */
 export class BlobLoader {
+  /** Undefined for a local directory, read blob by blob (see the constructor). */
+  private readonly reads: PackReadCoalescer | undefined
+
   constructor(
     readonly repo: Repository,
     readonly index: MasterIndex,
-  ) {}
+  ) {
+    // A local directory answers a ranged read from the page cache in a fraction of a
+    // millisecond, so merging reads there saves little, and it costs: a copy of each blob a
+    // worker opens (a worker needs a buffer of its own, not a slice of a shared one) and
+    // the wait for the whole range. Measured on the mounts data set (scale 0.2, 2,800 blob
+    // reads, same process): reading every file took 1.40 s blob by blob, 1.66 s merged
+    // (1.50 s through the coalescer without merging); `repo:restore` was 1–8 % slower.
+    this.reads =
+      repo.backend instanceof LocalBackend ? undefined : new PackReadCoalescer(repo.backend)
+  }
 
   async load(type: BlobType, id: BlobId, signal?: AbortSignal): Promise<Buffer> {
     const locations = this.index.locations(type, id)
@@ -42,7 +58,11 @@ export class BlobLoader {
     const h = { type: 'data' as const, name: loc.packId }
     let sealed: Buffer
     try {
-      sealed = await this.repo.backend.load(h, { offset: loc.offset, length: loc.length, signal })
+      // From the coalescer, a view into a read shared with other blobs: opened (or copied to
+      // a worker) right away, never kept, so the shared buffer goes once its blobs are open.
+      sealed = this.reads
+        ? await this.reads.read(loc.packId, loc.offset, loc.length, signal)
+        : await this.repo.backend.load(h, { offset: loc.offset, length: loc.length, signal })
     } catch (e) {
       if (isNotFound(e))
         throw new IntegrityError(handleName(h), 'the pack is missing', { cause: e })
