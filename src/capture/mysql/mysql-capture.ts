@@ -293,16 +293,16 @@ export class MysqlCapture {
     this.locked = false
   }
 
-  /**
-   * The sessions whose snapshot transactions `final` opened, for the caller's own reads at the
-   * snapshot's point between `final` and `finish` (the physical mode hashes its tables there).
-   * `finish` uses them and closes them: the caller's reads must be done by then.
-   */
   /** What the server vouched for of table `db`.`name` at the snapshot point (after `final`). */
   fingerprintOf(db: string, name: string): TableFingerprint | undefined {
     return this.fingerprints.get(db)?.get(name)
   }
 
+  /**
+   * The sessions whose snapshot transactions `final` opened, for the caller's own reads at the
+   * snapshot's point between `final` and `finish` (the physical mode hashes its tables there).
+   * `finish` uses them and closes them: the caller's reads must be done by then.
+   */
   get snapshotSessions(): readonly MysqlSession[] {
     return this.sessions
   }

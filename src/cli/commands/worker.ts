@@ -23,20 +23,24 @@ export async function run(cmd: Command): Promise<void> {
     logLevel?: string
   }>()
   const labels = o.label ?? []
+  const unlabelled = labels.length === 0 || Boolean(o.unlabelled)
   const signal = interruptSignal()
   const worker = await startWorker({
     dataDir: o.dataDir,
     ...(storeOf(o.store) ? { store: storeOf(o.store)! } : {}),
     ...(o.storeSchema ? { storeSchema: o.storeSchema } : {}),
     ...(o.repos ? { reposBase: o.repos } : {}),
-    labels: labels.length === 0 || o.unlabelled ? [null, ...labels] : labels,
+    labels: unlabelled ? [null, ...labels] : labels,
     concurrency: Number(o.concurrency),
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(process.env.COFFER_MASTER_KEY ? { masterKey: process.env.COFFER_MASTER_KEY } : {}),
     ...runtimeKnobs(process.env),
   })
   if (process.send) linkToServer(worker)
-  else err(`Coffer worker started (labels: ${o.label?.join(', ') || 'unlabelled environments'})`)
+  else
+    err(
+      `Coffer worker started (labels: ${[...(unlabelled ? ['unlabelled environments'] : []), ...labels].join(', ')})`,
+    )
   await stopOnSignal(signal, (graceMs) => worker.stop(graceMs))
 }
 
