@@ -1,7 +1,7 @@
 import { IntegrityError } from '../errors.js'
 import { handleName, isNotFound, LocalBackend } from './backend/index.js'
 import { openBlob } from './blob-codec.js'
-import type { BlobId } from './id.js'
+import type { BlobId, PackId } from './id.js'
 import type { MasterIndex } from './index/index.js'
 import type { BlobLocation, BlobType } from './pack/index.js'
 import { PackReadCoalescer } from './pack-read-coalescer.js'
@@ -21,6 +21,8 @@ const INLINE_OPEN_BYTES = 16 * 1024
 export class BlobLoader {
   /** Undefined for a local directory, read blob by blob (see the constructor). */
   private readonly reads: PackReadCoalescer | undefined
+  /** Whether blobs come from a local directory, where a read costs little and waits less. */
+  readonly local: boolean
 
   constructor(
     readonly repo: Repository,
@@ -32,8 +34,8 @@ export class BlobLoader {
     // the wait for the whole range. Measured on the mounts data set (scale 0.2, 2,800 blob
     // reads, same process): reading every file took 1.40 s blob by blob, 1.66 s merged
     // (1.50 s through the coalescer without merging); `repo:restore` was 1–8 % slower.
-    this.reads =
-      repo.backend instanceof LocalBackend ? undefined : new PackReadCoalescer(repo.backend)
+    this.local = repo.backend instanceof LocalBackend
+    this.reads = this.local ? undefined : new PackReadCoalescer(repo.backend)
   }
 
   async load(type: BlobType, id: BlobId, signal?: AbortSignal): Promise<Buffer> {
@@ -68,11 +70,49 @@ export class BlobLoader {
         throw new IntegrityError(handleName(h), 'the pack is missing', { cause: e })
       throw e
     }
+    return this.openCopy(loc, sealed)
+  }
+
+  /**
+   * Opens the copies at `locs`, all in pack `packId`, from `bytes`, the pack's stored bytes
+   * from `offset` (one read covering them all), in one worker round trip: per location its
+   * plaintext, or the IntegrityError saying what is wrong with it. Takes `bytes` over.
+   */
+  async openRange(
+    packId: PackId,
+    offset: number,
+    bytes: Buffer,
+    locs: readonly BlobLocation[],
+  ): Promise<(Buffer | IntegrityError)[]> {
+    const results = await this.repo.pool.openRange(
+      bytes,
+      locs.map((l) => ({
+        offset: l.offset - offset,
+        length: l.length,
+        id: l.id,
+        uncompressedLength: l.uncompressedLength,
+      })),
+    )
+    const h = { type: 'data' as const, name: packId }
+    return results.map((r, i) =>
+      typeof r === 'string'
+        ? new IntegrityError(handleName(h), `${locs[i]!.type} blob ${locs[i]!.id.slice(0, 8)} ${r}`)
+        : r,
+    )
+  }
+
+  /**
+   * Verifies, decrypts, decompresses and hash-checks `sealed`, the stored bytes of the copy
+   * of a blob at `loc` (read by the caller); IntegrityError if they are damaged. Takes
+   * `sealed` over (it may be handed to a worker).
+   */
+  async openCopy(loc: BlobLocation, sealed: Buffer): Promise<Buffer> {
     const plain =
       sealed.length < INLINE_OPEN_BYTES
         ? openBlob(this.repo.key, sealed, loc.id, loc.uncompressedLength)
         : await this.repo.pool.open(sealed, loc.id, loc.uncompressedLength)
     if (typeof plain === 'string') {
+      const h = { type: 'data' as const, name: loc.packId }
       throw new IntegrityError(handleName(h), `${loc.type} blob ${loc.id.slice(0, 8)} ${plain}`)
     }
     return plain

@@ -31,6 +31,8 @@ export type {
 export { DEFAULT_KDF, parseKeyFile, TEST_KDF } from './crypto/index.js'
 export type { KdfParams } from './crypto/index.js'
 export { checkRepository } from './check.js'
+export { readContentsByPack } from './content-by-pack.js'
+export type { ContentByPackOptions, ContentJob, ContentSink } from './content-by-pack.js'
 export type { CheckFinding, CheckOptions, CheckResult } from './check.js'
 export { forget } from './forget.js'
 export type { ForgetGroup, ForgetOptions } from './forget.js'

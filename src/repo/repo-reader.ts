@@ -1,5 +1,11 @@
 import { IntegrityError, InvalidInputError, NotFoundError } from '../errors.js'
 import { BlobLoader } from './blob-loader.js'
+import {
+  readContentsByPack,
+  type ContentByPackOptions,
+  type ContentJob,
+  type ContentSink,
+} from './content-by-pack.js'
 import type { BlobId, SnapshotId } from './id.js'
 import type { MasterIndex } from './index/index.js'
 import type { Repository } from './repository.js'
@@ -177,6 +183,18 @@ export class RepoReader {
       fill()
       yield buf
     }
+  }
+
+  /**
+   * Reads the content of many files pack by pack, each pack once (see readContentsByPack):
+   * for restores of many files, where reading file by file would read blob by blob.
+   */
+  readContents<J extends ContentJob>(
+    jobs: readonly J[],
+    sink: ContentSink<J>,
+    opts?: ContentByPackOptions,
+  ): Promise<void> {
+    return readContentsByPack(this.blobs, jobs, sink, opts)
   }
 
   /**

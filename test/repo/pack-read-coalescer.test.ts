@@ -17,6 +17,7 @@ import { hashId } from '../../src/repo/id.js'
 import { planPackReads } from '../../src/repo/pack-read-coalescer.js'
 import type { BlobLocation } from '../../src/repo/pack/index.js'
 import { FaultyBackend } from '../helpers/faulty-backend.js'
+import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
@@ -30,23 +31,13 @@ const OTHER = 6
 
 /**
  * The real local backend, recording every load of a data file (where blobs live). With
- * `hold`, those loads wait until `release()`; `signals` keeps the signal each one got.
- * Being a wrapper, it stands for a remote backend: BlobLoader reads a bare LocalBackend
- * blob by blob (see the last test).
+ * `hold`, those loads wait until `release()`. Being a wrapper, it stands for a remote
+ * backend: BlobLoader reads a bare LocalBackend blob by blob (see the last test).
  */
-class CountingBackend implements Backend {
-  readonly loads: { name: string; offset: number; length: number }[] = []
-  readonly signals: (AbortSignal | undefined)[] = []
+class CountingBackend extends LoadCountingBackend {
   hold = false
   private waiting: (() => void)[] = []
 
-  constructor(private readonly inner: Backend) {}
-  get location(): string {
-    return this.inner.location
-  }
-  get connections(): number {
-    return this.inner.connections
-  }
   get held(): number {
     return this.waiting.length
   }
@@ -54,19 +45,8 @@ class CountingBackend implements Backend {
     this.hold = false
     for (const w of this.waiting.splice(0)) w()
   }
-  create: Backend['create'] = (o) => this.inner.create(o)
-  save: Backend['save'] = (h, d, o) => this.inner.save(h, d, o)
-  stat: Backend['stat'] = (h, o) => this.inner.stat(h, o)
-  list: Backend['list'] = (t, o) => this.inner.list(t, o)
-  remove: Backend['remove'] = (h, o) => this.inner.remove(h, o)
-  close: Backend['close'] = () => this.inner.close()
-  async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
-    if (h.type === 'data') {
-      this.loads.push({ name: h.name, offset: opts?.offset ?? 0, length: opts?.length ?? -1 })
-      this.signals.push(opts?.signal)
-      if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve))
-    }
-    return this.inner.load(h, opts)
+  protected override async beforeLoad(): Promise<void> {
+    if (this.hold) await new Promise<void>((resolve) => this.waiting.push(resolve))
   }
 }
 

@@ -2,17 +2,17 @@ import { spawnSync } from 'node:child_process'
 import { lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
 import { link, lstat, mkdir, rm, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
-import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
-import { type Node, type RepoReader, type TreeId, type TreePath } from '../../repo/index.js'
+import { silentLogger, type Logger } from '../../lib/index.js'
+import type { Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
+import { setEntryMeta } from './entry-writer.js'
+import { FileQueue, type QueuedFile } from './file-queue.js'
 import { isSafeName } from './safe-name.js'
-import { setEntryMeta, writeNewFile } from './entry-writer.js'
 
 export interface FileRestoreOptions {
   /** Restore only these paths (and what is below them), relative to the restored tree. */
   readonly include?: readonly TreePath[]
   /** Set owners from the snapshot; by default only when running as root. */
   readonly owners?: boolean
-  readonly concurrency?: number
   readonly signal?: AbortSignal
   readonly log?: Logger
   readonly onProgress?: (p: FileRestoreStats) => void
@@ -52,7 +52,10 @@ function inclusion(path: TreePath, include: readonly TreePath[] | undefined): In
  * Restores a tree from a snapshot into `target` as `restic restore` does: directories,
  * files with their content, symlinks, hard links (re-linked by inode and device), FIFOs and
  * device nodes, then modes, owners (as root) and times, directories last so that writing
- * into them does not change their times.
+ * into them does not change their times. As restic, it walks the tree first, then reads
+ * the files' content pack by pack, each pack once (FileQueue); a file is written under a
+ * temporary name beside its path and renamed into place once complete, so a failed restore
+ * leaves no truncated or wrong file (and removes its temporary ones).
  *
  * Safety: a name that is empty, `.`, `..` or contains `/` is refused; every directory on the
  * way is created by this function or checked to be a real directory (never a symlink), and
@@ -68,9 +71,15 @@ export async function restoreFiles(
   const log = opts.log ?? silentLogger
   const signal = opts.signal
   const owners = opts.owners ?? process.getuid?.() === 0
-  const limiter = new Limiter(opts.concurrency ?? 4)
   const stats: FileRestoreStats = { files: 0, dirs: 0, links: 0, bytes: 0, refused: [] }
-  const hardLinks = new Map<string, Promise<Buffer>>()
+  /** Files to fill, in walk order; each is written under a temporary name beside it. */
+  const files: FileJob[] = []
+  const queue = new FileQueue<FileJob>(reader, stats, (job) => place(job), signal)
+  /** First paths of hard-linked files, by device and inode. */
+  const firstLinks = new Map<string, FileJob>()
+  const links: { first: FileJob; p: Buffer }[] = []
+  /** Directories whose metadata is set last, children before parents. */
+  const dirs: { p: Buffer; node: Node }[] = []
   let tmpCounter = 0
 
   const ensureDir = async (p: Buffer): Promise<void> => {
@@ -98,39 +107,7 @@ export async function restoreFiles(
     return st
   }
 
-  /**
-   * Writes a file's content under a temporary name beside it and renames it into place once
-   * complete and verified, so a failed restore never leaves a truncated or wrong file.
-   */
-  const writeFile = async (dir: Buffer, p: Buffer, node: Node): Promise<void> => {
-    // A short name of its own: the file's name may already be as long as names can be.
-    const tmp = join(dir, Buffer.from(`.coffer-tmp-${process.pid}-${(tmpCounter++).toString(36)}`))
-    const blobs = node.content ?? []
-    let done = false
-    try {
-      const size = await writeNewFile(reader, tmp, blobs, stats, signal)
-      if (node.size !== undefined && size !== node.size) {
-        throw new CofferError(
-          'restore_failed',
-          `${show(p)}: restored ${size} bytes, the snapshot says ${node.size}.`,
-        )
-      }
-      setMeta(tmp, node)
-      await removeExisting(p)
-      renameSync(tmp, p)
-      done = true
-    } finally {
-      if (!done) await rm(tmp, { force: true })
-    }
-    stats.files++
-  }
-
-  const restoreNode = async (
-    dir: Buffer,
-    path: TreePath,
-    node: Node,
-    pending: Promise<void>[],
-  ): Promise<void> => {
+  const restoreNode = async (dir: Buffer, path: TreePath, node: Node): Promise<void> => {
     const p = join(dir, node.name)
     switch (node.type) {
       case 'dir':
@@ -140,24 +117,21 @@ export async function restoreFiles(
           node.links && node.links > 1 && node.inode
             ? `${node.deviceId ?? 0n}:${node.inode}`
             : undefined
-        const first = key ? hardLinks.get(key) : undefined
+        const first = key ? firstLinks.get(key) : undefined
         if (first) {
-          // Link once the first path's content is in place (it is written under a temporary name).
-          pending.push(
-            observed(
-              (async () => {
-                const target = await first
-                await removeExisting(p)
-                await link(target, p)
-                stats.links++
-              })(),
-            ),
-          )
+          // Linked once the first path's content is in place.
+          links.push({ first, p })
           return
         }
-        const written = limiter.run(() => writeFile(dir, p, node))
-        if (key) hardLinks.set(key, observed(written.then(() => p)))
-        pending.push(observed(written))
+        // A short name of its own: the file's name may already be as long as names can be.
+        const tmp = join(
+          dir,
+          Buffer.from(`.coffer-tmp-${process.pid}-${(tmpCounter++).toString(36)}`),
+        )
+        const job: FileJob = { node, p, path: tmp, placed: false }
+        files.push(job)
+        queue.add(job)
+        if (key) firstLinks.set(key, job)
         return
       }
       case 'symlink':
@@ -200,39 +174,61 @@ export async function restoreFiles(
     signal?.throwIfAborted()
     await ensureDir(p)
     const nodes = subtree ? await reader.loadTree(subtree, signal) : []
-    const pending: Promise<void>[] = []
-    let failure: { error: unknown } | undefined
-    try {
-      for (const child of nodes) {
-        const childPath = [...path, child.name]
-        if (!isSafeName(child.name)) {
-          stats.refused.push(
-            `${show(p)}/${JSON.stringify(Buffer.from(child.name).toString('utf8'))}`,
-          )
-          log.error({ dir: show(p) }, 'refused an unsafe name in the snapshot')
-          continue
-        }
-        const inc = inclusion(childPath, opts.include)
-        if (inc === 'none') continue
-        if (inc === 'some' && child.type !== 'dir') continue
-        await restoreNode(p, childPath, child, pending)
+    for (const child of nodes) {
+      const childPath = [...path, child.name]
+      if (!isSafeName(child.name)) {
+        stats.refused.push(`${show(p)}/${JSON.stringify(Buffer.from(child.name).toString('utf8'))}`)
+        log.error({ dir: show(p) }, 'refused an unsafe name in the snapshot')
+        continue
       }
-    } catch (error) {
-      failure = { error }
+      const inc = inclusion(childPath, opts.include)
+      if (inc === 'none') continue
+      if (inc === 'some' && child.type !== 'dir') continue
+      await restoreNode(p, childPath, child)
     }
-    // Let started writes finish (or fail) before the directory's metadata is set.
-    await settleAll(pending, failure)
-    if (node) {
-      setMeta(p, node)
-      stats.dirs++
-    }
-    opts.onProgress?.(stats)
+    if (node) dirs.push({ p, node })
+  }
+
+  /** Puts a complete file in place: length checked, metadata set, renamed over its path. */
+  const place = async (job: FileJob): Promise<void> => {
+    setMeta(job.path, job.node)
+    await removeExisting(job.p)
+    renameSync(job.path, job.p)
+    job.placed = true
+    stats.files++
+    if (stats.files % PROGRESS_EVERY === 0) opts.onProgress?.(stats)
   }
 
   const root = Buffer.from(target)
   await mkdir(root, { recursive: true })
-  await restoreDir(root, [], tree, undefined)
+  try {
+    await restoreDir(root, [], tree, undefined)
+    await queue.writeAll()
+    for (const { first, p } of links) {
+      await removeExisting(p)
+      await link(first.p, p)
+      stats.links++
+    }
+    for (const { p, node } of dirs) {
+      setMeta(p, node)
+      stats.dirs++
+    }
+  } finally {
+    // A failed restore leaves no partial file behind (the paths it had not reached are as
+    // they were).
+    for (const job of files) if (!job.placed) await rm(job.path, { force: true })
+  }
+  opts.onProgress?.(stats)
   return stats
+}
+
+/** Progress is reported every this many files placed (and at the end). */
+const PROGRESS_EVERY = 64
+
+interface FileJob extends QueuedFile {
+  /** Its path; `path` is the temporary name it is written under until complete. */
+  readonly p: Buffer
+  placed: boolean
 }
 
 function writeError(e: unknown, p: Buffer): CofferError {

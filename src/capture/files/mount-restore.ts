@@ -176,6 +176,13 @@ export async function stageRestore(
   const writer = new EntryWriter(source, owners, written, signal)
   const limiter = new Limiter(opts.concurrency ?? 8)
   const stagedAt = new Map<PlanEntry, Promise<Buffer>>()
+  /**
+   * Hard links and directories' metadata, done once every file is written (files are written
+   * pack by pack after the walk: a link needs its first path complete, and a directory's
+   * times and mode must not change, or stop a file being created, after they are set).
+   */
+  const links: (() => Promise<void>)[] = []
+  const dirMetas: [Buffer, Node][] = []
   const toStage = t.write + t.copy + t.make + t.link
   let staged = 0
   const progress = (): void =>
@@ -190,8 +197,12 @@ export async function stageRestore(
         p = link(mp!, sp)
         break
       case 'write':
-        p = limiter.run(() => writer.writeFile(sp, e.node)).then(progress)
-        break
+        // Created now, written with every other file by finishStaging: not waited for here.
+        stagedAt.set(
+          e,
+          observed(writer.queueFile(sp, e.node).then(progress)).then(() => sp),
+        )
+        return Promise.resolve()
       case 'copy':
         p = limiter.run(() => writer.copyFile(mp!, sp, e.node)).then(progress)
         break
@@ -201,8 +212,8 @@ export async function stageRestore(
       case 'link': {
         const first = stagedAt.get(e.linkTo!)
         if (!first) throw new CofferError('internal', 'hard link staged before its first path')
-        p = first.then((f) => link(f, sp)).then(progress)
-        break
+        links.push(() => first.then((f) => link(f, sp)).then(progress))
+        return Promise.resolve()
       }
       case 'dir':
         throw new CofferError('internal', 'directories are staged by stageDir')
@@ -232,7 +243,15 @@ export async function stageRestore(
       failure = { error }
     }
     await settleAll(pending, failure)
-    await writer.setMeta(sp, dirMeta(d, mp))
+    dirMetas.push([sp, dirMeta(d, mp)])
+  }
+
+  /** After the walk: file contents, then hard links, then directories' metadata (see links). */
+  const finishStaging = async (): Promise<void> => {
+    await writer.writeFiles()
+    for (const l of links) await l()
+    for (const [sp, node] of dirMetas) await writer.setMeta(sp, node)
+    await writer.flushXattrs()
   }
 
   /** Copies an entry outside the included paths as it is: hard links, directories rebuilt. */
@@ -263,8 +282,9 @@ export async function stageRestore(
     const names = besideNames(mountPath, id)
     try {
       await stageDir(plan.root, Buffer.from(names.stage), rootSt ? m : undefined)
-      await writer.flushXattrs()
+      await finishStaging()
     } catch (e) {
+      await writer.dropFiles()
       await recoverStagedRestore(mountPath).catch(() => undefined)
       throw e
     }
@@ -339,9 +359,10 @@ export async function stageRestore(
     await mkdir(`${stage}/d`, { mode: 0o700 })
     await mkdir(`${stage}/t`, { mode: 0o700 })
     await walk(plan.root, undefined, m)
-    await writer.flushXattrs()
+    await finishStaging()
     await writePlan(stage, ops)
   } catch (e) {
+    await writer.dropFiles()
     await recoverStagedRestore(mountPath).catch(() => undefined)
     throw e
   }

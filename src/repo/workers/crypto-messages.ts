@@ -14,6 +14,9 @@ import type { BlobType } from '../pack/index.js'
  * back, so that any worker can seal it) and each feed with `fed`; the feed marked `end`
  * also yields the stream's last chunk, and its `fed` ends the task. `chunk-close` forgets
  * a stream abandoned half-way.
+ *
+ * `open-range` opens many blobs of one read of a pack in one round trip (a restore reading
+ * pack by pack): the range travels once instead of being cut into a copy per blob.
  */
 export type CryptoRequest =
   | {
@@ -47,6 +50,21 @@ export type CryptoRequest =
       readonly id: string
       readonly uncompressedLength: number | undefined
     }
+  | {
+      readonly kind: 'open-range'
+      readonly task: number
+      /** Stored bytes of a pack holding every blob of `blobs`, at their offsets. */
+      readonly sealed: Uint8Array
+      readonly blobs: readonly SealedSlice[]
+    }
+
+/** A blob within the bytes of an `open-range` request. */
+export interface SealedSlice {
+  readonly offset: number
+  readonly length: number
+  readonly id: string
+  readonly uncompressedLength: number | undefined
+}
 
 export type CryptoResponse =
   | {
@@ -65,6 +83,12 @@ export type CryptoResponse =
   | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
+  | {
+      readonly kind: 'opened-range'
+      readonly task: number
+      /** Per blob of the request, in its order: the plaintext, or what is wrong with it. */
+      readonly results: readonly (Uint8Array | BlobDamage)[]
+    }
   | { readonly kind: 'failed'; readonly task: number; readonly message: string }
 
 export interface CryptoWorkerData {

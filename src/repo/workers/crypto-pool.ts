@@ -4,7 +4,12 @@ import type { BlobDamage, SealedBlob } from '../blob-codec.js'
 import type { Polynomial } from '../chunker/index.js'
 import type { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
+import type {
+  CryptoRequest,
+  CryptoResponse,
+  CryptoWorkerData,
+  SealedSlice,
+} from './crypto-messages.js'
 import { workerEntry } from './worker-entry.js'
 import { chunkOnWorker, type HashedChunk, type WorkerChannel } from './worker-chunking.js'
 
@@ -208,6 +213,34 @@ export class CryptoPool {
             resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength))
           else if (r.kind === 'damaged') resolve(r.damage)
           else throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
+  /**
+   * Opens the blobs `blobs` of `sealed`, stored bytes of a pack read in one piece, on one
+   * worker: per blob its plaintext or its damage, in order. Takes `sealed` over.
+   */
+  openRange(
+    sealed: Uint8Array,
+    blobs: readonly SealedSlice[],
+  ): Promise<readonly (Buffer | BlobDamage)[]> {
+    const owned = transferable(sealed)
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({ kind: 'open-range', task, sealed: owned, blobs }),
+        [owned.buffer as ArrayBuffer],
+        (_slot, _task, r) => {
+          if (r.kind !== 'opened-range')
+            throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+          resolve(
+            r.results.map((d) =>
+              typeof d === 'string' ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength),
+            ),
+          )
           return true
         },
         reject,

@@ -95,6 +95,19 @@ port.on('message', (req: CryptoRequest) => {
         port.postMessage(res, [data.buffer as ArrayBuffer])
         return
       }
+      case 'open-range': {
+        const results = req.blobs.map((b) => {
+          const sealed = req.sealed.subarray(b.offset, b.offset + b.length)
+          const r = openBlob(key, sealed, b.id, b.uncompressedLength)
+          return typeof r === 'string' ? r : own(r)
+        })
+        const res: CryptoResponse = { kind: 'opened-range', task: req.task, results }
+        const transfer = results.flatMap((r) =>
+          typeof r === 'string' ? [] : [r.buffer as ArrayBuffer],
+        )
+        port.postMessage(res, transfer)
+        return
+      }
       default:
         req satisfies never
     }
