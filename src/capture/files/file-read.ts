@@ -6,8 +6,7 @@ const SMALL_FILE = 512 * 1024
 const READ_SIZE = 1024 * 1024
 
 /**
- * Streams a file's bytes, counting them through `onBytes`. Small files take one read (plus
- * one to see the end); a file that grew past its stat size goes on streaming, so what is
+ * Streams a file's bytes, counting them through `onBytes`. Small files take one read; a file that grew past its stat size goes on streaming, so what is
  * stored is what was read. Never follows a symlink at the last component (O_NOFOLLOW):
  * a file replaced by a link between stat and open fails with ELOOP instead of being read
  * through the link.
@@ -21,6 +20,8 @@ export async function* readFileChunks(
   const fh = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
     if (size < SMALL_FILE) {
+      // One byte more than the size: a read that stops at exactly the size met the end (a
+      // regular file's read is short only there), so most files take one read, not two.
       const buf = Buffer.allocUnsafeSlow(Number(size) + 1)
       let got = 0
       for (;;) {
@@ -34,6 +35,7 @@ export async function* readFileChunks(
           yield* readRest(fh, onBytes, signal)
           return
         }
+        if (got === Number(size)) break
       }
       if (got > 0) yield buf.subarray(0, got)
       return
