@@ -19,7 +19,7 @@ import { MANIFEST_FORMAT, MANIFEST_PATH, type Manifest } from './manifest.js'
 import { mountPart } from './mount-part.js'
 import type { OpContext } from './op-context.js'
 import { servicePart } from './service-part.js'
-import { latestEnvironmentSnapshot, snapshotInfo } from './list-snapshots.js'
+import { parentSnapshots, snapshotInfo } from './list-snapshots.js'
 import { snapshotPath, snapshotTags } from './snapshot-tags.js'
 
 /** How long a hold may take to establish before the capture gives up (the site waits). */
@@ -31,7 +31,8 @@ export const HOLD_TIMEOUT_MS = 10_000
  * while the site runs, then all holds are taken (maintenance hook, database locks), each
  * part's final pass runs, all holds are released — only that is the pause, measured and
  * recorded — and the parts finish (database dumps from their snapshot transactions). Live:
- * no hold at all. The previous snapshot of the environment is the parent (incremental).
+ * no hold at all. The previous snapshot of the environment is the parent (incremental); the
+ * databases' is the previous consistent one (see parentSnapshots).
  *
  * On any failure no snapshot is written, every hold is released, and the error says what
  * failed in one line; data already stored stays unreferenced until a prune.
@@ -42,7 +43,8 @@ export async function createEnvironmentSnapshot(
   req: CreateSnapshotRequest,
   ctx: OpContext,
 ): Promise<SnapshotInfo> {
-  const previous = await latestEnvironmentSnapshot(repo, env.project, env.name, ctx.signal)
+  const parents = await parentSnapshots(repo, env.project, env.name, ctx.signal)
+  const previous = parents.latest
   const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
   const writer = await SnapshotWriter.start(repo, {
     signal: ctx.signal,
@@ -62,7 +64,9 @@ export async function createEnvironmentSnapshot(
         mountPart(m, writer, previous ? { reader, tree: parentTree } : undefined, req.live, ctx),
       )
     }
-    const parentTree = previous ? snapshotTreeReader(reader, previous.tree) : undefined
+    const parentTree = parents.consistent
+      ? snapshotTreeReader(reader, parents.consistent.tree)
+      : undefined
     for (const s of env.services)
       parts.push(await servicePart(s, writer, req.live, ctx, parentTree))
 

@@ -25,6 +25,29 @@ export async function latestEnvironmentSnapshot(
   return (await environmentSnapshots(repo, project, environment, signal)).at(-1)
 }
 
+/**
+ * The parents of an environment's next snapshot: the newest one (restic's parent, the mounts'
+ * parent), and the newest consistent one, the databases' parent. A live snapshot records no
+ * table fingerprints (nothing held the tables still while they were read), so a table
+ * unchanged since can only be vouched for against a consistent one (docs/MYSQL.md, "Capture
+ * after a parent"); a live snapshot in between must not make the next capture read every table.
+ */
+export async function parentSnapshots(
+  repo: Repository,
+  project: string,
+  environment: string,
+  signal?: AbortSignal,
+): Promise<{
+  readonly latest: StoredSnapshot | undefined
+  readonly consistent: StoredSnapshot | undefined
+}> {
+  const snaps = await environmentSnapshots(repo, project, environment, signal)
+  return {
+    latest: snaps.at(-1),
+    consistent: snaps.findLast((s) => parseTags(s.tags)?.live === false),
+  }
+}
+
 /** Reads a snapshot's `/coffer.json`. */
 export async function readManifest(
   reader: RepoReader,

@@ -45,7 +45,7 @@ export function physicalServicePart(
       )
       if (r.hashesReused > 0)
         ctx.logLine(
-          `Database service ${service.name}: ${r.hashesReused} of the tablespaces' tables unchanged since the previous snapshot, their rows not read again`,
+          `Database service ${service.name}: ${r.hashesReused} of the tablespaces' tables unchanged since the last consistent snapshot, their rows not read again`,
         )
       if (r.skipped.length > 0)
         ctx.logLine(

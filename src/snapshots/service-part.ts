@@ -48,7 +48,7 @@ export async function servicePart(
         )
       if (result.reused.length > 0)
         ctx.logLine(
-          `Database service ${service.name}: ${plural(result.reused.length, 'table')} unchanged since the previous snapshot, stored without reading them`,
+          `Database service ${service.name}: ${plural(result.reused.length, 'table')} unchanged since the last consistent snapshot, stored without reading them`,
         )
       if (result.nonTransactional.length > 0)
         ctx.logLine(
