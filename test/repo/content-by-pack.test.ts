@@ -8,12 +8,11 @@ import {
   RepoReader,
   SnapshotWriter,
   TEST_KDF,
-  type Backend,
   type BlobId,
   type ContentSink,
 } from '../../src/repo/index.js'
 import { FaultyBackend } from '../helpers/faulty-backend.js'
-import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
+import { LoadCountingBackend, readerOpener } from '../helpers/load-counting-backend.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
@@ -63,17 +62,7 @@ beforeAll(async () => {
 })
 afterAll(() => tmp.cleanup())
 
-const readers: RepoReader[] = []
-afterAll(async () => {
-  await Promise.all(readers.splice(0).map((r) => r.repo.close()))
-})
-
-async function openReader(backend: Backend): Promise<RepoReader> {
-  const repo = await Repository.open({ backend, password: PASSWORD })
-  const reader = await RepoReader.open(repo)
-  readers.push(reader)
-  return reader
-}
+const openReader = readerOpener(PASSWORD)
 
 interface Job {
   readonly name: string

@@ -2,10 +2,10 @@ import { getEventListeners } from 'node:events'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BackendError, IntegrityError } from '../../src/errors.js'
+import type { RepoReader } from '../../src/repo/index.js'
 import {
   LocalBackend,
   Repository,
-  RepoReader,
   SnapshotWriter,
   TEST_KDF,
   type Backend,
@@ -17,7 +17,7 @@ import { hashId } from '../../src/repo/id.js'
 import { planPackReads } from '../../src/repo/pack-read-coalescer.js'
 import type { BlobLocation } from '../../src/repo/pack/index.js'
 import { FaultyBackend } from '../helpers/faulty-backend.js'
-import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
+import { LoadCountingBackend, readerOpener } from '../helpers/load-counting-backend.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
@@ -108,17 +108,7 @@ beforeAll(async () => {
 })
 afterAll(() => tmp.cleanup())
 
-const readers: RepoReader[] = []
-afterAll(async () => {
-  await Promise.all(readers.splice(0).map((r) => r.repo.close()))
-})
-
-async function openReader(backend: Backend): Promise<RepoReader> {
-  const repo = await Repository.open({ backend, password: PASSWORD })
-  const reader = await RepoReader.open(repo)
-  readers.push(reader)
-  return reader
-}
+const openReader = readerOpener(PASSWORD)
 
 const location = (reader: RepoReader, id: BlobId): BlobLocation => reader.index.lookup('data', id)!
 

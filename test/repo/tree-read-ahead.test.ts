@@ -5,12 +5,12 @@ import {
   RepoReader,
   SnapshotWriter,
   TEST_KDF,
-  type Backend,
   type Handle,
   type LoadOptions,
   type Node,
   type TreeId,
 } from '../../src/repo/index.js'
+import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const DIRS = 24
@@ -21,19 +21,12 @@ const PASSWORD = 'read-ahead'
  * `passes` loads went through, loads wait until `open_`; `requested` counts every data load,
  * `heldRanges` are the pack ranges of the loads waiting.
  */
-class GatedBackend implements Backend {
+class GatedBackend extends LoadCountingBackend {
   requested = 0
   passes = Infinity
   private waiting: (() => void)[] = []
   readonly heldRanges: { name: string; offset: number; end: number }[] = []
 
-  constructor(private readonly inner: Backend) {}
-  get location(): string {
-    return this.inner.location
-  }
-  get connections(): number {
-    return this.inner.connections
-  }
   open_(): void {
     this.passes = Infinity
     this.heldRanges.splice(0)
@@ -42,22 +35,13 @@ class GatedBackend implements Backend {
   get held(): number {
     return this.waiting.length
   }
-  create: Backend['create'] = (o) => this.inner.create(o)
-  save: Backend['save'] = (h, d, o) => this.inner.save(h, d, o)
-  stat: Backend['stat'] = (h, o) => this.inner.stat(h, o)
-  list: Backend['list'] = (t, o) => this.inner.list(t, o)
-  remove: Backend['remove'] = (h, o) => this.inner.remove(h, o)
-  close: Backend['close'] = () => this.inner.close()
-  async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
-    if (h.type === 'data') {
-      this.requested++
-      if (this.passes-- <= 0) {
-        const offset = opts?.offset ?? 0
-        this.heldRanges.push({ name: h.name, offset, end: offset + (opts?.length ?? Infinity) })
-        await new Promise<void>((resolve) => this.waiting.push(resolve))
-      }
+  protected override async beforeLoad(h: Handle, opts?: LoadOptions): Promise<void> {
+    this.requested++
+    if (this.passes-- <= 0) {
+      const offset = opts?.offset ?? 0
+      this.heldRanges.push({ name: h.name, offset, end: offset + (opts?.length ?? Infinity) })
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
     }
-    return this.inner.load(h, opts)
   }
 }
 
