@@ -33,7 +33,11 @@ export async function startSecondServer(
 ): Promise<SecondServer> {
   const datadir = join(dir, 'data')
   const socket = join(dir, 'mysqld.sock')
-  await mkdir(dir, { recursive: true })
+  // A temporary directory of its own: two servers bootstrapped at once in the shared /tmp
+  // were seen to lose each other's temporary tables ("Could not remove temporary table",
+  // then the bootstrap aborts).
+  const tmpdir = join(dir, 'tmp')
+  await mkdir(tmpdir, { recursive: true })
   await chmod(dir, 0o755)
   const asRoot = process.getuid?.() === 0
   const user = asRoot ? ['--user=mysql'] : []
@@ -41,6 +45,7 @@ export async function startSecondServer(
     const uid = Number((await run('id', ['-u', 'mysql'])).stdout)
     const gid = Number((await run('id', ['-g', 'mysql'])).stdout)
     await chown(dir, uid, gid)
+    await chown(tmpdir, uid, gid)
   }
   const pageSize = args.filter((a) => a.startsWith('--innodb-page-size='))
   await run('mariadb-install-db', [
@@ -49,6 +54,7 @@ export async function startSecondServer(
     `--datadir=${datadir}`,
     '--auth-root-authentication-method=normal',
     '--skip-test-db',
+    `--tmpdir=${tmpdir}`,
     ...pageSize,
   ])
   const port = await freePort()
@@ -60,6 +66,7 @@ export async function startSecondServer(
       `--datadir=${datadir}`,
       `--socket=${socket}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`,
+      `--tmpdir=${tmpdir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       '--innodb-log-file-size=16M',
