@@ -70,7 +70,14 @@ export class BlobLoader {
         throw new IntegrityError(handleName(h), 'the pack is missing', { cause: e })
       throw e
     }
-    return this.openCopy(loc, sealed)
+    const plain =
+      sealed.length < INLINE_OPEN_BYTES
+        ? openBlob(this.repo.key, sealed, loc.id, loc.uncompressedLength)
+        : await this.repo.pool.open(sealed, loc.id, loc.uncompressedLength)
+    if (typeof plain === 'string') {
+      throw new IntegrityError(handleName(h), `${loc.type} blob ${loc.id.slice(0, 8)} ${plain}`)
+    }
+    return plain
   }
 
   /**
@@ -99,22 +106,5 @@ export class BlobLoader {
         ? new IntegrityError(handleName(h), `${locs[i]!.type} blob ${locs[i]!.id.slice(0, 8)} ${r}`)
         : r,
     )
-  }
-
-  /**
-   * Verifies, decrypts, decompresses and hash-checks `sealed`, the stored bytes of the copy
-   * of a blob at `loc` (read by the caller); IntegrityError if they are damaged. Takes
-   * `sealed` over (it may be handed to a worker).
-   */
-  async openCopy(loc: BlobLocation, sealed: Buffer): Promise<Buffer> {
-    const plain =
-      sealed.length < INLINE_OPEN_BYTES
-        ? openBlob(this.repo.key, sealed, loc.id, loc.uncompressedLength)
-        : await this.repo.pool.open(sealed, loc.id, loc.uncompressedLength)
-    if (typeof plain === 'string') {
-      const h = { type: 'data' as const, name: loc.packId }
-      throw new IntegrityError(handleName(h), `${loc.type} blob ${loc.id.slice(0, 8)} ${plain}`)
-    }
-    return plain
   }
 }

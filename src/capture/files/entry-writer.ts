@@ -4,7 +4,6 @@ import { copyFile, link, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import {
   posixPermFromGo,
-  type BlobId,
   type ContentByPackOptions,
   type ContentJob,
   type ContentSink,
@@ -14,15 +13,8 @@ import {
 import { FileQueue, type QueuedFile } from './file-queue.js'
 import { writeXattrs } from './xattr-tool.js'
 
-/**
- * What writing entries needs from the repository: a file's content as a byte stream, or the
- * content of many files pack by pack (RepoReader).
- */
+/** What writing entries needs from the repository: many files' content, pack by pack (RepoReader). */
 export interface ContentSource {
-  readContent(
-    content: readonly BlobId[],
-    opts?: { readonly signal?: AbortSignal },
-  ): AsyncIterable<Uint8Array>
   readContents<J extends ContentJob>(
     jobs: readonly J[],
     sink: ContentSink<J>,
