@@ -1,7 +1,8 @@
 import { hostname as osHostname, userInfo } from 'node:os'
 import { z } from 'zod'
-import { CofferError } from '../errors.js'
+import { BackendError, CofferError } from '../errors.js'
 import type { Logger } from '../lib/index.js'
+import { isNotFound } from './backend/index.js'
 import { formatGoTime, goTimeFromNs, parseGoTime, type GoTime } from './go/index.js'
 import type { LockId } from './id.js'
 import type { UnpackedStore } from './unpacked-store.js'
@@ -158,13 +159,12 @@ async function otherLocks(
     try {
       lock = parseLock(await store.loadUnpacked('locks', f.name), f.name as LockId)
     } catch (e) {
-      // A lock that vanished meanwhile was released; one that cannot be read may be held by
-      // a process we cannot see, so it counts (restic does the same).
-      const exists = await store.backend.stat({ type: 'locks', name: f.name }).then(
-        () => true,
-        () => false,
-      )
-      if (!exists) continue
+      // A lock that vanished meanwhile was released. A load that failed (the network, the
+      // disk) says nothing about the lock: the operation fails with that error, as any
+      // other read would. Only a lock that was read and is damaged counts as held by a
+      // process we cannot see (restic does the same).
+      if (isNotFound(e)) continue
+      if (e instanceof BackendError) throw e
       log?.warn({ lock: f.name }, 'unreadable lock file')
       throw new CofferError(
         'repo_locked',
@@ -222,7 +222,11 @@ export async function removeLocks(
     if (!stale) {
       try {
         stale = isStale(parseLock(await store.loadUnpacked('locks', f.name), f.name as LockId), now)
-      } catch {
+      } catch (e) {
+        // Released meanwhile: nothing to remove. Damaged: kept (only --remove-all removes
+        // it). Not loaded: the storage failed, and saying "0 removed" would hide it.
+        if (isNotFound(e)) continue
+        if (e instanceof BackendError) throw e
         stale = false
       }
     }

@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process'
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { removeLocks, RepoLockedError, type Repository } from '../../src/repo/index.js'
+import { createHash, randomBytes } from 'node:crypto'
+import { BackendError } from '../../src/errors.js'
+import {
+  removeLocks,
+  RepoLockedError,
+  Repository,
+  type Handle,
+  type LoadOptions,
+} from '../../src/repo/index.js'
+import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
 import { useTestRepos } from '../helpers/test-repos.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
@@ -37,6 +46,19 @@ async function lockCount(r: Repository): Promise<number> {
   let n = 0
   for await (const _ of r.backend.list('locks')) n++
   return n
+}
+
+/** A backend whose loads of lock files fail as a dropped connection would. */
+class LockLoadsFail extends LoadCountingBackend {
+  override async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
+    if (h.type === 'locks') {
+      throw new BackendError(
+        `Cannot load locks/${h.name} in test: the connection was reset.`,
+        false,
+      )
+    }
+    return super.load(h, opts)
+  }
 }
 
 /** A PID that belonged to a process that has exited. */
@@ -97,5 +119,38 @@ describe('repository locks', () => {
     expect(await lockCount(r)).toBe(1)
     expect(l.signal.aborted).toBe(false)
     await l.release()
+  })
+
+  it('refuses while a damaged lock file is there, and names it', async () => {
+    const r = await repo()
+    const junk = randomBytes(200)
+    const name = createHash('sha256').update(junk).digest('hex')
+    await r.backend.save({ type: 'locks', name }, junk)
+    const e = await r.lock(false).catch((err: unknown) => err)
+    expect((e as Error).message).toBe(
+      `The repository has a lock file that cannot be read (locks/${name}); remove it with repo:unlock --remove-all if no other process uses the repository.`,
+    )
+    expect(await removeLocks(r.store, { all: true })).toBe(1)
+    await (await r.lock(false)).release()
+  })
+
+  it('fails with the storage error, not a damaged lock, when a lock cannot be loaded', async () => {
+    const r = await repo()
+    const held = await r.lock(false)
+    const flaky = await Repository.open({
+      backend: new LockLoadsFail(r.backend),
+      password: 'locks',
+    })
+    try {
+      const e = await flaky.lock(false).catch((err: unknown) => err)
+      expect(e).toBeInstanceOf(BackendError)
+      expect((e as Error).message).toBe(
+        `Cannot load locks/${held.lockId} in test: the connection was reset.`,
+      )
+    } finally {
+      await held.release()
+      await flaky.close()
+    }
+    expect(await lockCount(r)).toBe(0)
   })
 })
