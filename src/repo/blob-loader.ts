@@ -80,6 +80,14 @@ export class BlobLoader {
     return plain
   }
 
+  /** The file of pack `packId`, when packs are files here that a worker can read itself. */
+  packFile(packId: PackId): string | undefined {
+    const backend = this.repo.backend
+    return backend instanceof LocalBackend
+      ? backend.filename({ type: 'data', name: packId })
+      : undefined
+  }
+
   /**
    * Opens the copies at `locs`, all in pack `packId`, from `bytes`, the pack's stored bytes
    * from `offset` (one read covering them all), in one worker round trip: per location its

@@ -2,7 +2,8 @@ import { IntegrityError } from '../errors.js'
 import type { BlobLoader } from './blob-loader.js'
 import type { BlobId, PackId } from './id.js'
 import { plaintextLength, type BlobLocation } from './pack/index.js'
-import { planPackReads, type CoalescingLimits } from './pack-read-coalescer.js'
+import { planPackReads, type CoalescingLimits, type PlannedRead } from './pack-read-coalescer.js'
+import type { RangeSource, SealedTarget } from './workers/crypto-messages.js'
 
 /** A file to fill: its content as the snapshot lists it. */
 export interface ContentJob {
@@ -18,6 +19,16 @@ export interface ContentSink<J extends ContentJob> {
   write(job: J, offset: number, data: Buffer): void | Promise<void>
   /** Every blob of `job` has been written; `size` is its content's length. */
   finish(job: J, size: number): void | Promise<void>
+  /**
+   * For content that goes into files as it is: `path(job)` settles, once the file exists,
+   * with the name of the file that `job`'s content goes into, at its offsets. Workers then
+   * open the blobs and write them there themselves (nothing comes back to this thread), and
+   * `wrote` is called instead of `write` (which still takes a blob loaded again after damage).
+   */
+  readonly files?: {
+    path(job: J): Promise<Buffer>
+    wrote(job: J, bytes: number): void
+  }
 }
 
 export interface ContentByPackOptions {
@@ -54,6 +65,8 @@ interface Want<J> {
   readonly uses: Use<J>[]
 }
 
+type PackRange<J> = PlannedRead<Want<J>>
+
 /**
  * Reads the content of many files pack by pack, as restic's restorer does: every blob the
  * jobs need is looked up first, grouped by the pack holding it, and each pack is read once
@@ -64,6 +77,13 @@ interface Want<J> {
  * Against reading file by file, blob by blob: one read per pack instead of one per blob, so
  * one open and one round trip instead of thousands (on S3, one GET instead of one per
  * file), and blobs shared by files or repeated within one are read once.
+ *
+ * Into files (`sink.files`): each range goes to a crypto worker, which opens its blobs and
+ * writes them into the files itself; from a local directory it reads the pack too, into a
+ * buffer it keeps. Nothing but the outcome comes back: this thread only plans and counts,
+ * and the plaintext is never copied between threads (a restore of the mounts data set,
+ * scale 0.2: 3.6–3.9 s where handing every blob back took 4.5–4.7 s, 26 % fewer page
+ * faults).
  *
  * Damage: a blob that fails its checks, or whose range cannot be read, is loaded again
  * through `BlobLoader.load`, which tries every other copy the index knows; when none is
@@ -119,38 +139,100 @@ export async function readContentsByPack<J extends ContentJob>(
     return turn
   }
 
+  // With files to write into, the workers write each blob there: all that is left to do
+  // here is to count.
+  const written = (want: Want<J>): Promise<void> => {
+    const turn = sinkTurn.then(async () => {
+      const n = plaintextLength(want.loc)
+      for (const use of want.uses) {
+        signal?.throwIfAborted()
+        sink.files!.wrote(use.job, n)
+        const left = remaining.get(use.job)! - 1
+        remaining.set(use.job, left)
+        if (left === 0) await sink.finish(use.job, sizes.get(use.job)!)
+      }
+    })
+    sinkTurn = turn.catch(() => undefined)
+    return turn
+  }
+  const names = new Map<J, string>()
+  const nameOf = async (job: J): Promise<string> => {
+    let name = names.get(job)
+    if (name === undefined)
+      names.set(job, (name = (await sink.files!.path(job)).toString('latin1')))
+    return name
+  }
+
+  const writeRange = async (packId: PackId, range: PackRange<J>): Promise<void> => {
+    const targets: SealedTarget[] = []
+    for (const want of range.requests) {
+      const to: { path: string; position: number }[] = []
+      for (const use of want.uses) to.push({ path: await nameOf(use.job), position: use.offset })
+      targets.push({
+        offset: want.loc.offset - range.offset,
+        length: want.loc.length,
+        id: want.loc.id,
+        uncompressedLength: want.loc.uncompressedLength,
+        targets: to,
+      })
+    }
+    const file = blobs.packFile(packId)
+    let source: RangeSource | undefined
+    if (file) source = { file, offset: range.offset, length: range.length }
+    else source = await loadRange(packId, range).then((sealed) => sealed && { sealed })
+    const outcome = source ? await blobs.repo.pool.writeRange(source, targets) : undefined
+    if (outcome && 'writeFailed' in outcome) {
+      const { message, code } = outcome.writeFailed
+      throw Object.assign(new Error(message), code ? { code } : {})
+    }
+    for (let i = 0; i < range.requests.length; i++) {
+      const want = range.requests[i]!
+      if (outcome && 'results' in outcome && outcome.results[i] === null) await written(want)
+      // Unread or damaged: loaded again from any copy (the error surfaces there).
+      else await deliver(want, await blobs.load('data', want.loc.id, signal))
+    }
+  }
+
+  /** The stored bytes of `range`, or undefined when they cannot be read. */
+  const loadRange = async (packId: PackId, range: PackRange<J>): Promise<Buffer | undefined> => {
+    try {
+      return await blobs.repo.backend.load(
+        { type: 'data', name: packId },
+        { offset: range.offset, length: range.length, ...(signal ? { signal } : {}) },
+      )
+    } catch {
+      if (signal?.aborted) throw signal.reason
+      return undefined
+    }
+  }
+
+  const openRange = async (packId: PackId, range: PackRange<J>): Promise<void> => {
+    let bytes = await loadRange(packId, range)
+    // The range goes to a worker whole (one transfer, no copy per blob), which opens all
+    // its blobs; a damaged one is loaded again from any copy.
+    const opened = bytes
+      ? await blobs.openRange(
+          packId,
+          range.offset,
+          bytes,
+          range.requests.map((w) => w.loc),
+        )
+      : range.requests.map(() => undefined)
+    bytes = undefined
+    for (let i = 0; i < opened.length; i++) {
+      const want = range.requests[i]!
+      const plain = opened[i]
+      await deliver(
+        want,
+        plain instanceof Buffer ? plain : await blobs.load('data', want.loc.id, signal),
+      )
+    }
+  }
+
   const readPack = async (packId: PackId, wanted: Map<BlobId, Want<J>>): Promise<void> => {
     for (const range of planPackReads([...wanted.values()], limits)) {
       signal?.throwIfAborted()
-      let bytes: Buffer | undefined
-      try {
-        bytes = await blobs.repo.backend.load(
-          { type: 'data', name: packId },
-          { offset: range.offset, length: range.length, ...(signal ? { signal } : {}) },
-        )
-      } catch {
-        if (signal?.aborted) throw signal.reason
-        // Read each blob on its own below, from any copy (the error surfaces there).
-      }
-      // The range goes to a worker whole (one transfer, no copy per blob), which opens all
-      // its blobs; a damaged one is loaded again from any copy.
-      const opened = bytes
-        ? await blobs.openRange(
-            packId,
-            range.offset,
-            bytes,
-            range.requests.map((w) => w.loc),
-          )
-        : range.requests.map(() => undefined)
-      bytes = undefined
-      for (let i = 0; i < opened.length; i++) {
-        const want = range.requests[i]!
-        const plain = opened[i]
-        await deliver(
-          want,
-          plain instanceof Buffer ? plain : await blobs.load('data', want.loc.id, signal),
-        )
-      }
+      await (sink.files ? writeRange(packId, range) : openRange(packId, range))
     }
   }
 

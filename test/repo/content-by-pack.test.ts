@@ -1,3 +1,5 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IntegrityError } from '../../src/errors.js'
@@ -136,6 +138,68 @@ function recorder(): ContentSink<Job> & {
   }
 }
 
+/** A copy of the repository where the first blob of `t2` is damaged. */
+async function damagedCopy(name: string): Promise<{ reader: RepoReader; loc: { packId: string } }> {
+  const copy = join(tmp.path, name)
+  await cp(dir, copy, { recursive: true })
+  const be = new LocalBackend(copy)
+  const reader = await openReader(be)
+  const victim = contentOf.get('t2')![0]!
+  const loc = reader.index.locations('data', victim)[0]!
+  const h = { type: 'data' as const, name: loc.packId }
+  const data = await be.load(h)
+  data[loc.offset + 20]! ^= 0xff
+  await be.remove(h)
+  await be.save(h, data)
+  return { reader, loc }
+}
+
+/**
+ * A sink into files (the restore's way): each job's file is created empty in `dir`; the
+ * workers write into it, `write` only takes blobs loaded again after damage. `finish`
+ * reads the file back.
+ */
+function fileSink(
+  out: string,
+): ContentSink<Job> & { finished: Map<string, { size: number; bytes: Buffer }>; writes: number } {
+  const finished = new Map<string, { size: number; bytes: Buffer }>()
+  const pathOf = (job: Job): Buffer => Buffer.from(join(out, job.name))
+  const sink = {
+    finished,
+    writes: 0,
+    wrote: 0,
+    write(job: Job, offset: number, data: Buffer) {
+      sink.writes++
+      const fd = openSync(pathOf(job), 'r+')
+      try {
+        writeSync(fd, data, 0, data.length, offset)
+      } finally {
+        closeSync(fd)
+      }
+    },
+    finish(job: Job, size: number) {
+      if (finished.has(job.name)) throw new Error(`${job.name}: finished twice`)
+      closeSync(openSync(pathOf(job), 'a')) // an empty job's file is never asked for
+      finished.set(job.name, { size, bytes: readFileSync(pathOf(job)) })
+    },
+    files: {
+      path: async (job: Job) => {
+        closeSync(openSync(pathOf(job), 'a'))
+        return pathOf(job)
+      },
+      wrote: () => {},
+    },
+  }
+  return sink
+}
+
+async function freshDir(name: string): Promise<string> {
+  const out = join(tmp.path, name)
+  await rm(out, { recursive: true, force: true })
+  await mkdir(out)
+  return out
+}
+
 describe('readContentsByPack', () => {
   beforeAll(async () => {
     const reader = await openReader(new LocalBackend(dir))
@@ -179,19 +243,7 @@ describe('readContentsByPack', () => {
   })
 
   it('fails on a damaged blob with the pack named, and never finishes its job', async () => {
-    const copy = join(tmp.path, 'damaged')
-    const { cp } = await import('node:fs/promises')
-    await cp(dir, copy, { recursive: true })
-    const be = new LocalBackend(copy)
-    const reader = await openReader(be)
-    const victim = contentOf.get('t2')![0]!
-    const loc = reader.index.locations('data', victim)[0]!
-    const h = { type: 'data' as const, name: loc.packId }
-    const data = await be.load(h)
-    data[loc.offset + 20]! ^= 0xff
-    await be.remove(h)
-    await be.save(h, data)
-
+    const { reader, loc } = await damagedCopy('damaged')
     const sink = recorder()
     const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(IntegrityError)
@@ -224,5 +276,61 @@ describe('readContentsByPack', () => {
       /data blob abababab is not in any pack/,
     )
     expect(sink.finished.size).toBe(0)
+  })
+})
+
+describe('readContentsByPack into files', () => {
+  it('has the workers write every job’s exact bytes, from a local pack or a read one', async () => {
+    for (const backend of [new LocalBackend(dir), new LoadCountingBackend(new LocalBackend(dir))]) {
+      const reader = await openReader(backend)
+      const sink = fileSink(await freshDir('into-files'))
+      const all = jobs()
+      await readContentsByPack(reader.blobs, all, sink)
+      for (const job of all) {
+        const got = sink.finished.get(job.name)
+        expect(got?.size, job.name).toBe(job.expected.length)
+        expect(got!.bytes.equals(job.expected), job.name).toBe(true)
+      }
+      // Nothing came back to be written here.
+      expect(sink.writes).toBe(0)
+    }
+  })
+
+  it('fails on a damaged blob with the pack named, and never finishes its job', async () => {
+    const { reader, loc } = await damagedCopy('damaged-files')
+    const sink = fileSink(await freshDir('damaged-out'))
+    const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(IntegrityError)
+    expect((err as Error).message).toContain(loc.packId.slice(0, 8))
+    expect(sink.finished.has('t2')).toBe(false)
+    for (const job of jobs()) {
+      const got = sink.finished.get(job.name)
+      if (got) expect(got.bytes.equals(job.expected), job.name).toBe(true)
+    }
+  })
+
+  it('says a pack is missing when its file is gone', async () => {
+    const copy = join(tmp.path, 'pack-gone')
+    await cp(dir, copy, { recursive: true })
+    const reader = await openReader(new LocalBackend(copy))
+    const loc = reader.index.locations('data', contentOf.get('t5')![0]!)[0]!
+    rmSync(join(copy, 'data', loc.packId.slice(0, 2), loc.packId))
+    const sink = fileSink(await freshDir('pack-gone-out'))
+    await expect(readContentsByPack(reader.blobs, jobs(), sink)).rejects.toThrow(
+      `Repository file data/${loc.packId.slice(0, 2)}/${loc.packId} is damaged: the pack is missing.`,
+    )
+    expect(sink.finished.has('t5')).toBe(false)
+  })
+
+  it('fails with the file’s error when a file cannot be written', async () => {
+    const reader = await openReader(new LocalBackend(dir))
+    const out = await freshDir('unwritable')
+    const sink = fileSink(out)
+    // The file is named but not there: the worker's open fails (O_NOFOLLOW, never O_CREAT).
+    sink.files!.path = async (job: Job) => Buffer.from(join(out, `${job.name}-gone`))
+    const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT')
+    expect((err as Error).message).toMatch(/^ENOENT: no such file or directory, open '.*-gone'$/)
+    expect(sink.finished.size).toBe(1) // only the empty job
   })
 })

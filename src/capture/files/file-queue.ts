@@ -22,7 +22,8 @@ interface Entry<F> {
  * Writes the files of a restore pack by pack (ContentSource.readContents): each file added is
  * created empty at once, in the thread pool, three at a time (creating a file costs about as
  * much as writing 100 KB into it, and the main thread has better to do); `writeAll` then
- * reads every pack the files need once and writes each blob where it goes. A file is
+ * reads every pack the files need once, and the crypto workers write each blob where it
+ * goes (a blob loaded again after damage is written here). A file is
  * `complete` once it has all its bytes and the snapshot's length.
  *
  * Paths are created with O_EXCL and O_NOFOLLOW (never over anything, never through a
@@ -75,6 +76,15 @@ export class FileQueue<F extends QueuedFile> {
               )
             }
             await this.complete(e.file)
+          },
+          files: {
+            path: async (e) => {
+              await e.created
+              return e.file.path
+            },
+            wrote: (_e, n) => {
+              this.stats.bytes += n
+            },
           },
         },
         this.signal ? { signal: this.signal } : {},

@@ -17,6 +17,9 @@ import type { BlobType } from '../pack/index.js'
  *
  * `open-range` opens many blobs of one read of a pack in one round trip (a restore reading
  * pack by pack): the range travels once instead of being cut into a copy per blob.
+ * `write-range` goes one step further for a restore into files: the worker reads the range
+ * (from a local pack file) or takes it (transferred), opens its blobs and writes each into
+ * the files that list it; only the outcome comes back (see RangeWriter).
  */
 export type CryptoRequest =
   | {
@@ -57,6 +60,38 @@ export type CryptoRequest =
       readonly sealed: Uint8Array
       readonly blobs: readonly SealedSlice[]
     }
+  | {
+      readonly kind: 'write-range'
+      readonly task: number
+      readonly source: RangeSource
+      readonly blobs: readonly SealedTarget[]
+    }
+
+/** The stored bytes of a range of a pack: transferred, or a local file's to read. */
+export type RangeSource =
+  | { readonly sealed: Uint8Array }
+  | { readonly file: string; readonly offset: number; readonly length: number }
+
+/** A blob of a `write-range` request, and the files (and positions in them) it goes to. */
+export interface SealedTarget extends SealedSlice {
+  /**
+   * `path` holds the file name's bytes, one character each (latin1): names of any bytes,
+   * and a string travels without the copy of a whole pooled buffer that a Buffer's would.
+   */
+  readonly targets: readonly { readonly path: string; readonly position: number }[]
+}
+
+/** A file a worker could not write, as the error said (`code`: ENOSPC, EACCES…). */
+export interface WriteFailure {
+  readonly message: string
+  readonly code?: string
+}
+
+/** What a worker did with a `write-range` request. */
+export type RangeWritten =
+  | { readonly results: readonly (BlobDamage | null)[] }
+  | { readonly unread: string }
+  | { readonly writeFailed: WriteFailure }
 
 /** A blob within the bytes of an `open-range` request. */
 export interface SealedSlice {
@@ -89,6 +124,7 @@ export type CryptoResponse =
       /** Per blob of the request, in its order: the plaintext, or what is wrong with it. */
       readonly results: readonly (Uint8Array | BlobDamage)[]
     }
+  | ({ readonly kind: 'wrote-range'; readonly task: number } & RangeWritten)
   | { readonly kind: 'failed'; readonly task: number; readonly message: string }
 
 export interface CryptoWorkerData {

@@ -8,7 +8,10 @@ import type {
   CryptoRequest,
   CryptoResponse,
   CryptoWorkerData,
+  RangeSource,
+  RangeWritten,
   SealedSlice,
+  SealedTarget,
 } from './crypto-messages.js'
 import { workerEntry } from './worker-entry.js'
 import { chunkOnWorker, type HashedChunk, type WorkerChannel } from './worker-chunking.js'
@@ -241,6 +244,29 @@ export class CryptoPool {
               typeof d === 'string' ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength),
             ),
           )
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
+  /**
+   * Opens the blobs of a range of a pack and writes each into the files its `targets` name,
+   * on one worker (see RangeWriter): per blob null (written) or its damage; or why the range
+   * could not be read, or which write failed. Takes transferred `source` bytes over.
+   */
+  writeRange(source: RangeSource, blobs: readonly SealedTarget[]): Promise<RangeWritten> {
+    const owned: RangeSource = 'sealed' in source ? { sealed: transferable(source.sealed) } : source
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({ kind: 'write-range', task, source: owned, blobs }),
+        'sealed' in owned ? [owned.sealed.buffer as ArrayBuffer] : [],
+        (_slot, _task, r) => {
+          if (r.kind !== 'wrote-range')
+            throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+          const { kind: _kind, task: _t, ...written } = r
+          resolve(written)
           return true
         },
         reject,

@@ -5,6 +5,7 @@ import { ChunkAssembler } from '../chunker/index.js'
 import { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
+import { RangeWriter } from './range-writer.js'
 
 // A worker thread of the crypto pool: chunks streams, hashes, seals and opens blobs (Rabin
 // fingerprints, zstd, AES-256-CTR, Poly1305-AES, SHA-256), the CPU-heavy steps of every
@@ -15,6 +16,7 @@ const key = MasterKey.fromBytes((workerData as CryptoWorkerData).key)
 const held = new Map<number, { type: BlobType; data: Uint8Array; compress: boolean }>()
 /** Streams being chunked here, by task. */
 const streams = new Map<number, ChunkAssembler>()
+const ranges = new RangeWriter(key)
 
 /** A standalone ArrayBuffer view, so the result can be transferred, not copied. */
 function own(b: Buffer): Uint8Array {
@@ -106,6 +108,15 @@ port.on('message', (req: CryptoRequest) => {
           typeof r === 'string' ? [] : [r.buffer as ArrayBuffer],
         )
         port.postMessage(res, transfer)
+        return
+      }
+      case 'write-range': {
+        const res: CryptoResponse = {
+          kind: 'wrote-range',
+          task: req.task,
+          ...ranges.write(req.source, req.blobs),
+        }
+        port.postMessage(res)
         return
       }
       default:

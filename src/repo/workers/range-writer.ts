@@ -1,0 +1,100 @@
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs'
+import { openBlob, type BlobDamage } from '../blob-codec.js'
+import type { MasterKey } from '../crypto/index.js'
+import type { RangeSource, RangeWritten, SealedTarget, WriteFailure } from './crypto-messages.js'
+
+/**
+ * Opens each blob of a range of a pack and writes its plaintext into every file that lists
+ * it, at its position: a restore's whole path from stored bytes to files on one worker
+ * thread, with nothing sent back but the outcome (null per written blob, or its damage).
+ *
+ * A local pack is read here into `scratch`, a buffer the worker keeps (a fresh buffer for
+ * every range cost a page fault per 4 KiB of it); other ranges arrive as transferred bytes.
+ * A range that cannot be read is reported `unread` (the caller loads its blobs one by one,
+ * from any copy); a file that cannot be written is reported `writeFailed` and ends there.
+ * Target files exist already; they are opened with O_NOFOLLOW, never created.
+ */
+export class RangeWriter {
+  private scratch = Buffer.alloc(0)
+
+  constructor(private readonly key: MasterKey) {}
+
+  write(source: RangeSource, blobs: readonly SealedTarget[]): RangeWritten {
+    let sealed: Uint8Array
+    if ('sealed' in source) sealed = source.sealed
+    else {
+      const read = this.read(source.file, source.offset, source.length)
+      if (typeof read === 'string') return { unread: read }
+      sealed = read
+    }
+    const fds = new Map<string, number>()
+    const results: (BlobDamage | null)[] = []
+    try {
+      for (const b of blobs) {
+        const plain = openBlob(
+          this.key,
+          sealed.subarray(b.offset, b.offset + b.length),
+          b.id,
+          b.uncompressedLength,
+        )
+        if (typeof plain === 'string') {
+          results.push(plain)
+          continue
+        }
+        for (const t of b.targets) {
+          const failed = writeAt(fds, t.path, plain, t.position)
+          if (failed) return { writeFailed: failed }
+        }
+        results.push(null)
+      }
+    } finally {
+      for (const fd of fds.values()) closeSync(fd)
+    }
+    return { results }
+  }
+
+  private read(file: string, offset: number, length: number): Buffer | string {
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(length)
+    let fd: number
+    try {
+      fd = openSync(file, constants.O_RDONLY)
+    } catch (e) {
+      return (e as Error).message
+    }
+    try {
+      for (let got = 0; got < length;) {
+        const n = readSync(fd, this.scratch, got, length - got, offset + got)
+        if (n === 0) return `the pack is shorter than expected (wanted ${offset + length} bytes)`
+        got += n
+      }
+      return this.scratch.subarray(0, length)
+    } catch (e) {
+      return (e as Error).message
+    } finally {
+      closeSync(fd)
+    }
+  }
+}
+
+/** Writes `data` at `position` of the file named `path` (latin1), opened once per range. */
+function writeAt(
+  fds: Map<string, number>,
+  path: string,
+  data: Uint8Array,
+  position: number,
+): WriteFailure | undefined {
+  try {
+    let fd = fds.get(path)
+    if (fd === undefined) {
+      fd = openSync(Buffer.from(path, 'latin1'), constants.O_WRONLY | constants.O_NOFOLLOW)
+      fds.set(path, fd)
+    }
+    for (let off = 0; off < data.length;) {
+      off += writeSync(fd, data, off, data.length - off, position + off)
+    }
+    return undefined
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    return { message: err.message, ...(err.code ? { code: err.code } : {}) }
+  }
+}
