@@ -15,25 +15,29 @@ import type {
 import type { PhysicalTable } from './physical-tables.js'
 import type { TableFingerprint } from '../table-fingerprint.js'
 
+/** The tablespaces stored, before their lists are written (writeTableLists). */
+export interface StoredTablespaces {
+  /** The tables stored, as given. */
+  readonly tables: readonly PhysicalTable[]
+  /** Each table's entry and database, without its content hash. */
+  readonly entries: readonly { readonly db: string; readonly entry: PhysicalTableEntry }[]
+  readonly bytes: number
+}
+
 /**
  * Streams each physical table's prepared `.ibd` and `.cfg` from the backup in `backupDir`
- * into `services/<service>/<db>/physical/` (two at a time, hashed on the way), its definition
- * into `<db>/<file>.sql`, and writes `<db>/physical/tables.json` for every database of `dbs`
- * with each table's content hash from `contents` and fingerprint from `fingerprints` (keyed
- * `db.table`; a table without one gets none) (docs/FORMAT.md, "MySQL physical mode"). Rejects when the backup lacks a
- * table's files.
+ * into `services/<service>/<db>/physical/` (two at a time, hashed on the way) and its
+ * definition into `<db>/<file>.sql` (docs/FORMAT.md, "MySQL physical mode"). Rejects when
+ * the backup lacks a table's files.
  */
 export async function storeTablespaces(
   tree: TreeWriter,
   service: string,
   backupDir: string,
-  dbs: readonly string[],
   tables: readonly PhysicalTable[],
-  contents: ReadonlyMap<string, TableContent>,
-  fingerprints: ReadonlyMap<string, TableFingerprint>,
   ctx: DriverContext,
-): Promise<{ readonly entries: readonly PhysicalDatabaseEntry[]; readonly bytes: number }> {
-  const byDb = new Map<string, PhysicalTableEntry[]>(dbs.map((d) => [d, []]))
+): Promise<StoredTablespaces> {
+  const entries: { db: string; entry: PhysicalTableEntry }[] = []
   let bytesDone = 0
   await forEachLimit(
     tables,
@@ -56,22 +60,41 @@ export async function storeTablespaces(
         })
       const ibd = await store('ibd')
       const cfg = await store('cfg')
-      const content = contents.get(`${c.db}.${c.name}`)
-      const fingerprint = fingerprints.get(`${c.db}.${c.name}`)
-      byDb.get(c.db)?.push({
-        name: c.name,
-        file,
-        engine: 'InnoDB',
-        rowFormat: c.rowFormat,
-        ibd,
-        cfg,
-        ...(content ? { content } : {}),
-        ...(content && fingerprint ? { unchangedSince: fingerprint } : {}),
+      entries.push({
+        db: c.db,
+        entry: { name: c.name, file, engine: 'InnoDB', rowFormat: c.rowFormat, ibd, cfg },
       })
     },
     ctx.signal,
   )
-  const entries: PhysicalDatabaseEntry[] = []
+  return { tables, entries, bytes: bytesDone }
+}
+
+/**
+ * Writes `<db>/physical/tables.json` for every database of `dbs`: the stored tables'
+ * `entries`, each with its content hash from `contents` and fingerprint from `fingerprints`
+ * (keyed `db.table`; a table without a content hash gets neither).
+ */
+export async function writeTableLists(
+  tree: TreeWriter,
+  service: string,
+  dbs: readonly string[],
+  entries: StoredTablespaces['entries'],
+  contents: ReadonlyMap<string, TableContent>,
+  fingerprints: ReadonlyMap<string, TableFingerprint>,
+  ctx: DriverContext,
+): Promise<PhysicalDatabaseEntry[]> {
+  const byDb = new Map<string, PhysicalTableEntry[]>(dbs.map((d) => [d, []]))
+  for (const { db, entry } of entries) {
+    const content = contents.get(`${db}.${entry.name}`)
+    const fingerprint = fingerprints.get(`${db}.${entry.name}`)
+    byDb.get(db)?.push({
+      ...entry,
+      ...(content ? { content } : {}),
+      ...(content && fingerprint ? { unchangedSince: fingerprint } : {}),
+    })
+  }
+  const out: PhysicalDatabaseEntry[] = []
   for (const db of dbs) {
     const sorted = (byDb.get(db) ?? []).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
@@ -84,9 +107,9 @@ export async function storeTablespaces(
       ctx,
       ctx.signal,
     )
-    entries.push(entry)
+    out.push(entry)
   }
-  return { entries, bytes: bytesDone }
+  return out
 }
 
 export async function writeText(
