@@ -155,6 +155,25 @@ async function damagedCopy(name: string): Promise<{ reader: RepoReader; loc: { p
 }
 
 /**
+ * Reads every job from a copy named `copy` where t2's first blob is damaged: the call fails
+ * naming the pack, t2 never finishes, and what did finish is exact.
+ */
+async function expectDamageFails(
+  copy: string,
+  sink: ContentSink<Job> & { finished: Map<string, { bytes: Buffer }> },
+): Promise<void> {
+  const { reader, loc } = await damagedCopy(copy)
+  const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(IntegrityError)
+  expect((err as Error).message).toContain(loc.packId.slice(0, 8))
+  expect(sink.finished.has('t2')).toBe(false)
+  for (const job of jobs()) {
+    const got = sink.finished.get(job.name)
+    if (got) expect(got.bytes.equals(job.expected), job.name).toBe(true)
+  }
+}
+
+/**
  * A sink into files (the restore's way): each job's file is created empty in `dir`; the
  * workers write into it, `write` only takes blobs loaded again after damage. `finish`
  * reads the file back.
@@ -243,17 +262,7 @@ describe('readContentsByPack', () => {
   })
 
   it('fails on a damaged blob with the pack named, and never finishes its job', async () => {
-    const { reader, loc } = await damagedCopy('damaged')
-    const sink = recorder()
-    const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(IntegrityError)
-    expect((err as Error).message).toContain(loc.packId.slice(0, 8))
-    expect(sink.finished.has('t2')).toBe(false)
-    // What did finish is exact.
-    for (const job of jobs()) {
-      const got = sink.finished.get(job.name)
-      if (got) expect(got.bytes.equals(job.expected), job.name).toBe(true)
-    }
+    await expectDamageFails('damaged', recorder())
   })
 
   it('stops with the signal’s reason when aborted', async () => {
@@ -297,16 +306,7 @@ describe('readContentsByPack into files', () => {
   })
 
   it('fails on a damaged blob with the pack named, and never finishes its job', async () => {
-    const { reader, loc } = await damagedCopy('damaged-files')
-    const sink = fileSink(await freshDir('damaged-out'))
-    const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(IntegrityError)
-    expect((err as Error).message).toContain(loc.packId.slice(0, 8))
-    expect(sink.finished.has('t2')).toBe(false)
-    for (const job of jobs()) {
-      const got = sink.finished.get(job.name)
-      if (got) expect(got.bytes.equals(job.expected), job.name).toBe(true)
-    }
+    await expectDamageFails('damaged-files', fileSink(await freshDir('damaged-out')))
   })
 
   it('says a pack is missing when its file is gone', async () => {
