@@ -59,7 +59,13 @@ async function signIn(page: Page, user: string, password: string): Promise<void>
 
 async function openEnv(page: Page, project: string, env: string): Promise<void> {
   await page.goto(`${coffer.url}/#/projects/${project}/environments/${env}/backups`)
-  await page.getByRole('heading', { name: `Backups ${env}` }).waitFor()
+  try {
+    await page.getByRole('heading', { name: `Backups ${env}` }).waitFor()
+  } catch (e) {
+    // Say where the console was and what it showed, so that a failure here can be read.
+    const shown = await page.locator('main').innerText({ timeout: 1000 }).catch(String)
+    throw new Error(`${(e as Error).message}\nat ${page.url()} the page shows:\n${shown}`)
+  }
 }
 
 /** The text a button is described by (aria-describedby): the reason it is disabled. */

@@ -70,6 +70,28 @@ export function navigate(r: Route): void {
   window.location.hash = href(r)
 }
 
+/** Goes to `r` in place of the current page (no history entry): for a redirect nobody asked for. */
+export function redirect(r: Route): void {
+  window.location.replace(href(r))
+}
+
+/**
+ * Where the home page leads once a project's environments are known: its first environment.
+ * `hash` is the address as it is now, not as it was when the environments were asked for:
+ * if the user followed a link or typed an address meanwhile, that wins and there is no
+ * redirect.
+ */
+export function homeRedirect(
+  hash: string,
+  project: string,
+  environments: readonly { readonly name: string }[],
+): Route | undefined {
+  const now = parseRoute(hash)
+  if (now.page !== 'home' || (now.project !== undefined && now.project !== project)) return
+  const first = environments[0]
+  return first && { page: 'backups', project, environment: first.name }
+}
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash))
   useEffect(() => {

@@ -8,7 +8,7 @@ import { ProjectSettingsView } from './operator/project-settings-view.js'
 import { ProjectsAdminView } from './operator/projects-admin-view.js'
 import { RepositoryView } from './operator/repository-view.js'
 import { UsersView } from './operator/users-view.js'
-import { href, navigate, useRoute, type Route } from './route.js'
+import { homeRedirect, href, redirect, useRoute, type Route } from './route.js'
 import { Switcher } from './switcher.js'
 import { useApi, useLoad } from './use-load.js'
 
@@ -37,11 +37,13 @@ export function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }
   const envName = 'environment' in route ? route.environment : undefined
   const environment = environments.find((e) => e.name === envName)
 
-  // The home page opens the first environment of the first project.
+  // The home page opens the first environment of the first project. The effect may run a
+  // moment after the address changed (the hashchange not yet rendered), so it reads the
+  // address itself rather than `route`.
   useEffect(() => {
     if (route.page !== 'home' || !projectId || envs.state !== 'ready') return
-    const first = envs.data.items[0]
-    if (first) navigate({ page: 'backups', project: projectId, environment: first.name })
+    const target = homeRedirect(window.location.hash, projectId, envs.data.items)
+    if (target) redirect(target)
   }, [route.page, projectId, envs])
 
   useEffect(() => setMenuOpen(false), [route])
