@@ -123,47 +123,45 @@ export async function readContentsByPack<J extends ContentJob>(
   }
   for (const job of empty) await sink.finish(job, 0)
 
-  // Sink calls are made one at a time (the sink may be asynchronous and share state).
-  let sinkTurn: Promise<void> = Promise.resolve()
-  const deliver = (want: Want<J>, data: Buffer): Promise<void> => {
-    const turn = sinkTurn.then(async () => {
-      for (const use of want.uses) {
-        signal?.throwIfAborted()
-        await sink.write(use.job, use.offset, data)
-        const left = remaining.get(use.job)! - 1
-        remaining.set(use.job, left)
-        if (left === 0) await sink.finish(use.job, sizes.get(use.job)!)
-      }
-    })
-    sinkTurn = turn.catch(() => undefined)
-    return turn
-  }
-
-  // With files to write into, the workers write each blob there: all that is left to do
-  // here is to count.
-  const written = (want: Want<J>): Promise<void> => {
-    const turn = sinkTurn.then(async () => {
-      const n = plaintextLength(want.loc)
-      for (const use of want.uses) {
-        signal?.throwIfAborted()
-        sink.files!.wrote(use.job, n)
-        const left = remaining.get(use.job)! - 1
-        remaining.set(use.job, left)
-        if (left === 0) await sink.finish(use.job, sizes.get(use.job)!)
-      }
-    })
-    sinkTurn = turn.catch(() => undefined)
-    return turn
-  }
   const names = new Map<J, string>()
-  const nameOf = async (job: J): Promise<string> => {
-    let name = names.get(job)
-    if (name === undefined)
-      names.set(job, (name = (await sink.files!.path(job)).toString('latin1')))
-    return name
-  }
 
-  const writeRange = async (packId: PackId, range: PackRange<J>): Promise<void> => {
+  /**
+   * Hands `want` to each job that lists it, one sink call at a time (the sink may be
+   * asynchronous and share state), and finishes the jobs it completes.
+   */
+  let sinkTurn: Promise<void> = Promise.resolve()
+  const settle = (want: Want<J>, use: (u: Use<J>) => void | Promise<void>): Promise<void> => {
+    const turn = sinkTurn.then(async () => {
+      for (const u of want.uses) {
+        signal?.throwIfAborted()
+        await use(u)
+        const left = remaining.get(u.job)! - 1
+        remaining.set(u.job, left)
+        if (left > 0) continue
+        names.delete(u.job)
+        await sink.finish(u.job, sizes.get(u.job)!)
+      }
+    })
+    sinkTurn = turn.catch(() => undefined)
+    return turn
+  }
+  const deliver = (want: Want<J>, data: Buffer): Promise<void> =>
+    settle(want, (u) => sink.write(u.job, u.offset, data))
+
+  /**
+   * Into files: a worker writes the range's blobs where they go; here they are only counted
+   * (`files.wrote`), unless one was damaged or unread and has to be loaded again.
+   */
+  const writeRange = async (
+    files: NonNullable<ContentSink<J>['files']>,
+    packId: PackId,
+    range: PackRange<J>,
+  ): Promise<void> => {
+    const nameOf = async (job: J): Promise<string> => {
+      let name = names.get(job)
+      if (name === undefined) names.set(job, (name = (await files.path(job)).toString('latin1')))
+      return name
+    }
     const targets: SealedTarget[] = []
     for (const want of range.requests) {
       const to: { path: string; position: number }[] = []
@@ -187,7 +185,10 @@ export async function readContentsByPack<J extends ContentJob>(
     }
     for (let i = 0; i < range.requests.length; i++) {
       const want = range.requests[i]!
-      if (outcome && 'results' in outcome && outcome.results[i] === null) await written(want)
+      if (outcome && 'results' in outcome && outcome.results[i] === null) {
+        const n = plaintextLength(want.loc)
+        await settle(want, (u) => files.wrote(u.job, n))
+      }
       // Unread or damaged: loaded again from any copy (the error surfaces there).
       else await deliver(want, await blobs.load('data', want.loc.id, signal))
     }
@@ -232,7 +233,7 @@ export async function readContentsByPack<J extends ContentJob>(
   const readPack = async (packId: PackId, wanted: Map<BlobId, Want<J>>): Promise<void> => {
     for (const range of planPackReads([...wanted.values()], limits)) {
       signal?.throwIfAborted()
-      await (sink.files ? writeRange(packId, range) : openRange(packId, range))
+      await (sink.files ? writeRange(sink.files, packId, range) : openRange(packId, range))
     }
   }
 

@@ -21,8 +21,9 @@ const IN_FLIGHT_PER_STREAM = 4
  * this thread only reads, decides what is new and packs. A stream of at most `MIN_SIZE`
  * bytes is one chunk whatever its bytes (the chunker never cuts before `MIN_SIZE`), so it
  * skips the chunker: most files of a mount are that small. Memory per stream is bounded
- * (see `chunkOnWorker`), whatever the stream's length. The source's buffers are copied,
- * never kept.
+ * (see `chunkOnWorker`), whatever the stream's length. A source must not reuse a buffer it
+ * has yielded (Node's streams and file reads never do): a small stream's buffers are kept,
+ * not copied, until they are sealed.
  */
 export async function saveContent(
   source: AsyncIterable<Uint8Array>,
@@ -95,7 +96,7 @@ async function saveFrom(
 }
 
 interface Head {
-  /** Copies of the buffers read (a source may reuse its buffers). */
+  /** The buffers read, as the source yielded them. */
   readonly parts: Uint8Array[]
   readonly length: number
   /** Whether the source ended within them. */
@@ -115,7 +116,7 @@ async function readHead(
     const r = await input.next()
     if (r.done) return { parts, length, done: true }
     if (r.value.length === 0) continue
-    parts.push(r.value.slice())
+    parts.push(r.value)
     length += r.value.length
   }
   return { parts, length, done: false }
