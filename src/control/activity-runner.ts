@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CofferError, messageOf } from '../errors.js'
 import type { Repository } from '../repo/index.js'
 import type { OpContext } from '../snapshots/index.js'
@@ -315,16 +316,12 @@ async function whileLocked<T>(op: OpContext, fn: () => Promise<T>): Promise<T> {
       if (!(e instanceof CofferError) || e.code !== 'repo_locked' || Date.now() > deadline) throw e
       if (!told) op.logLine('Waiting for the repository, which another operation holds')
       told = true
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, delay)
-        op.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t)
-            reject(op.signal.reason as Error)
-          },
-          { once: true },
-        )
+      // Jittered: two operations that took their locks at the same moment see each other,
+      // both step back, and with equal waits would collide again at every try (two
+      // deletions started by one scheduler tick did, for minutes). The timer's listener on
+      // the signal goes when it fires (one per wait would pile up).
+      await sleep(delay * (0.5 + Math.random()), undefined, { signal: op.signal }).catch(() => {
+        throw op.signal.reason as Error
       })
       delay = Math.min(delay * 2, 15_000)
     }

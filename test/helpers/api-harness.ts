@@ -156,6 +156,29 @@ export async function startTestServer(
     watch.add(token)
     return token
   }
+  /**
+   * What every project the token sees was doing (running activities with their logs) and the
+   * server's last log lines: what a test that waited in vain says, so a hang can be read.
+   */
+  const describeWork = async (token: string): Promise<string> => {
+    const out: string[] = []
+    const projects = await call('GET', '/api/projects?limit=100', { token })
+    for (const p of (projects.json as { items?: { id: string }[] }).items ?? []) {
+      const list = await call('GET', `/api/projects/${p.id}/activities?limit=30`, { token })
+      for (const x of (list.json as { items?: Record<string, unknown>[] }).items ?? []) {
+        out.push(
+          `${p.id} ${String(x.id)} ${String(x.type)} ${String(x.environment)} ${String(x.state)}`,
+        )
+        if (x.state !== 'in_progress') continue
+        const log = await call('GET', `/api/projects/${p.id}/activities/${String(x.id)}/log`, {
+          token,
+        })
+        out.push(`  log: ${log.text}`)
+      }
+    }
+    const lines = logs.filter((l) => !l.includes('"msg":"request"')).slice(-40)
+    return `${out.join('\n')}\nthe server's last log lines but requests:\n${lines.join('')}`
+  }
   const waitActivity: TestServer['waitActivity'] = async (
     project,
     id,
@@ -172,7 +195,8 @@ export async function startTestServer(
       if (until.includes(String(a.state))) return a
       if (a.state === 'complete' || a.state === 'cancelled')
         throw new Error(`activity ${id} finished before reaching ${until.join('/')}`)
-      if (Date.now() > deadline) throw new Error(`activity ${id} still ${String(a.state)}`)
+      if (Date.now() > deadline)
+        throw new Error(`activity ${id} still ${String(a.state)}\n${await describeWork(token)}`)
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
   }
