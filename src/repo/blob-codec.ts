@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { Scratch } from '../lib/index.js'
 import { compressIfSmaller, compress, decompressExact } from './compression.js'
 import { open, seal, type MasterKey } from './crypto/index.js'
 import type { BlobType } from './pack/index.js'
@@ -15,6 +16,8 @@ export interface SealedBlob {
   readonly uncompressedLength?: number
 }
 
+const compressed = new Scratch()
+
 export function sealBlob(
   key: MasterKey,
   type: BlobType,
@@ -22,7 +25,11 @@ export function sealBlob(
   canCompress: boolean,
 ): SealedBlob {
   if (canCompress) {
-    const z = type === 'tree' ? compress(plaintext) : compressIfSmaller(plaintext)
+    // Sealing copies the compressed bytes, so they can live in this thread's scratch.
+    const z =
+      type === 'tree'
+        ? compress(plaintext, undefined, compressed)
+        : compressIfSmaller(plaintext, undefined, compressed)
     if (z && z.length < plaintext.length) {
       return { sealed: seal(key, z), uncompressedLength: plaintext.length }
     }
@@ -34,19 +41,30 @@ export function sealBlob(
 export type BlobDamage =
   'fails authentication (MAC)' | 'does not decompress' | 'does not match its ID (SHA-256)'
 
-/** Opens a stored blob, or says what is wrong with it. */
+/** Buffers a thread reuses to open blobs whose plaintext it does not keep. */
+export class OpenScratch {
+  readonly decrypted = new Scratch()
+  readonly decompressed = new Scratch()
+}
+
+/**
+ * Opens a stored blob, or says what is wrong with it. With `into`, the plaintext is a view
+ * of one of its buffers, valid until its next use: for a caller that writes or checks the
+ * plaintext at once and keeps nothing.
+ */
 export function openBlob(
   key: MasterKey,
   sealed: Uint8Array,
   id: string,
   uncompressedLength: number | undefined,
+  into?: OpenScratch,
 ): Buffer | BlobDamage {
-  const plain = open(key, sealed)
+  const plain = open(key, sealed, into?.decrypted)
   if (!plain) return 'fails authentication (MAC)'
   let data = plain
   if (uncompressedLength !== undefined) {
     try {
-      data = decompressExact(plain, uncompressedLength)
+      data = decompressExact(plain, uncompressedLength, into?.decompressed)
     } catch {
       return 'does not decompress'
     }

@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from '../lib/index.js'
 import { sealBlob, type SealedBlob } from './blob-codec.js'
+import { MIN_SIZE } from './chunker/index.js'
 import { hashId, type BlobId, type IndexId, type PackId } from './id.js'
 import {
   encodeIndexFile,
@@ -148,6 +149,36 @@ export class BlobSaver {
     if (!r.sealed) return { id, added: false }
     await this.add(type, id, r.sealed, length, signal)
     return { id, added: true }
+  }
+
+  /**
+   * Saves a small file (below the chunker's minimum size, so one chunk) as one data blob,
+   * read, hashed and sealed on a worker (`CryptoPool.readHashAndSeal`). Returns undefined
+   * when `size` is not small or the file held more than `size` bytes (nothing saved: stream
+   * it with `saveContent`); an empty file has no blob. Rejects with the read's error.
+   */
+  async saveSmallFile(
+    path: Buffer,
+    size: number,
+    signal?: AbortSignal,
+  ): Promise<
+    { readonly id?: BlobId; readonly length: number; readonly added: boolean } | undefined
+  > {
+    signal?.throwIfAborted()
+    // The chunker never cuts before MIN_SIZE: anything shorter is one chunk whatever its bytes.
+    if (size >= MIN_SIZE) return undefined
+    const r = await this.repo.pool.readHashAndSeal(
+      path,
+      size,
+      this.repo.version >= 2,
+      (id, length) => length > 0 && this.claim('data', id as BlobId),
+    )
+    if (r === 'grew') return undefined
+    if (r.length === 0) return { length: 0, added: false }
+    const id = r.id as BlobId
+    if (!r.sealed) return { id, length: r.length, added: false }
+    await this.add('data', id, r.sealed, r.length, signal)
+    return { id, length: r.length, added: true }
   }
 
   /** Adds a claimed blob in sealed form; waits while too many packs are uploading. */

@@ -3,7 +3,7 @@ import { messageOf } from '../errors.js'
 import { forEachLimit } from '../lib/index.js'
 import { handleName } from './backend/index.js'
 import { BlobLoader } from './blob-loader.js'
-import { openBlob } from './blob-codec.js'
+import { openBlob, OpenScratch } from './blob-codec.js'
 import { open, SEAL_OVERHEAD } from './crypto/index.js'
 import type { BlobId, IndexId, PackId, SnapshotId } from './id.js'
 import { MasterIndex, parseIndexFile, type IndexFile } from './index/index.js'
@@ -217,6 +217,9 @@ export async function checkRepository(
   }
 }
 
+/** Blobs are only checked, never kept: their plaintext reuses one buffer. */
+const checkedPlain = new OpenScratch()
+
 /** Reads a whole pack and returns what is wrong with it (nothing when it is sound). */
 async function verifyPack(
   repo: Repository,
@@ -253,6 +256,7 @@ async function verifyPack(
       buf.subarray(e.offset, e.offset + e.length),
       e.id,
       e.uncompressedLength,
+      checkedPlain,
     )
     if (typeof result === 'string') problems.push(`${e.type} blob ${e.id.slice(0, 8)} ${result}`)
   }

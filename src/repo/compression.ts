@@ -1,5 +1,6 @@
 import zstdBinding from 'zstd-napi/binding.js'
 import zstd from 'zstd-napi'
+import type { Scratch } from '../lib/index.js'
 
 // zstd-napi's modules are CommonJS: named imports are not statically detectable from ESM.
 const { CCtx, DCtx, compressBound } = zstdBinding
@@ -17,18 +18,27 @@ let dctx: DCtx | undefined
 /** Coffer's level: zstd's default 3, close to restic's "auto" mode in speed and ratio. */
 export const COMPRESSION_LEVEL = 3
 
-/** Compresses `data`; returns undefined when that would not make it smaller. */
-export function compressIfSmaller(data: Uint8Array, level = COMPRESSION_LEVEL): Buffer | undefined {
+/**
+ * Compresses `data`; returns undefined when that would not make it smaller. With `into`, the
+ * result is a view of it, valid until its next use.
+ */
+export function compressIfSmaller(
+  data: Uint8Array,
+  level = COMPRESSION_LEVEL,
+  into?: Scratch,
+): Buffer | undefined {
   cctx ??= new CCtx()
-  const out = Buffer.allocUnsafe(compressBound(data.length))
+  const bound = compressBound(data.length)
+  const out = into ? into.take(bound) : Buffer.allocUnsafe(bound)
   const n = cctx.compress(out, data, level)
   return n < data.length ? out.subarray(0, n) : undefined
 }
 
 /** Compresses `data` unconditionally (unpacked files must be compressed in version 2). */
-export function compress(data: Uint8Array, level = COMPRESSION_LEVEL): Buffer {
+export function compress(data: Uint8Array, level = COMPRESSION_LEVEL, into?: Scratch): Buffer {
   cctx ??= new CCtx()
-  const out = Buffer.allocUnsafe(compressBound(data.length))
+  const bound = compressBound(data.length)
+  const out = into ? into.take(bound) : Buffer.allocUnsafe(bound)
   const n = cctx.compress(out, data, level)
   return out.subarray(0, n)
 }
@@ -37,9 +47,9 @@ export function compress(data: Uint8Array, level = COMPRESSION_LEVEL): Buffer {
  * Decompresses a blob whose plaintext length is known (from the pack header or the index).
  * Throws when the frame is damaged or does not hold exactly `length` bytes.
  */
-export function decompressExact(data: Uint8Array, length: number): Buffer {
+export function decompressExact(data: Uint8Array, length: number, into?: Scratch): Buffer {
   dctx ??= new DCtx()
-  const out = Buffer.allocUnsafe(length)
+  const out = into ? into.take(length) : Buffer.allocUnsafe(length)
   const n = dctx.decompress(out, data)
   if (n !== length) throw new Error(`decompressed to ${n} bytes, expected ${length}`)
   return out

@@ -114,6 +114,16 @@ export class SnapshotWriter {
   }
 
   /**
+   * Stores a small file's content, read on a worker thread (see `BlobSaver.saveSmallFile`):
+   * undefined when it is not small or held more than `size` bytes (stream it instead).
+   */
+  async saveSmallFile(path: Buffer, size: number): Promise<SavedContent | undefined> {
+    const r = await this.saver.saveSmallFile(path, size, this.signal)
+    if (!r) return undefined
+    return { content: r.id ? [r.id] : [], size: r.length, newBytes: r.added ? r.length : 0 }
+  }
+
+  /**
    * Stores a stream as a regular file at `path` (POSIX, relative to the snapshot root);
    * parents are created as needed. The capture drivers' TreeWriter port.
    */

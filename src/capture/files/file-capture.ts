@@ -16,6 +16,14 @@ export interface FilesWriter {
     source: AsyncIterable<Uint8Array>,
     opts?: { onBytes?: (n: number) => void },
   ): Promise<{ readonly content: BlobId[]; readonly size: number }>
+  /**
+   * A small file's content, read elsewhere (a worker thread) by its name: undefined when the
+   * file is not small or held more than `size` bytes (then it is streamed to `saveContent`).
+   */
+  saveSmallFile(
+    path: Buffer,
+    size: number,
+  ): Promise<{ readonly content: BlobId[]; readonly size: number } | undefined>
   addNode(dir: TreePath, node: Node): void
   addDir(path: TreePath, meta?: Node): void
   finishDir(path: TreePath): Promise<TreeId>
@@ -332,9 +340,12 @@ export class FileCapture {
       statNs: bigint,
     ): Promise<Saved | undefined> => {
       try {
-        const saved = await this.writer.saveContent(
-          readFileChunks(p, st.size, (n) => (stats.bytesRead += n), signal),
-        )
+        let saved = await this.writer.saveSmallFile(p, Number(st.size))
+        if (saved) stats.bytesRead += saved.size
+        else
+          saved = await this.writer.saveContent(
+            readFileChunks(p, st.size, (n) => (stats.bytesRead += n), signal),
+          )
         stats.filesRead++
         let after: BigIntStats | undefined
         try {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import sodium from 'sodium-native'
+import type { Scratch } from '../../lib/index.js'
 import type { MasterKey } from './master-key.js'
 
 /**
@@ -13,6 +14,13 @@ import type { MasterKey } from './master-key.js'
 export const IV_SIZE = 16
 export const MAC_SIZE = 16
 export const SEAL_OVERHEAD = IV_SIZE + MAC_SIZE
+
+/**
+ * Bytes enciphered or deciphered at a time into a buffer of the caller's: node:crypto gives
+ * each piece's output a fresh buffer, and one this small is recycled by the allocator where
+ * a blob-sized one is mapped anew (a page fault per 4 KiB of every blob).
+ */
+const CIPHER_PIECE = 64 * 1024
 
 /** The Poly1305 one-time key for `iv`: r || AES-128-ECB_k(iv). */
 function poly1305Key(key: MasterKey, iv: Uint8Array): Buffer {
@@ -34,8 +42,9 @@ export function seal(key: MasterKey, plaintext: Uint8Array): Buffer {
   const iv = randomBytes(IV_SIZE)
   iv.copy(out, 0)
   const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv)
-  const ct = cipher.update(plaintext)
-  ct.copy(out, IV_SIZE)
+  // In pieces, straight into `out`: no blob-sized buffer in between.
+  for (let at = 0; at < plaintext.length; at += CIPHER_PIECE)
+    out.set(cipher.update(plaintext.subarray(at, at + CIPHER_PIECE)), IV_SIZE + at)
   // CTR mode has no final block; final() returns nothing but releases the context.
   cipher.final()
   const ctView = out.subarray(IV_SIZE, IV_SIZE + plaintext.length)
@@ -46,15 +55,23 @@ export function seal(key: MasterKey, plaintext: Uint8Array): Buffer {
 /**
  * Verifies and decrypts IV || CIPHERTEXT || MAC. Returns undefined when the MAC does not
  * match (wrong key or damaged data): the caller knows which file it read and reports it.
+ * With `into`, the plaintext is a view of it, valid until its next use.
  */
-export function open(key: MasterKey, sealed: Uint8Array): Buffer | undefined {
+export function open(key: MasterKey, sealed: Uint8Array, into?: Scratch): Buffer | undefined {
   if (sealed.length < SEAL_OVERHEAD) return undefined
   const iv = sealed.subarray(0, IV_SIZE)
   const ct = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE)
   const mac = sealed.subarray(sealed.length - MAC_SIZE)
   if (!sodium.crypto_onetimeauth_verify(mac, ct, poly1305Key(key, iv))) return undefined
   const decipher = createDecipheriv('aes-256-ctr', key.encrypt, iv)
-  const pt = decipher.update(ct)
+  if (!into || ct.length <= CIPHER_PIECE) {
+    const pt = decipher.update(ct)
+    decipher.final()
+    return pt
+  }
+  const pt = into.take(ct.length)
+  for (let at = 0; at < ct.length; at += CIPHER_PIECE)
+    pt.set(decipher.update(ct.subarray(at, at + CIPHER_PIECE)), at)
   decipher.final()
   return pt
 }

@@ -15,6 +15,11 @@ import type { BlobType } from '../pack/index.js'
  * also yields the stream's last chunk, and its `fed` ends the task. `chunk-close` forgets
  * a stream abandoned half-way.
  *
+ * `read-hash` is `hash` for a small file the worker reads itself (by name, latin1): the
+ * bytes never cross threads, and the read costs no round trip through libuv's pool. It is
+ * answered `hashed` (with the length read), `grew` (the file holds more than its stat said:
+ * nothing is held, the caller streams it instead) or `unreadable`.
+ *
  * `open-range` opens many blobs of one read of a pack in one round trip (a restore reading
  * pack by pack): the range travels once instead of being cut into a copy per blob.
  * `write-range` goes one step further for a restore into files: the worker reads the range
@@ -34,6 +39,15 @@ export type CryptoRequest =
       readonly task: number
       readonly type: BlobType
       readonly data: Uint8Array
+      readonly compress: boolean
+    }
+  | {
+      readonly kind: 'read-hash'
+      readonly task: number
+      /** The file's name, one character per byte (latin1). */
+      readonly path: string
+      /** The size its stat gave; more than this is `grew`. */
+      readonly size: number
       readonly compress: boolean
     }
   | { readonly kind: 'chunk-open'; readonly task: number; readonly pol: Polynomial }
@@ -81,8 +95,8 @@ export interface SealedTarget extends SealedSlice {
   readonly targets: readonly { readonly path: string; readonly position: number }[]
 }
 
-/** A file a worker could not write, as the error said (`code`: ENOSPC, EACCES…). */
-export interface WriteFailure {
+/** A file a worker could not read or write, as the error said (`code`: ENOSPC, EACCES…). */
+export interface FileFailure {
   readonly message: string
   readonly code?: string
 }
@@ -91,7 +105,7 @@ export interface WriteFailure {
 export type RangeWritten =
   | { readonly results: readonly (BlobDamage | null)[] }
   | { readonly unread: string }
-  | { readonly writeFailed: WriteFailure }
+  | { readonly writeFailed: FileFailure }
 
 /** A blob within the bytes of an `open-range` request. */
 export interface SealedSlice {
@@ -108,7 +122,15 @@ export type CryptoResponse =
       readonly sealed: Uint8Array
       readonly uncompressedLength: number | undefined
     }
-  | { readonly kind: 'hashed'; readonly task: number; readonly id: string }
+  | {
+      readonly kind: 'hashed'
+      readonly task: number
+      readonly id: string
+      /** For `read-hash`: the bytes read. */
+      readonly length?: number
+    }
+  | { readonly kind: 'grew'; readonly task: number }
+  | { readonly kind: 'unreadable'; readonly task: number; readonly failure: FileFailure }
   | {
       readonly kind: 'chunk'
       readonly task: number

@@ -200,6 +200,44 @@ export class CryptoPool {
     })
   }
 
+  /**
+   * `hashAndSeal` for a small file (one chunk) that the worker reads itself: `path` is its
+   * name, `size` what its stat said. `isNew(id, length)` decides as there. Resolves 'grew'
+   * when the file holds more than `size` bytes (nothing was kept: stream it instead); rejects
+   * with the read's error, its `code` kept (ENOENT, ELOOP, EACCES…).
+   */
+  readHashAndSeal(
+    path: Buffer,
+    size: number,
+    compress: boolean,
+    isNew: (id: string, length: number) => boolean,
+  ): Promise<(HashedBlob & { readonly length: number }) | 'grew'> {
+    return new Promise((resolve, reject) => {
+      let hashed: { id: string; length: number } | undefined
+      this.start(
+        (task) => ({ kind: 'read-hash', task, path: path.toString('latin1'), size, compress }),
+        [],
+        (slot, task, r) => {
+          if (r.kind === 'grew') resolve('grew')
+          else if (r.kind === 'unreadable') {
+            const { message, code } = r.failure
+            reject(Object.assign(new Error(message), code ? { code } : {}))
+          } else if (r.kind === 'hashed') {
+            hashed = { id: r.id, length: r.length ?? 0 }
+            if (isNew(hashed.id, hashed.length)) {
+              slot.worker.postMessage({ kind: 'seal-held', task } satisfies CryptoRequest)
+              return false
+            }
+            slot.worker.postMessage({ kind: 'drop', task } satisfies CryptoRequest)
+            resolve(hashed)
+          } else resolve({ ...hashed!, sealed: sealedOf(r) })
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
   /** Verifies, decrypts, decompresses and hash-checks a stored blob. Takes `sealed` over. */
   open(
     sealed: Uint8Array,

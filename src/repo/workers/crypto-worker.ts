@@ -6,6 +6,7 @@ import { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
 import { RangeWriter } from './range-writer.js'
+import { readSmallFile } from './small-file-read.js'
 
 // A worker thread of the crypto pool: chunks streams, hashes, seals and opens blobs (Rabin
 // fingerprints, zstd, AES-256-CTR, Poly1305-AES, SHA-256), the CPU-heavy steps of every
@@ -53,6 +54,19 @@ port.on('message', (req: CryptoRequest) => {
         held.set(req.task, { type: req.type, data: req.data, compress: req.compress })
         const id = createHash('sha256').update(req.data).digest('hex')
         const res: CryptoResponse = { kind: 'hashed', task: req.task, id }
+        port.postMessage(res)
+        return
+      }
+      case 'read-hash': {
+        const r = readSmallFile(req.path, req.size)
+        let res: CryptoResponse
+        if (r === 'grew') res = { kind: 'grew', task: req.task }
+        else if ('failure' in r) res = { kind: 'unreadable', task: req.task, failure: r.failure }
+        else {
+          held.set(req.task, { type: 'data', data: r.data, compress: req.compress })
+          const id = createHash('sha256').update(r.data).digest('hex')
+          res = { kind: 'hashed', task: req.task, id, length: r.data.length }
+        }
         port.postMessage(res)
         return
       }

@@ -1,21 +1,26 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs'
-import { openBlob, type BlobDamage } from '../blob-codec.js'
+import { Scratch } from '../../lib/index.js'
+import { openBlob, OpenScratch, type BlobDamage } from '../blob-codec.js'
 import type { MasterKey } from '../crypto/index.js'
-import type { RangeSource, RangeWritten, SealedTarget, WriteFailure } from './crypto-messages.js'
+import type { RangeSource, RangeWritten, SealedTarget, FileFailure } from './crypto-messages.js'
 
 /**
  * Opens each blob of a range of a pack and writes its plaintext into every file that lists
  * it, at its position: a restore's whole path from stored bytes to files on one worker
  * thread, with nothing sent back but the outcome (null per written blob, or its damage).
  *
- * A local pack is read here into `scratch`, a buffer the worker keeps (a fresh buffer for
- * every range cost a page fault per 4 KiB of it); other ranges arrive as transferred bytes.
+ * A local pack is read here into a buffer the worker keeps (a fresh buffer for every range
+ * cost a page fault per 4 KiB of it), and blobs are opened into others; other ranges arrive
+ * as transferred bytes.
  * A range that cannot be read is reported `unread` (the caller loads its blobs one by one,
  * from any copy); a file that cannot be written is reported `writeFailed` and ends there.
  * Target files exist already; they are opened with O_NOFOLLOW, never created.
  */
 export class RangeWriter {
-  private scratch = Buffer.alloc(0)
+  /** The local pack's range being written. */
+  private readonly packBytes = new Scratch()
+  /** The blob being written. */
+  private readonly plain = new OpenScratch()
 
   constructor(private readonly key: MasterKey) {}
 
@@ -36,6 +41,7 @@ export class RangeWriter {
           sealed.subarray(b.offset, b.offset + b.length),
           b.id,
           b.uncompressedLength,
+          this.plain,
         )
         if (typeof plain === 'string') {
           results.push(plain)
@@ -54,7 +60,7 @@ export class RangeWriter {
   }
 
   private read(file: string, offset: number, length: number): Buffer | string {
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(length)
+    const into = this.packBytes.take(length)
     let fd: number
     try {
       fd = openSync(file, constants.O_RDONLY)
@@ -63,11 +69,11 @@ export class RangeWriter {
     }
     try {
       for (let got = 0; got < length;) {
-        const n = readSync(fd, this.scratch, got, length - got, offset + got)
+        const n = readSync(fd, into, got, length - got, offset + got)
         if (n === 0) return `the pack is shorter than expected (wanted ${offset + length} bytes)`
         got += n
       }
-      return this.scratch.subarray(0, length)
+      return into
     } catch (e) {
       return (e as Error).message
     } finally {
@@ -82,7 +88,7 @@ function writeAt(
   path: string,
   data: Uint8Array,
   position: number,
-): WriteFailure | undefined {
+): FileFailure | undefined {
   try {
     let fd = fds.get(path)
     if (fd === undefined) {

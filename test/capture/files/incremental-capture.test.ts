@@ -107,6 +107,12 @@ describe('incremental capture of a mount', () => {
         }
         return writer.saveContent(thenAppend(), opts)
       },
+      saveSmallFile: async (path, size) => {
+        const saved = await writer.saveSmallFile(path, size)
+        if (!appended) await appendFile(growing, 'line 2\n')
+        appended = true
+        return saved
+      },
       addNode: (dir, node) => writer.addNode(dir, node),
       addDir: (path, meta) => writer.addDir(path, meta),
       finishDir: (path) => writer.finishDir(path),
@@ -143,6 +149,11 @@ describe('incremental capture of a mount', () => {
           }
         }
         return writer.saveContent(thenDelete(), opts)
+      },
+      saveSmallFile: async (path, size) => {
+        const saved = await writer.saveSmallFile(path, size)
+        if (path.toString().endsWith('a.jpg')) await rm(join(dir, 'b.jpg'))
+        return saved
       },
       addNode: (d, node) => writer.addNode(d, node),
       addDir: (path, meta) => writer.addDir(path, meta),
