@@ -3,7 +3,6 @@ import { messageOf } from '../errors.js'
 import { forEachLimit } from '../lib/index.js'
 import { handleName } from './backend/index.js'
 import { BlobLoader } from './blob-loader.js'
-import { openBlob, OpenScratch } from './blob-codec.js'
 import { open, SEAL_OVERHEAD } from './crypto/index.js'
 import type { BlobId, IndexId, PackId, SnapshotId } from './id.js'
 import { MasterIndex, parseIndexFile, type IndexFile } from './index/index.js'
@@ -217,10 +216,11 @@ export async function checkRepository(
   }
 }
 
-/** Blobs are only checked, never kept: their plaintext reuses one buffer. */
-const checkedPlain = new OpenScratch()
-
-/** Reads a whole pack and returns what is wrong with it (nothing when it is sound). */
+/**
+ * Reads a whole pack and returns what is wrong with it (nothing when it is sound). The
+ * header is read here; the file's hash and every blob are verified on a crypto worker, so
+ * a check uses every core.
+ */
 async function verifyPack(
   repo: Repository,
   packId: PackId,
@@ -231,34 +231,43 @@ async function verifyPack(
   const problems: string[] = []
   const buf = await repo.backend.load({ type: 'data', name: packId }, { signal })
   if (buf.length !== size) problems.push(`read ${buf.length} bytes, listed with ${size}`)
-  if (createHash('sha256').update(buf).digest('hex') !== packId) {
-    problems.push('content does not match its name (SHA-256)')
+  const named = (sha256: string): void => {
+    if (sha256 !== packId) problems.push('content does not match its name (SHA-256)')
   }
-  if (buf.length < 4 + SEAL_OVERHEAD) return [...problems, 'file is too short to be a pack']
+  const unreadable = (problem: string): string[] => {
+    named(createHash('sha256').update(buf).digest('hex'))
+    return [...problems, problem]
+  }
+  if (buf.length < 4 + SEAL_OVERHEAD) return unreadable('file is too short to be a pack')
   const headerLen = buf.readUInt32LE(buf.length - 4)
   if (headerLen < SEAL_OVERHEAD || headerLen > buf.length - 4)
-    return [...problems, `header length ${headerLen} does not fit the file`]
+    return unreadable(`header length ${headerLen} does not fit the file`)
   const header = open(repo.key, buf.subarray(buf.length - 4 - headerLen, buf.length - 4))
-  if (!header) return [...problems, 'header fails authentication (MAC)']
+  if (!header) return unreadable('header fails authentication (MAC)')
   let entries: PackEntry[]
   try {
     entries = decodePackHeader(header, repo.version >= 2)
   } catch (e) {
-    return [...problems, `header does not parse: ${messageOf(e)}`]
+    return unreadable(`header does not parse: ${messageOf(e)}`)
   }
+  const blobsEnd = buf.length - 4 - headerLen
+  const inside = entries.filter((e) => e.offset + e.length <= blobsEnd)
+  const verified = await repo.pool.verifyPack(
+    buf,
+    inside.map((e) => ({
+      offset: e.offset,
+      length: e.length,
+      id: e.id,
+      uncompressedLength: e.uncompressedLength,
+    })),
+  )
+  named(verified.sha256)
+  const damage = new Map(inside.map((e, i) => [e, verified.results[i]]))
   for (const e of entries) {
-    if (e.offset + e.length > buf.length - 4 - headerLen) {
+    const d = damage.get(e)
+    if (d === undefined)
       problems.push(`${e.type} blob ${e.id.slice(0, 8)} extends past the blobs' end`)
-      continue
-    }
-    const result = openBlob(
-      repo.key,
-      buf.subarray(e.offset, e.offset + e.length),
-      e.id,
-      e.uncompressedLength,
-      checkedPlain,
-    )
-    if (typeof result === 'string') problems.push(`${e.type} blob ${e.id.slice(0, 8)} ${result}`)
+    else if (d !== null) problems.push(`${e.type} blob ${e.id.slice(0, 8)} ${d}`)
   }
   if (indexed) {
     const key = (e: PackEntry): string =>

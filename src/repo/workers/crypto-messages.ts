@@ -22,6 +22,10 @@ import type { BlobType } from '../pack/index.js'
  *
  * `open-range` opens many blobs of one read of a pack in one round trip (a restore reading
  * pack by pack): the range travels once instead of being cut into a copy per blob.
+ * `verify-pack` is a check's reading of a whole pack: the worker hashes the file and opens
+ * every blob, and answers `verified-pack` with the file's SHA-256 and each blob's damage
+ * (null when sound); no plaintext comes back.
+ *
  * `write-range` goes one step further for a restore into files: the worker reads the range
  * (from a local pack file) or takes it (transferred), opens its blobs and writes each into
  * the files that list it; only the outcome comes back (see RangeWriter).
@@ -79,6 +83,13 @@ export type CryptoRequest =
       readonly task: number
       readonly source: RangeSource
       readonly blobs: readonly SealedTarget[]
+    }
+  | {
+      readonly kind: 'verify-pack'
+      readonly task: number
+      /** A whole pack file's bytes. */
+      readonly sealed: Uint8Array
+      readonly blobs: readonly SealedSlice[]
     }
 
 /** The stored bytes of a range of a pack: transferred, or a local file's to read. */
@@ -139,6 +150,12 @@ export type CryptoResponse =
     }
   | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
+  | {
+      readonly kind: 'verified-pack'
+      readonly task: number
+      readonly sha256: string
+      readonly results: readonly (BlobDamage | null)[]
+    }
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
   | {
       readonly kind: 'opened-range'

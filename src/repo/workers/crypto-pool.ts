@@ -290,6 +290,30 @@ export class CryptoPool {
   }
 
   /**
+   * Verifies a whole pack on a worker (a check's reading of it): the file's SHA-256, and per
+   * blob its damage or null when it opens and matches its ID. Takes `pack` over.
+   */
+  verifyPack(
+    pack: Uint8Array,
+    blobs: readonly SealedSlice[],
+  ): Promise<{ readonly sha256: string; readonly results: readonly (BlobDamage | null)[] }> {
+    const owned = transferable(pack)
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({ kind: 'verify-pack', task, sealed: owned, blobs }),
+        [owned.buffer as ArrayBuffer],
+        (_slot, _task, r) => {
+          if (r.kind !== 'verified-pack')
+            throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+          resolve({ sha256: r.sha256, results: r.results })
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
+  /**
    * Opens the blobs of a range of a pack and writes each into the files its `targets` name,
    * on one worker (see RangeWriter): per blob null (written) or its damage; or why the range
    * could not be read, or which write failed. Takes transferred `source` bytes over.

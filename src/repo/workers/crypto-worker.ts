@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
-import { openBlob, sealBlob } from '../blob-codec.js'
+import { openBlob, OpenScratch, sealBlob } from '../blob-codec.js'
 import { ChunkAssembler } from '../chunker/index.js'
 import { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
@@ -18,6 +18,8 @@ const held = new Map<number, { type: BlobType; data: Uint8Array; compress: boole
 /** Streams being chunked here, by task. */
 const streams = new Map<number, ChunkAssembler>()
 const ranges = new RangeWriter(key)
+/** Blobs a check opens are only verified: their plaintext reuses these buffers. */
+const verifying = new OpenScratch()
 
 /** A standalone ArrayBuffer view, so the result can be transferred, not copied. */
 function own(b: Buffer): Uint8Array {
@@ -122,6 +124,17 @@ port.on('message', (req: CryptoRequest) => {
           typeof r === 'string' ? [] : [r.buffer as ArrayBuffer],
         )
         port.postMessage(res, transfer)
+        return
+      }
+      case 'verify-pack': {
+        const results = req.blobs.map((b) => {
+          const sealed = req.sealed.subarray(b.offset, b.offset + b.length)
+          const r = openBlob(key, sealed, b.id, b.uncompressedLength, verifying)
+          return typeof r === 'string' ? r : null
+        })
+        const sha256 = createHash('sha256').update(req.sealed).digest('hex')
+        const res: CryptoResponse = { kind: 'verified-pack', task: req.task, sha256, results }
+        port.postMessage(res)
         return
       }
       case 'write-range': {
