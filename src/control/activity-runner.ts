@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CofferError, messageOf } from '../errors.js'
+import { processAlive } from '../lib/index.js'
 import type { Repository } from '../repo/index.js'
 import type { OpContext } from '../snapshots/index.js'
 import type { ActivityRow, EnvironmentRow, ProjectRow } from '../store/index.js'
@@ -331,7 +332,8 @@ async function whileLocked<T>(op: OpContext, fn: () => Promise<T>): Promise<T> {
 /**
  * Fails the activities that a dead process left in progress ("interrupted"), so none hangs:
  * their heartbeat is older than `staleWorkerMs`, or they ran on this host under a process
- * that no longer exists (a restart after kill -9 needs no wait). Each environment is marked for staging cleanup; where this process serves the
+ * that no longer runs, a zombie not yet reaped included (a restart after kill -9 needs no
+ * wait). Each environment is marked for staging cleanup; where this process serves the
  * environment's label, the cleanup runs now (`cleanupStaging`), else the next activity on
  * the environment runs it first. Returns the IDs failed.
  */
@@ -426,14 +428,5 @@ async function cleanIfServed(
       .execute()
   } catch (e) {
     log.error({ err: e, reason: messageOf(e) }, 'staging cleanup failed; the next activity retries')
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
   }
 }

@@ -1,7 +1,7 @@
 import { hostname as osHostname, userInfo } from 'node:os'
 import { z } from 'zod'
 import { BackendError, CofferError } from '../errors.js'
-import type { Logger } from '../lib/index.js'
+import { processAlive, type Logger } from '../lib/index.js'
 import { isNotFound } from './backend/index.js'
 import { formatGoTime, goTimeFromNs, parseGoTime, type GoTime } from './go/index.js'
 import type { LockId } from './id.js'
@@ -72,12 +72,7 @@ export function isStale(l: LockInfo, now: Date, thisHost = osHostname()): boolea
   const ageMs = now.getTime() - Number(l.time.unixNs / 1_000_000n)
   if (ageMs > STALE_LOCK_AGE_MS) return true
   if (l.hostname !== thisHost) return false
-  try {
-    process.kill(l.pid, 0)
-    return false
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return !processAlive(l.pid)
 }
 
 export function describeLock(l: LockInfo): string {

@@ -3,7 +3,7 @@ import { chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CofferError } from '../../../errors.js'
-import type { Logger } from '../../../lib/index.js'
+import { processAlive, type Logger } from '../../../lib/index.js'
 import type { MysqlSource } from '../mysql-source.js'
 import { cellText, openSession, type MysqlSession } from '../session.js'
 
@@ -240,7 +240,7 @@ async function waitUntilReady(
     signal.throwIfAborted()
     if (gone) throw new Error('the watchdog exited')
     const pid = Number(pidLine().trim())
-    if (pid > 0 && !alive(pid)) throw new Error('the server exited')
+    if (pid > 0 && !processAlive(pid)) throw new Error('the server exited')
     if (pid > 0) {
       const s = await openSession(source).catch(() => undefined)
       if (s) return s
@@ -248,15 +248,6 @@ async function waitUntilReady(
     if (Date.now() > deadline)
       throw new Error(`it did not accept connections within ${START_TIMEOUT_MS / 1000} s`)
     await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as { code?: unknown }).code === 'EPERM'
   }
 }
 
@@ -268,7 +259,7 @@ async function removeStaleScratch(parent: string, log: Logger): Promise<void> {
   const names = await readdir(parent).catch(() => [] as string[])
   for (const name of names) {
     const m = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(name)
-    if (!m || alive(Number(m[1]))) continue
+    if (!m || processAlive(Number(m[1]))) continue
     await rm(join(parent, name), { recursive: true, force: true })
     log.info({ dir: join(parent, name) }, 'stale private server directory removed')
   }
