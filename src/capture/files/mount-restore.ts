@@ -16,6 +16,7 @@ import {
 import { EntryWriter, type ContentSource } from './entry-writer.js'
 import { nodeFromStat } from './node-from-stat.js'
 import {
+  dirMetaSame,
   planRestore,
   type Existing,
   type PlanDir,
@@ -318,6 +319,8 @@ export async function stageRestore(
   const walk = async (d: PlanDir, rel: Buffer | undefined, mp: Buffer): Promise<void> => {
     const relOf = (name: Buffer): Buffer => (rel ? Buffer.concat([rel, slash, name]) : name)
     for (const name of d.remove) ops.push({ op: 'trash', path: relOf(name), to: String(n++) })
+    // Whether the switch renames anything in this directory (which moves its mtime).
+    let touched = d.remove.length > 0
     const pending: Promise<void>[] = []
     let failure: { error: unknown } | undefined
     try {
@@ -328,6 +331,7 @@ export async function stageRestore(
           continue
         }
         if (e.action === 'keep') continue
+        touched = true
         const from = String(n++)
         const sp = join(data, Buffer.from(from))
         if (e.action === 'dir') await stageDir(e.dir!, sp, undefined)
@@ -343,6 +347,11 @@ export async function stageRestore(
     }
     await settleAll(pending, failure)
     const meta = dirMeta(d, mp)
+    // A directory the switch leaves alone and whose metadata is the snapshot's already needs
+    // no step (a delta restore would otherwise set every directory's metadata again). The
+    // root's step stays: the staging area inside it moves its times.
+    if (rel && !touched && dirMetaSame(meta, d.existing!, targetXattrs?.get(latin1(mp)), owners))
+      return
     ops.push({
       op: 'meta',
       path: rel ?? Buffer.alloc(0),

@@ -1,8 +1,10 @@
 import type { BigIntStats } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
+import { Limiter, observed, settleAll } from '../../lib/index.js'
 import {
   posixPermFromGo,
+  type ExtendedAttribute,
   type Node,
   type NodeType,
   type TreeId,
@@ -107,6 +109,31 @@ export interface PlanTrees {
   loadTree(id: TreeId, signal?: AbortSignal): Promise<Node[]>
 }
 
+/**
+ * Directories whose reads (tree, readdir, lstat of each entry) run at once. One at a time, a
+ * plan waited on a round trip to the thread pool per directory and per batch of lstats:
+ * 0.58 s of a 1.6 s delta restore of 3,000 files in 256 directories.
+ */
+const PLAN_CONCURRENCY = 8
+
+/** A directory entry of the snapshot, planned after the directory that holds it. */
+interface SubdirToPlan {
+  readonly subdir: true
+  readonly path: TreePath
+  readonly p: Buffer
+  readonly node: Node
+  readonly existing: Existing | undefined
+  readonly scope: 'all' | 'some'
+}
+
+/** What scanning one directory found: its entries in order, subdirectories still to plan. */
+interface Scanned {
+  readonly slots: (PlanEntry | SubdirToPlan)[]
+  readonly unsafe: string[]
+  readonly remove: Buffer[]
+  readonly carry: Buffer[]
+}
+
 /** Node sets times through doubles: a time it wrote is within this of the snapshot's. */
 const TIME_SLACK_NS = 1000n
 
@@ -178,8 +205,8 @@ export async function planRestore(
     bytesKeep: 0,
     bytesVerified: 0,
   }
-  const groups = new Map<string, PlanEntry[]>()
-  const unsafe: string[] = []
+  const unsafeOf = new Map<PlanDir, string[]>()
+  const limiter = new Limiter(PLAN_CONCURRENCY)
   const signal = opts.signal
 
   const metaSame = (node: Node, ex: Existing, path: Buffer): boolean => {
@@ -221,14 +248,17 @@ export async function planRestore(
     return 'keep'
   }
 
-  const planDir = async (
+  /**
+   * One directory: its tree, what the target holds there (readdir, lstat), and the action
+   * of each entry. Subdirectories are returned to be planned by the caller, not recursed
+   * into, so that a slot of the limiter is held only for this directory's own reads.
+   */
+  const scanDir = async (
     path: TreePath,
     p: Buffer,
-    node: Node | undefined,
     subtree: TreeId | undefined,
     existing: Existing | undefined,
-    scope: 'all' | 'some',
-  ): Promise<PlanDir> => {
+  ): Promise<Scanned> => {
     signal?.throwIfAborted()
     const nodes = subtree ? await trees.loadTree(subtree, signal) : []
     const have = new Map<string, { name: Buffer; ex: Existing }>()
@@ -245,21 +275,16 @@ export async function planRestore(
         if (st) have.set(latin1(n), { name: n, ex: existingOf(st) })
       })
     }
-    const dir: PlanDir = {
-      path,
-      node,
-      existing,
-      scope,
-      entries: [],
-      remove: [],
-      carry: [],
-    }
+    const slots: (PlanEntry | SubdirToPlan)[] = []
+    const unsafeHere: string[] = []
+    const remove: Buffer[] = []
+    const carry: Buffer[] = []
     const seen = new Set<string>()
     for (const child of nodes) {
       const k = latin1(child.name)
       const childPath = [...path, child.name]
       if (!isSafeName(child.name) || seen.has(k)) {
-        unsafe.push(JSON.stringify(Buffer.from(child.name).toString('utf8')))
+        unsafeHere.push(JSON.stringify(Buffer.from(child.name).toString('utf8')))
         continue
       }
       seen.add(k)
@@ -269,16 +294,7 @@ export async function planRestore(
       have.delete(k)
       const cp = join(p, child.name)
       if (child.type === 'dir') {
-        const exDir = ex?.type === 'dir' ? ex : undefined
-        const sub = await planDir(childPath, cp, child, child.subtree, exDir, inc)
-        dir.entries.push({
-          name: Buffer.from(child.name),
-          node: child,
-          action: 'dir',
-          existing: ex,
-          linkTo: undefined,
-          dir: sub,
-        })
+        slots.push({ subdir: true, path: childPath, p: cp, node: child, existing: ex, scope: inc })
         totals.dirs++
         continue
       }
@@ -289,33 +305,74 @@ export async function planRestore(
       }
       const action =
         child.type === 'file' ? await decideFile(child, ex, cp) : await decideOther(child, ex, cp)
-      const entry: PlanEntry = {
+      slots.push({
         name: Buffer.from(child.name),
         node: child,
         action,
         existing: ex,
         linkTo: undefined,
         dir: undefined,
-      }
-      dir.entries.push(entry)
-      if (child.type === 'file') {
-        totals.files++
-        if ((child.links ?? 1) > 1 && child.inode) {
-          const g = `${child.deviceId ?? 0n}:${child.inode}`
-          const list = groups.get(g)
-          if (list) list.push(entry)
-          else groups.set(g, [entry])
-        }
-      }
+      })
+      if (child.type === 'file') totals.files++
     }
     for (const { name } of have.values()) {
       const inc = inclusion([...path, name], opts.include)
-      if (inc === 'all') dir.remove.push(name)
-      else dir.carry.push(name)
+      if (inc === 'all') remove.push(name)
+      else carry.push(name)
     }
-    dir.remove.sort((a, b) => Buffer.compare(a, b))
-    dir.carry.sort((a, b) => Buffer.compare(a, b))
-    totals.remove += dir.remove.length
+    remove.sort((a, b) => Buffer.compare(a, b))
+    carry.sort((a, b) => Buffer.compare(a, b))
+    totals.remove += remove.length
+    return { slots, unsafe: unsafeHere, remove, carry }
+  }
+
+  /**
+   * Plans directory `p` and, concurrently with its siblings and cousins (PLAN_CONCURRENCY
+   * directories' reads at once), everything below it. The result does not depend on the
+   * order the reads finish in: entries keep the snapshot's order, and what depends on walk
+   * order (hard-link groups' first members, the unsafe names reported) is settled after.
+   */
+  const planDir = async (
+    path: TreePath,
+    p: Buffer,
+    node: Node | undefined,
+    subtree: TreeId | undefined,
+    existing: Existing | undefined,
+    scope: 'all' | 'some',
+  ): Promise<PlanDir> => {
+    const scanned = await limiter.run(() => scanDir(path, p, subtree, existing))
+    const subdirs = new Map<SubdirToPlan, Promise<PlanDir>>()
+    for (const s of scanned.slots) {
+      if (!('subdir' in s)) continue
+      const exDir = s.existing?.type === 'dir' ? s.existing : undefined
+      subdirs.set(s, observed(planDir(s.path, s.p, s.node, s.node.subtree, exDir, s.scope)))
+    }
+    await settleAll([...subdirs.values()])
+    const entries: PlanEntry[] = []
+    for (const s of scanned.slots) {
+      if (!('subdir' in s)) {
+        entries.push(s)
+        continue
+      }
+      entries.push({
+        name: Buffer.from(s.node.name),
+        node: s.node,
+        action: 'dir',
+        existing: s.existing,
+        linkTo: undefined,
+        dir: await subdirs.get(s)!,
+      })
+    }
+    const dir: PlanDir = {
+      path,
+      node,
+      existing,
+      scope,
+      entries,
+      remove: scanned.remove,
+      carry: scanned.carry,
+    }
+    unsafeOf.set(dir, scanned.unsafe)
     return dir
   }
 
@@ -332,6 +389,20 @@ export async function planRestore(
     tree,
     rootSt ? existingOf(rootSt) : undefined,
     'all',
+  )
+  const unsafe: string[] = []
+  const groups = new Map<string, PlanEntry[]>()
+  walkPlan(
+    root,
+    (d) => unsafe.push(...unsafeOf.get(d)!),
+    (e) => {
+      const n = e.node
+      if (n.type !== 'file' || (n.links ?? 1) <= 1 || !n.inode) return
+      const g = `${n.deviceId ?? 0n}:${n.inode}`
+      const list = groups.get(g)
+      if (list) list.push(e)
+      else groups.set(g, [e])
+    },
   )
   if (unsafe.length > 0)
     throw new CofferError(
@@ -355,6 +426,32 @@ export async function planRestore(
   }
   count(root, totals)
   return { root, totals }
+}
+
+/**
+ * Whether existing directory `ex` has `meta`'s permissions, owners (when restored), mtime and
+ * extended attributes (`attrs`, what it holds now; undefined when not read, then any
+ * attribute in `meta` counts as different).
+ */
+export function dirMetaSame(
+  meta: Node,
+  ex: Existing,
+  attrs: readonly ExtendedAttribute[] | undefined,
+  owners: boolean,
+): boolean {
+  if (posixPermFromGo(meta.mode ?? 0o755) !== ex.perm) return false
+  if (owners && (meta.uid !== ex.uid || meta.gid !== ex.gid)) return false
+  if (abs(meta.mtime.unixNs - ex.mtimeNs) > TIME_SLACK_NS) return false
+  return sameXattrs(meta.extendedAttributes, attrs)
+}
+
+/** Visits a plan in walk order: each directory, then its entries, a subdirectory's in place. */
+function walkPlan(d: PlanDir, onDir: (d: PlanDir) => void, onEntry: (e: PlanEntry) => void): void {
+  onDir(d)
+  for (const e of d.entries) {
+    if (e.dir) walkPlan(e.dir, onDir, onEntry)
+    else onEntry(e)
+  }
 }
 
 function count(d: PlanDir, t: PlanTotals): void {

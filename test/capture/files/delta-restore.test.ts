@@ -1,5 +1,6 @@
 import {
   appendFile,
+  chmod,
   link,
   lstat,
   mkdir,
@@ -127,6 +128,37 @@ describe('staged delta restore of a mount', () => {
     // Whole mode builds new directories around the same file inodes.
     expect(await files()).toEqual(before)
     expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+  })
+
+  it('per file, sets the metadata only of directories that differ or had entries switched', async () => {
+    const target = join(tmp.path, 'dir-meta', 'media')
+    await restoreMount(reader, shot.tree, target, { rootNode: shot.node })
+    // One directory's mode changed, one's mtime, one got a new file: each is put back; the
+    // other seven image directories are not touched at all (their ctime stays).
+    await chmod(join(target, 'img/1'), 0o700)
+    await utimes(join(target, 'img/2'), new Date('2001-01-01'), new Date('2001-01-01'))
+    await writeFile(join(target, 'img/3/upload.jpg'), 'new')
+    const ctimes = async (): Promise<Map<string, bigint>> => {
+      const out = new Map<string, bigint>()
+      for (let d = 0; d < 10; d++)
+        out.set(`img/${d}`, (await lstat(join(target, `img/${d}`), { bigint: true })).ctimeNs)
+      return out
+    }
+    const before = await ctimes()
+    // ctime has the clock's granularity: let it move on, so that a touch would show.
+    await new Promise((r) => setTimeout(r, 20))
+    const r = await restoreMount(reader, shot.tree, target, {
+      rootNode: shot.node,
+      switchMode: 'per-file',
+    })
+    expect(r.totals.remove).toBe(1)
+    expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+    const after = await ctimes()
+    for (let d = 0; d < 10; d++) {
+      const k = `img/${d}`
+      if (d >= 1 && d <= 3) expect(after.get(k), k).not.toBe(before.get(k))
+      else expect(after.get(k), k).toBe(before.get(k))
+    }
   })
 
   it('--verify-content finds a change that kept size and mtime', async () => {
