@@ -6,6 +6,7 @@ import type { MasterIndex } from './index/index.js'
 import type { BlobLocation, BlobType } from './pack/index.js'
 import { PackReadCoalescer } from './pack-read-coalescer.js'
 import type { Repository } from './repository.js'
+import { TreePackReads } from './tree-pack-reads.js'
 
 /** Blobs below this size are opened on the calling thread (a worker round trip costs more). */
 const INLINE_OPEN_BYTES = 16 * 1024
@@ -23,10 +24,13 @@ export class BlobLoader {
   private readonly reads: PackReadCoalescer | undefined
   /** Whether blobs come from a local directory, where a read costs little and waits less. */
   readonly local: boolean
+  /** Trees are read a pack's trees at a time (a walk reads nearly all of them). */
+  private readonly treePacks: TreePackReads
 
   constructor(
     readonly repo: Repository,
     readonly index: MasterIndex,
+    opts: { readonly treeSpanBytes?: number } = {},
   ) {
     // A local directory answers a ranged read from the page cache in a fraction of a
     // millisecond, so merging reads there saves little, and it costs: a copy of each blob a
@@ -36,6 +40,7 @@ export class BlobLoader {
     // (1.50 s through the coalescer without merging); `repo:restore` was 1–8 % slower.
     this.local = repo.backend instanceof LocalBackend
     this.reads = this.local ? undefined : new PackReadCoalescer(repo.backend)
+    this.treePacks = new TreePackReads(repo.backend, index, opts.treeSpanBytes)
   }
 
   async load(type: BlobType, id: BlobId, signal?: AbortSignal): Promise<Buffer> {
@@ -62,9 +67,12 @@ export class BlobLoader {
     try {
       // From the coalescer, a view into a read shared with other blobs: opened (or copied to
       // a worker) right away, never kept, so the shared buffer goes once its blobs are open.
-      sealed = this.reads
-        ? await this.reads.read(loc.packId, loc.offset, loc.length, signal)
-        : await this.repo.backend.load(h, { offset: loc.offset, length: loc.length, signal })
+      const fromSpan = loc.type === 'tree' ? await this.treePacks.sealed(loc, signal) : undefined
+      sealed =
+        fromSpan ??
+        (this.reads
+          ? await this.reads.read(loc.packId, loc.offset, loc.length, signal)
+          : await this.repo.backend.load(h, { offset: loc.offset, length: loc.length, signal }))
     } catch (e) {
       if (isNotFound(e))
         throw new IntegrityError(handleName(h), 'the pack is missing', { cause: e })

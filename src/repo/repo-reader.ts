@@ -44,8 +44,9 @@ export class RepoReader {
     readonly repo: Repository,
     readonly index: MasterIndex,
     private readonly treeReadAhead: boolean,
+    treeSpanBytes: number | undefined,
   ) {
-    this.blobs = new BlobLoader(repo, index)
+    this.blobs = new BlobLoader(repo, index, { treeSpanBytes })
   }
 
   /**
@@ -53,14 +54,20 @@ export class RepoReader {
    * and Write Ordering"), so `open` loads the index and callers list snapshots through it.
    * `treeReadAhead`: for readers that walk whole trees (restores, a capture's parent, prune),
    * each tree asked for starts loading its subtrees; readers that look up single paths leave
-   * it off, since they would read subtrees they never visit.
+   * it off, since they would read subtrees they never visit. `treeSpanBytes`: how many bytes
+   * of packs' tree spans are kept (see TreePackReads; 0 reads trees one by one).
    */
   static async open(
     repo: Repository,
     signal?: AbortSignal,
-    opts: { readonly treeReadAhead?: boolean } = {},
+    opts: { readonly treeReadAhead?: boolean; readonly treeSpanBytes?: number } = {},
   ): Promise<RepoReader> {
-    return new RepoReader(repo, await repo.index(signal), opts.treeReadAhead ?? false)
+    return new RepoReader(
+      repo,
+      await repo.index(signal),
+      opts.treeReadAhead ?? false,
+      opts.treeSpanBytes,
+    )
   }
 
   /**
