@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository } from '../../src/repo/index.js'
@@ -62,6 +63,35 @@ describe('clear one-line refusals', () => {
           `^coffer: The repository is already locked exclusively by PID ${process.pid} on \\S+ \\(user \\S+\\) since \\S+ \\(lock [0-9a-f]{8}\\)\\.\\n$`,
         ),
       )
+    } finally {
+      await lock.release()
+    }
+  })
+
+  it('repo:restore under an exclusive lock exits 11 and writes nothing', async () => {
+    const src = join(tmp.path, 'restore-src')
+    await mkdir(src, { recursive: true })
+    await writeFile(join(src, 'f'), 'x')
+    const backup = await runCoffer(['repo:backup', '--repo', repo, src], {
+      env: { COFFER_PASSWORD: PASSWORD },
+    })
+    expect(backup.code, backup.stderr).toBe(0)
+    const opened = await Repository.open({ backend: await repos.backend(repo), password: PASSWORD })
+    const lock = await opened.lock(true)
+    try {
+      for (const delta of [true, false]) {
+        const target = join(tmp.path, `restore-locked-${delta}`)
+        const r = await runCoffer(
+          ['repo:restore', `latest:${src}`, '--target', target, '--repo', repo].concat(
+            delta ? ['--delta'] : [],
+          ),
+          { env: { COFFER_PASSWORD: PASSWORD } },
+        )
+        expect(r.code, r.stderr).toBe(11)
+        expect(r.stderr).toMatch(/^coffer: The repository is already locked exclusively by PID /)
+        expect(existsSync(target)).toBe(false)
+        expect((await readdir(tmp.path)).filter((n) => n.startsWith('.coffer'))).toEqual([])
+      }
     } finally {
       await lock.release()
     }

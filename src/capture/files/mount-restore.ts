@@ -78,6 +78,12 @@ export interface MountRestoreOptions {
   readonly signal?: AbortSignal
   readonly log?: Logger
   readonly onProgress?: (p: MountRestoreProgress) => void
+  /**
+   * `restoreMount` only: awaited once everything is staged, before the switch; when it
+   * fails, the staged restore is discarded and the mount stays as it was (a caller that
+   * staged before its repository lock was confirmed waits for it here).
+   */
+  readonly beforeSwitch?: () => Promise<void>
 }
 
 export interface MountRestoreProgress {
@@ -450,6 +456,14 @@ export async function restoreMount(
   opts: MountRestoreOptions = {},
 ): Promise<MountRestoreStats> {
   const staged = await stageRestore(source, tree, mountPath, opts)
+  if (opts.beforeSwitch) {
+    try {
+      await opts.beforeSwitch()
+    } catch (e) {
+      await staged.discard()
+      throw e
+    }
+  }
   return staged.switchIn()
 }
 

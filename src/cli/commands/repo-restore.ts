@@ -56,7 +56,14 @@ export const run: CommandRunner = async (cmd, args) => {
   const signal = interruptSignal()
   const started = Date.now()
   const repo = await openRepo(cmd, signal)
-  const lock = await repo.lock(false, { signal })
+  // The lock is confirmed by a second look 200 ms after it is written (as restic's). A
+  // restore reads meanwhile (index, snapshot, trees, the target) and stages a delta, and
+  // waits for the confirmation only before it changes anything; a refused lock is the error.
+  const locking = repo.lock(false, { signal })
+  locking.catch(() => undefined)
+  const locked = async (): Promise<void> => {
+    await locking
+  }
   try {
     const reader = await RepoReader.open(repo, signal, { treeReadAhead: true })
     const snap = await reader.findSnapshot(
@@ -67,6 +74,7 @@ export const run: CommandRunner = async (cmd, args) => {
     const tree = sub ? await reader.subtreeAt(snap.tree, treePath(sub), signal) : snap.tree
     if (!tree) throw new NotFoundError(`No folder ${sub} in snapshot ${shortId(snap.id)}.`)
     if (mysql.length > 0) {
+      await locked()
       const services = await restoreMysqlServices(
         mysql,
         reader,
@@ -106,6 +114,7 @@ export const run: CommandRunner = async (cmd, args) => {
           progress.update(
             `[${formatDuration(Date.now() - started)}] ${p.phase} ${p.done}/${p.total} ${formatBytes(p.bytes)}`,
           ),
+        beforeSwitch: locked,
       })
       progress.done()
       const t = r.totals
@@ -142,6 +151,7 @@ export const run: CommandRunner = async (cmd, args) => {
       }
       return
     }
+    await locked()
     const stats = await restoreFiles(reader, tree, o.target, {
       include: (o.include ?? []).map(treePath),
       signal,
@@ -177,7 +187,15 @@ export const run: CommandRunner = async (cmd, args) => {
         `The snapshot holds ${stats.refused.length} unsafe name(s); they were not restored.`,
       )
     }
+  } catch (e) {
+    // Whatever failed while the lock was still being confirmed, a refused lock explains it.
+    throw (
+      (await locking.then(
+        () => undefined,
+        (refused: unknown) => refused,
+      )) ?? e
+    )
   } finally {
-    await lock.release()
+    await (await locking.catch(() => undefined))?.release()
   }
 }

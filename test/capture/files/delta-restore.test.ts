@@ -215,6 +215,29 @@ describe('staged delta restore of a mount', () => {
   })
 
   it.each(['whole', 'per-file'] as const)(
+    'does not switch when beforeSwitch fails: the staged restore is discarded (%s)',
+    async (switchMode: SwitchMode) => {
+      const target = await changedTarget(`before-switch-${switchMode}`)
+      const before = await describeTree(target)
+      let staged = false
+      const err = await restoreMount(reader, shot.tree, target, {
+        rootNode: shot.node,
+        switchMode,
+        beforeSwitch: async () => {
+          staged =
+            (await leftovers(target)).length + (await leftovers(join(target, '..'))).length > 0
+          throw new CofferError('repo_locked', 'refused')
+        },
+      }).catch((e: unknown) => e)
+      expect(staged).toBe(true)
+      expect((err as CofferError).code).toBe('repo_locked')
+      expect(diffTrees(await describeTree(target), before)).toEqual([])
+      expect(await leftovers(target)).toEqual([])
+      expect(await leftovers(join(target, '..'))).toEqual([])
+    },
+  )
+
+  it.each(['whole', 'per-file'] as const)(
     'a staged restore that is discarded leaves the mount exactly as it was (%s)',
     async (switchMode: SwitchMode) => {
       const target = await changedTarget(`discard-${switchMode}`)
