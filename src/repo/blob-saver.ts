@@ -22,6 +22,8 @@ export interface BlobSaverOptions {
   /** Packs being uploaded at once, beyond which saving waits (bounds memory). */
   readonly uploadsInFlight?: number
   readonly log?: Logger
+  /** Nothing is written to the backend before this resolves (a lock's confirmation). */
+  readonly writable?: Promise<void>
 }
 
 export interface SaveStats {
@@ -75,7 +77,10 @@ export class BlobSaver {
     this.packSize = opts.packSize ?? DEFAULT_PACK_SIZE
     this.maxUploads = opts.uploadsInFlight ?? Math.max(2, repo.backend.connections)
     this.log = opts.log ?? silentLogger
+    this.writable = opts.writable ?? Promise.resolve()
   }
+
+  private readonly writable: Promise<void>
 
   /** Whether the repository or this session already holds the blob. */
   has(type: BlobType, id: BlobId): boolean {
@@ -212,8 +217,8 @@ export class BlobSaver {
   }
 
   private startUpload(pack: FinishedPack, signal?: AbortSignal): void {
-    const p = this.repo.backend
-      .save({ type: 'data', name: pack.id }, pack.parts, { signal })
+    const p = this.writable
+      .then(() => this.repo.backend.save({ type: 'data', name: pack.id }, pack.parts, { signal }))
       .then(() => {
         this.stats.packs++
         this.uploaded.push({ id: pack.id, blobs: pack.entries })
@@ -253,6 +258,7 @@ export class BlobSaver {
     let blobs = 0
     const writeBatch = async (): Promise<void> => {
       if (batch.length === 0) return
+      await this.writable
       const id = await this.repo.store.saveUnpacked<IndexId>(
         'index',
         encodeIndexFile(batch),

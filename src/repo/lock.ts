@@ -1,4 +1,5 @@
 import { hostname as osHostname, userInfo } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import { BackendError, CofferError } from '../errors.js'
 import { processAlive, type Logger } from '../lib/index.js'
@@ -108,6 +109,23 @@ export class RepoLock {
     return this.lost.signal
   }
 
+  /** Settles when the second look for conflicting locks did (see startLock). */
+  get confirmed(): Promise<void> {
+    return this.confirmation
+  }
+
+  private confirmation: Promise<void> = Promise.resolve()
+
+  /** Runs the second look; a failure releases the lock and aborts `signal` with it. */
+  confirm(check: () => Promise<void>): void {
+    this.confirmation = check().catch(async (e: unknown) => {
+      this.lost.abort(e)
+      await this.release().catch(() => undefined)
+      throw e
+    })
+    this.confirmation.catch(() => undefined)
+  }
+
   get lockId(): LockId {
     return this.id
   }
@@ -178,6 +196,18 @@ function conflicting(locks: readonly LockInfo[], exclusive: boolean): LockInfo |
 
 /** Takes a lock, refusing with RepoLockedError when a conflicting live lock exists. */
 export async function acquireLock(store: UnpackedStore, opts: LockOptions): Promise<RepoLock> {
+  const lock = await startLock(store, opts)
+  await lock.confirmed
+  return lock
+}
+
+/**
+ * Looks for conflicting locks and writes this one; returns it before the second look, which
+ * `confirmed` settles (WAIT_BEFORE_RECHECK_MS later). Until then the caller may read, but
+ * must not write to the repository. A conflict found by the second look removes the lock,
+ * rejects `confirmed` and aborts `signal`, both with the RepoLockedError.
+ */
+export async function startLock(store: UnpackedStore, opts: LockOptions): Promise<RepoLock> {
   const now = opts.now ?? (() => new Date())
   const user = safeUserInfo()
   const info = {
@@ -192,17 +222,15 @@ export async function acquireLock(store: UnpackedStore, opts: LockOptions): Prom
   if (before) throw new RepoLockedError(before)
   const time = goTimeFromNs(BigInt(now().getTime()) * 1_000_000n)
   const id = await store.saveUnpacked<LockId>('locks', encodeLock({ ...info, time }))
+  const lock = new RepoLock(store, id, info, now, opts.log)
   // Another process may have written its lock between our check and our write: look again.
-  await new Promise((r) => setTimeout(r, WAIT_BEFORE_RECHECK_MS))
-  try {
+  lock.confirm(async () => {
+    await sleep(WAIT_BEFORE_RECHECK_MS)
     opts.signal?.throwIfAborted()
     const after = conflicting(await otherLocks(store, now(), id, opts.log), opts.exclusive)
     if (after) throw new RepoLockedError(after)
-  } catch (e) {
-    await store.backend.remove({ type: 'locks', name: id })
-    throw e
-  }
-  return new RepoLock(store, id, info, now, opts.log)
+  })
+  return lock
 }
 
 /** Removes stale locks (or all of them); returns how many were removed. */

@@ -17,7 +17,7 @@ import { encodeConfig, parseConfig, type RepoConfig } from './config.js'
 import { formatGoTime, goTimeNow } from './go/index.js'
 import { hashId, type IndexId, type KeyId, type SnapshotId } from './id.js'
 import { MasterIndex, parseIndexFile } from './index/index.js'
-import { acquireLock, type RepoLock } from './lock.js'
+import { acquireLock, startLock, type RepoLock } from './lock.js'
 import { parseSnapshot, type StoredSnapshot } from './snapshot.js'
 import { UnpackedStore } from './unpacked-store.js'
 import type { RepoVersion } from './unpacked.js'
@@ -140,6 +140,17 @@ export class Repository {
     opts: { now?: () => Date; signal?: AbortSignal } = {},
   ): Promise<RepoLock> {
     return acquireLock(this.store, { exclusive, log: this.log, ...opts })
+  }
+
+  /**
+   * A lock returned before its second look for conflicting locks (200 ms): read meanwhile,
+   * write only once `confirmed` has resolved (see startLock).
+   */
+  startLock(
+    exclusive: boolean,
+    opts: { now?: () => Date; signal?: AbortSignal } = {},
+  ): Promise<RepoLock> {
+    return startLock(this.store, { exclusive, log: this.log, ...opts })
   }
 
   /** All snapshots, oldest first. A damaged snapshot file fails the listing, naming it. */

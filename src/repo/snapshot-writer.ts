@@ -85,6 +85,7 @@ export class SnapshotWriter {
     this.signal = opts.signal ? AbortSignal.any([opts.signal, lock.signal]) : lock.signal
     this.saver = new BlobSaver(repo, index, {
       log,
+      writable: lock.confirmed,
       ...(opts.packSize ? { packSize: opts.packSize } : {}),
     })
     this.tree = new TreeBuilder(this.saver, (name) => this.dirNode(name))
@@ -92,7 +93,9 @@ export class SnapshotWriter {
   }
 
   static async start(repo: Repository, opts: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
-    const lock = await repo.lock(false, {
+    // The index loads and the capture reads while the lock is confirmed; the saver writes
+    // nothing before (a writer refused by the second look leaves nothing behind).
+    const lock = await repo.startLock(false, {
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     })
@@ -222,6 +225,7 @@ export class SnapshotWriter {
           dataAddedPacked: stats.dataAddedPacked,
         },
       }
+      await this.lock.confirmed
       this.signal.throwIfAborted()
       const id = await this.repo.store.saveUnpacked<SnapshotId>(
         'snapshots',

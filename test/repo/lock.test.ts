@@ -7,6 +7,8 @@ import {
   removeLocks,
   RepoLockedError,
   Repository,
+  SnapshotWriter,
+  type Backend,
   type Handle,
   type LoadOptions,
 } from '../../src/repo/index.js'
@@ -153,4 +155,55 @@ describe('repository locks', () => {
     }
     expect(await lockCount(r)).toBe(0)
   })
+
+  it('a writer reads while its lock is confirmed, and writes nothing when the second look refuses it', async () => {
+    const r = await repo()
+    // Another host's prune writes its exclusive lock just after our first look: our own
+    // lock's save is where it slips in.
+    const racing = await Repository.open({
+      backend: new LockSlipsIn(r.backend, () => foreignLock(r, other)),
+      password: 'locks',
+    })
+    const other = { time: new Date(), exclusive: true, host: 'other-host', pid: 7 }
+    const saved = (racing.backend as LockSlipsIn).saved
+    try {
+      const w = await SnapshotWriter.start(racing, { packSize: 1024 })
+      // Returned before the second look: the writer may read and chunk, not store.
+      const wrote = w.writeFile(
+        'a.bin',
+        (async function* () {
+          yield randomBytes(64 * 1024)
+        })(),
+      )
+      const e = await w.commit({ paths: ['/'], hostname: 'h' }).catch((err: unknown) => err)
+      await wrote.catch(() => undefined)
+      expect(e).toBeInstanceOf(RepoLockedError)
+      expect((e as Error).message).toMatch(/already locked exclusively by PID 7 on other-host/)
+      expect(saved.filter((t) => t !== 'locks')).toEqual([])
+    } finally {
+      await racing.close()
+    }
+    // Ours was removed; the other one stays.
+    expect(await lockCount(r)).toBe(1)
+  })
 })
+
+/** A backend that runs `slipIn` right after it saves the first lock file. */
+class LockSlipsIn extends LoadCountingBackend {
+  readonly saved: string[] = []
+  private done = false
+  constructor(
+    inner: Backend,
+    private readonly slipIn: () => Promise<void>,
+  ) {
+    super(inner)
+  }
+  override save: Backend['save'] = async (h, d, o) => {
+    this.saved.push(h.type)
+    await this.inner.save(h, d, o)
+    if (h.type === 'locks' && !this.done) {
+      this.done = true
+      await this.slipIn()
+    }
+  }
+}
