@@ -25,6 +25,7 @@ import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables, showCreateTable } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
+import { retryingDeadlocks } from './deadlock-retry.js'
 import { SessionPool } from './session-pool.js'
 import {
   liveFingerprints,
@@ -679,15 +680,22 @@ async function stageDatabase(
     parts,
     sessions.length,
     async ({ t, p }, signal) => {
-      const loaded = await pool.use((s) =>
-        s.load(
-          loadDataSql(stage, t.name, t.columns, textInput.get(t.name)),
-          counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
-            bytesDone += n
-            ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
-          }),
-        ),
-      )
+      let attemptBytes = 0
+      const loaded = await retryingDeadlocks(`${entry.name}.${t.name} (${p.file})`, ctx.log, () => {
+        // A load rolled back by a deadlock starts over: its bytes count again.
+        bytesDone -= attemptBytes
+        attemptBytes = 0
+        return pool.use((s) =>
+          s.load(
+            loadDataSql(stage, t.name, t.columns, textInput.get(t.name)),
+            counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
+              attemptBytes += n
+              bytesDone += n
+              ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
+            }),
+          ),
+        )
+      })
       if (loaded !== p.rows)
         throw new CofferError(
           'restore_failed',

@@ -6,6 +6,7 @@ import { quoteIdent, quoteString } from '../names.js'
 import { loadDataSql, TEXT_INPUT_TYPES } from '../row-format.js'
 import { listTables } from '../schema-reader.js'
 import type { MysqlSession } from '../session.js'
+import { retryingDeadlocks } from '../deadlock-retry.js'
 import { SessionPool } from '../session-pool.js'
 import { newCount, partBytes, tableHash, tableReadOf } from '../table-parts.js'
 import type { PhysicalTableEntry } from './physical-entry.js'
@@ -130,20 +131,24 @@ export async function restoreThroughPrivateServer(
       Math.min(server.sessions.length, targetSessions.length),
       async ({ t, range, i }, signal) => {
         const read = reads.get(t.name)!
-        const count = newCount()
-        const loaded = await from.use((ps) =>
-          to.use((ts) =>
-            ts.load(
-              loadDataSql(
-                stage,
-                t.name,
-                read.columns.map((c) => c.name),
-                textInput.get(t.name),
+        let count = newCount()
+        const loaded = await retryingDeadlocks(`${db}.${t.name} (part ${i})`, ctx.log, () => {
+          // A load rolled back by a deadlock reads its rows again: count and hash afresh.
+          count = newCount()
+          return from.use((ps) =>
+            to.use((ts) =>
+              ts.load(
+                loadDataSql(
+                  stage,
+                  t.name,
+                  read.columns.map((c) => c.name),
+                  textInput.get(t.name),
+                ),
+                partBytes(ps, read, range, count, signal, onBytes),
               ),
-              partBytes(ps, read, range, count, signal, onBytes),
             ),
-          ),
-        )
+          )
+        })
         if (loaded !== count.rows)
           throw new CofferError(
             'restore_failed',

@@ -7,6 +7,7 @@ import { rehearseObjects } from '../object-rehearsal.js'
 import { renameDatabase } from '../object-sql.js'
 import { loadDataSql } from '../row-format.js'
 import type { MysqlSession } from '../session.js'
+import { retryingDeadlocks } from '../deadlock-retry.js'
 import { SessionPool } from '../session-pool.js'
 import {
   restoreThroughPrivateServer,
@@ -120,12 +121,21 @@ export async function stageDatabase(
       parts,
       sessions.length,
       async ({ t, p }, signal) => {
-        const loaded = await pool.use((s) =>
-          s.load(
-            loadDataSql(stage, t.name, t.columns),
-            counted(tree.readFile(`${dir}/${p.file}`, { signal }), progress),
-          ),
-        )
+        let attemptBytes = 0
+        const loaded = await retryingDeadlocks(`${name}.${t.name} (${p.file})`, ctx.log, () => {
+          // A load rolled back by a deadlock starts over: its bytes count again.
+          progress(-attemptBytes)
+          attemptBytes = 0
+          return pool.use((s) =>
+            s.load(
+              loadDataSql(stage, t.name, t.columns),
+              counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
+                attemptBytes += n
+                progress(n)
+              }),
+            ),
+          )
+        })
         if (loaded !== p.rows)
           throw new CofferError(
             'restore_failed',
