@@ -94,16 +94,7 @@ export class LocalBackend implements Backend {
     )
     let renamed = false
     try {
-      let pos = 0
-      for (const p of parts) {
-        signal?.throwIfAborted()
-        let off = 0
-        while (off < p.length) {
-          const { bytesWritten } = await fh.write(p, off, p.length - off, pos)
-          off += bytesWritten
-          pos += bytesWritten
-        }
-      }
+      await writeParts(fh, parts, signal)
       await fh.sync()
       const closing = fh
       fh = undefined
@@ -248,4 +239,44 @@ function fsError(e: unknown, what: string): BackendError {
   }
   const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code || 'I/O error'
   return new BackendError(`${what}: ${reason}.`, PERMANENT.has(code), { cause: e })
+}
+
+/** Buffers per writev(2) call: Linux's IOV_MAX. */
+const IOV_MAX = 1024
+
+/**
+ * Writes `parts` back to back from the file's start, many per writev(2): a pack arrives as
+ * one part per blob (a first backup's 16 MiB pack of photos has about 160), and one write
+ * call per part cost the main thread about 100 µs each (1.7 s of a 15,000-file backup).
+ */
+async function writeParts(
+  fh: FileHandle,
+  parts: readonly Uint8Array[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let pos = 0
+  let i = 0
+  /** Bytes of parts[i] already written (a short write can end inside a part). */
+  let done = 0
+  while (i < parts.length) {
+    signal?.throwIfAborted()
+    const batch: Uint8Array[] = []
+    let wanted = 0
+    for (let j = i; j < parts.length && batch.length < IOV_MAX; j++) {
+      const p = j === i ? parts[j]!.subarray(done) : parts[j]!
+      batch.push(p)
+      wanted += p.length
+    }
+    const { bytesWritten } = await fh.writev(batch, pos)
+    if (bytesWritten === 0 && wanted > 0) throw new Error('writev wrote nothing')
+    pos += bytesWritten
+    // Advance past what was written, whole parts first.
+    let left = bytesWritten
+    while (i < parts.length && left >= parts[i]!.length - done) {
+      left -= parts[i]!.length - done
+      done = 0
+      i++
+    }
+    done += left
+  }
 }

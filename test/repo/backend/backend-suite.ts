@@ -74,6 +74,16 @@ export function backendConformance(
         const name = id()
         await be.save({ type: 'data', name }, parts)
         expect((await be.load({ type: 'data', name })).equals(Buffer.concat(parts))).toBe(true)
+        // More parts than one writev(2) takes (1,024), some of them views into a larger buffer.
+        const backing = randomBytes(3000 * 40)
+        const many = Array.from({ length: 3000 }, (_, i) =>
+          i % 7 === 0 ? randomBytes(i % 50) : backing.subarray(i * 40, i * 40 + (i % 40)),
+        )
+        const other = id()
+        await be.save({ type: 'data', name: other }, many)
+        expect((await be.load({ type: 'data', name: other })).equals(Buffer.concat(many))).toBe(
+          true,
+        )
       }),
     )
 
