@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Scratch } from '../lib/index.js'
 import { compressIfSmaller, compress, decompressExact } from './compression.js'
-import { open, seal, type MasterKey } from './crypto/index.js'
+import { open, seal, sealInto, SEAL_OVERHEAD, type MasterKey } from './crypto/index.js'
 import type { BlobType } from './pack/index.js'
 
 /**
@@ -35,6 +35,35 @@ export function sealBlob(
     }
   }
   return { sealed: seal(key, plaintext) }
+}
+
+/**
+ * `sealBlob` into a buffer of the caller's: `reserve(n)` gives the `n` bytes the stored
+ * form takes (a view of a pack being built). Returns that view and, when compressed, the
+ * plaintext's length.
+ */
+export function sealBlobInto(
+  key: MasterKey,
+  type: BlobType,
+  plaintext: Uint8Array,
+  canCompress: boolean,
+  reserve: (length: number) => Buffer,
+): SealedBlob {
+  let body = plaintext
+  let uncompressedLength: number | undefined
+  if (canCompress) {
+    const z =
+      type === 'tree'
+        ? compress(plaintext, undefined, compressed)
+        : compressIfSmaller(plaintext, undefined, compressed)
+    if (z && z.length < plaintext.length) {
+      body = z
+      uncompressedLength = plaintext.length
+    }
+  }
+  const out = reserve(body.length + SEAL_OVERHEAD)
+  sealInto(key, body, out)
+  return uncompressedLength === undefined ? { sealed: out } : { sealed: out, uncompressedLength }
 }
 
 /** Why a stored blob could not be opened; the caller names the pack file. */

@@ -10,6 +10,8 @@ import {
 } from './index/index.js'
 import { PackBuilder, type BlobType, type FinishedPack } from './pack/index.js'
 import type { Repository } from './repository.js'
+import type { CryptoPool, PackedBlob, WorkerBuiltPack } from './workers/crypto-pool.js'
+import type { PackTarget } from './workers/crypto-messages.js'
 
 /** Blobs below this size are sealed on the calling thread (a worker round trip costs more). */
 const INLINE_SEAL_BYTES = 16 * 1024
@@ -57,6 +59,8 @@ export class BlobSaver {
   /** Blobs accepted in this session (in an open pack, uploading, or uploaded). */
   private readonly accepted: Record<BlobType, Set<BlobId>> = { data: new Set(), tree: new Set() }
   private readonly uploads = new Set<Promise<void>>()
+  /** This saver's packer on the repository's worker pool, once data blobs went there. */
+  private packer: { readonly pool: CryptoPool; readonly target: PackTarget } | undefined
   private readonly uploaded: IndexedPack[] = []
   private readonly packIds: PackId[] = []
   private readonly indexFiles: IndexId[] = []
@@ -125,11 +129,29 @@ export class BlobSaver {
   ): Promise<void> {
     const length = plaintext.length
     const compress = this.repo.version >= 2
-    const sealed =
-      length < INLINE_SEAL_BYTES
-        ? sealBlob(this.repo.key, type, plaintext, compress)
-        : await this.repo.pool.seal(type, plaintext, compress)
-    await this.add(type, id, sealed, length, signal)
+    if (length < INLINE_SEAL_BYTES) {
+      await this.add(type, id, sealBlob(this.repo.key, type, plaintext, compress), length, signal)
+    } else if (type === 'data') {
+      const { pool, target } = this.packTarget()
+      await this.addPacked(await pool.sealIntoPack(id, plaintext, compress, target), length, signal)
+    } else {
+      await this.add(type, id, await this.repo.pool.seal(type, plaintext, compress), length, signal)
+    }
+  }
+
+  /**
+   * Where this saver's data blobs sealed on workers go: packs built there (WorkerPack), one
+   * open per worker, so that blobs do not come back to this thread one by one.
+   */
+  private packTarget(): { readonly pool: CryptoPool; readonly target: PackTarget } {
+    const pool = this.repo.pool
+    if (this.packer?.pool !== pool) {
+      // A pool closed and started anew has none of the old one's packs: they are lost, and
+      // the blobs in them were claimed: fail rather than index blobs never stored.
+      if (this.packer) throw new Error('the worker pool was closed while a backup used it')
+      this.packer = { pool, target: { packer: pool.newPacker(), packSize: this.packSize } }
+    }
+    return this.packer
   }
 
   /**
@@ -147,12 +169,18 @@ export class BlobSaver {
       const id = hashId<BlobId>(plaintext)
       return { id, added: await this.save(type, id, plaintext, signal) }
     }
-    const r = await this.repo.pool.hashAndSeal(type, plaintext, this.repo.version >= 2, (id) =>
-      this.claim(type, id as BlobId),
+    const packing = type === 'data' ? this.packTarget() : undefined
+    const r = await this.repo.pool.hashAndSeal(
+      type,
+      plaintext,
+      this.repo.version >= 2,
+      (id) => this.claim(type, id as BlobId),
+      packing?.target,
     )
     const id = r.id as BlobId
-    if (!r.sealed) return { id, added: false }
-    await this.add(type, id, r.sealed, length, signal)
+    if (r.packed) await this.addPacked(r.packed, length, signal)
+    else if (r.sealed) await this.add(type, id, r.sealed, length, signal)
+    else return { id, added: false }
     return { id, added: true }
   }
 
@@ -172,17 +200,19 @@ export class BlobSaver {
     signal?.throwIfAborted()
     // The chunker never cuts before MIN_SIZE: anything shorter is one chunk whatever its bytes.
     if (size >= MIN_SIZE) return undefined
-    const r = await this.repo.pool.readHashAndSeal(
+    const { pool, target } = this.packTarget()
+    const r = await pool.readHashAndSeal(
       path,
       size,
       this.repo.version >= 2,
       (id, length) => length > 0 && this.claim('data', id as BlobId),
+      target,
     )
     if (r === 'grew') return undefined
     if (r.length === 0) return { length: 0, added: false }
     const id = r.id as BlobId
-    if (!r.sealed) return { id, length: r.length, added: false }
-    await this.add('data', id, r.sealed, r.length, signal)
+    if (!r.packed) return { id, length: r.length, added: false }
+    await this.addPacked(r.packed, r.length, signal)
     return { id, length: r.length, added: true }
   }
 
@@ -195,20 +225,54 @@ export class BlobSaver {
     signal?: AbortSignal,
   ): Promise<void> {
     this.throwIfFailed()
-    let pack = this.open[type]
-    if (!pack) pack = this.open[type] = new PackBuilder(type)
-    pack.add(id, blob.sealed, blob.uncompressedLength)
     if (type === 'data') this.stats.dataBlobs++
     else this.stats.treeBlobs++
     this.stats.dataAdded += plainLength
     this.stats.dataAddedPacked += blob.sealed.length
+    await this.addToPack(type, id, blob, signal)
+  }
+
+  /** Puts a sealed blob into this thread's open pack of its type; uploads it when full. */
+  private async addToPack(
+    type: BlobType,
+    id: BlobId,
+    blob: SealedBlob,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.throwIfFailed()
+    let pack = this.open[type]
+    if (!pack) pack = this.open[type] = new PackBuilder(type)
+    pack.add(id, blob.sealed, blob.uncompressedLength)
     if (pack.size >= this.packSize) {
       this.open[type] = undefined
       this.startUpload(pack.finish(this.repo.key), signal)
-      while (this.uploads.size >= this.maxUploads) {
-        await Promise.race(this.uploads)
-        this.throwIfFailed()
-      }
+      await this.waitForUploads()
+    }
+  }
+
+  /**
+   * Counts a claimed data blob a worker sealed into this saver's pack there; uploads that
+   * pack when the blob filled it, and then waits while too many packs are uploading.
+   */
+  private async addPacked(
+    blob: PackedBlob,
+    plainLength: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.stats.dataBlobs++
+    this.stats.dataAdded += plainLength
+    this.stats.dataAddedPacked += blob.length
+    if (blob.full) {
+      this.startUpload(fromWorker(blob.full), signal)
+      await this.waitForUploads()
+    }
+    this.throwIfFailed()
+  }
+
+  private async waitForUploads(): Promise<void> {
+    while (this.uploads.size >= this.maxUploads) {
+      await Promise.race(this.uploads)
+      this.throwIfFailed()
     }
   }
 
@@ -216,7 +280,8 @@ export class BlobSaver {
     if (this.failure) throw this.failure.error
   }
 
-  private startUpload(pack: FinishedPack, signal?: AbortSignal): void {
+  /** Saves a finished pack in the background; `release` runs once it is no longer needed. */
+  private startUpload(pack: FinishedPack & { release?: () => void }, signal?: AbortSignal): void {
     const p = this.writable
       .then(() => this.repo.backend.save({ type: 'data', name: pack.id }, pack.parts, { signal }))
       .then(() => {
@@ -231,7 +296,10 @@ export class BlobSaver {
       .catch((error: unknown) => {
         this.failure ??= { error }
       })
-      .finally(() => this.uploads.delete(p))
+      .finally(() => {
+        this.uploads.delete(p)
+        pack.release?.()
+      })
     this.uploads.add(p)
   }
 
@@ -241,6 +309,24 @@ export class BlobSaver {
    * durably stored and indexed.
    */
   async flush(signal?: AbortSignal): Promise<void> {
+    if (this.packer) {
+      // The workers' last packs are partial: their blobs go into this thread's data pack, so
+      // that a backup ends with one partial data pack, not one per worker. Their stored
+      // bytes are copied as they are (nothing is sealed again).
+      for (const raw of await this.packer.pool.takePackedBlobs(this.packer.target.packer)) {
+        for (const e of raw.entries) {
+          const sealed = raw.data.subarray(e.offset, e.offset + e.length)
+          await this.addToPack(
+            'data',
+            e.id,
+            e.uncompressedLength === undefined
+              ? { sealed }
+              : { sealed, uncompressedLength: e.uncompressedLength },
+            signal,
+          )
+        }
+      }
+    }
     for (const type of ['data', 'tree'] as const) {
       const pack = this.open[type]
       if (pack && pack.count > 0) {
@@ -292,8 +378,20 @@ export class BlobSaver {
    * stay unreferenced until a prune removes them (they are harmless: no index names them).
    */
   async abort(): Promise<void> {
+    if (this.packer) this.packer.pool.dropPacks(this.packer.target.packer)
     this.open.data = undefined
     this.open.tree = undefined
     await Promise.allSettled(this.uploads)
+  }
+}
+
+/** A pack a worker built, as this saver uploads it. */
+function fromWorker(p: WorkerBuiltPack): FinishedPack & { release: () => void } {
+  return {
+    id: p.id as PackId,
+    parts: [p.data],
+    size: p.data.length,
+    entries: p.entries,
+    release: () => p.release(),
   }
 }

@@ -39,6 +39,18 @@ export function computeMac(key: MasterKey, iv: Uint8Array, ciphertext: Uint8Arra
 /** Encrypts and authenticates `plaintext`; returns IV || CIPHERTEXT || MAC in one buffer. */
 export function seal(key: MasterKey, plaintext: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(plaintext.length + SEAL_OVERHEAD)
+  sealInto(key, plaintext, out)
+  return out
+}
+
+/**
+ * `seal` into `out`, which is exactly `plaintext.length + SEAL_OVERHEAD` bytes long (a view
+ * of a larger buffer: a pack being built, so that a blob's stored form needs no buffer of
+ * its own).
+ */
+export function sealInto(key: MasterKey, plaintext: Uint8Array, out: Buffer): void {
+  if (out.length !== plaintext.length + SEAL_OVERHEAD)
+    throw new Error(`sealInto: ${out.length} bytes for ${plaintext.length} of plaintext`)
   const iv = randomBytes(IV_SIZE)
   iv.copy(out, 0)
   const cipher = createCipheriv('aes-256-ctr', key.encrypt, iv)
@@ -49,7 +61,6 @@ export function seal(key: MasterKey, plaintext: Uint8Array): Buffer {
   cipher.final()
   const ctView = out.subarray(IV_SIZE, IV_SIZE + plaintext.length)
   sodium.crypto_onetimeauth(out.subarray(IV_SIZE + plaintext.length), ctView, poly1305Key(key, iv))
-  return out
 }
 
 /**

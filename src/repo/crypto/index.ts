@@ -9,6 +9,7 @@ export {
   computeMac,
   open,
   seal,
+  sealInto,
 } from './authenticated-encryption.js'
 export { DEFAULT_KDF, TEST_KDF, deriveUserKey } from './kdf.js'
 export type { KdfParams } from './kdf.js'

@@ -1,6 +1,6 @@
 import type { BlobDamage } from '../blob-codec.js'
 import type { Polynomial } from '../chunker/index.js'
-import type { BlobType } from '../pack/index.js'
+import type { BlobType, PackEntry } from '../pack/index.js'
 
 /**
  * Messages between the crypto pool and its worker threads. Buffers travel as transfers.
@@ -26,6 +26,15 @@ import type { BlobType } from '../pack/index.js'
  * every blob, and answers `verified-pack` with the file's SHA-256 and each blob's damage
  * (null when sound); no plaintext comes back.
  *
+ * A backup's data blobs go into packs built on the workers (WorkerPack): `seal` and
+ * `seal-held` with `into` seal the blob into that packer's open pack on this worker, and are
+ * answered `packed` (its stored length, and the pack when the blob filled it); `pack-finish`
+ * answers `pack-finished` with the blobs of the packer's open pack, unfinished (no header,
+ * `id` empty: the main thread packs the last blobs of every worker together), or none;
+ * `pack-drop` forgets it,
+ * and `pack-buffer` gives a saved pack's buffer back for the next pack. A packer is one
+ * BlobSaver: several may build packs at once (two backups of one repository).
+ *
  * `write-range` goes one step further for a restore into files: the worker reads the range
  * (from a local pack file) or takes it (transferred), opens its blobs and writes each into
  * the files that list it; only the outcome comes back (see RangeWriter).
@@ -37,6 +46,8 @@ export type CryptoRequest =
       readonly type: BlobType
       readonly data: Uint8Array
       readonly compress: boolean
+      /** Seal into this pack (the blob's ID is then needed for its header). */
+      readonly into?: PackTarget & { readonly id: string }
     }
   | {
       readonly kind: 'hash'
@@ -62,7 +73,10 @@ export type CryptoRequest =
       readonly end: boolean
     }
   | { readonly kind: 'chunk-close'; readonly task: number }
-  | { readonly kind: 'seal-held'; readonly task: number }
+  | { readonly kind: 'seal-held'; readonly task: number; readonly into?: PackTarget }
+  | { readonly kind: 'pack-finish'; readonly task: number; readonly packer: number }
+  | { readonly kind: 'pack-drop'; readonly task: number; readonly packer: number }
+  | { readonly kind: 'pack-buffer'; readonly task: number; readonly buffer: ArrayBuffer }
   | { readonly kind: 'drop'; readonly task: number }
   | {
       readonly kind: 'open'
@@ -91,6 +105,23 @@ export type CryptoRequest =
       readonly sealed: Uint8Array
       readonly blobs: readonly SealedSlice[]
     }
+
+/** Where a blob sealed on a worker goes: the open pack of a packer, up to `packSize`. */
+export interface PackTarget {
+  readonly packer: number
+  readonly packSize: number
+}
+
+/**
+ * A pack finished on a worker: its bytes are the first `size` of `buffer` (transferred). As
+ * the answer to `pack-finish`, only its blobs, with no header and no `id`.
+ */
+export interface PackFromWorker {
+  readonly id: string
+  readonly buffer: ArrayBuffer
+  readonly size: number
+  readonly entries: readonly PackEntry[]
+}
 
 /** The stored bytes of a range of a pack: transferred, or a local file's to read. */
 export type RangeSource =
@@ -140,6 +171,16 @@ export type CryptoResponse =
       /** For `read-hash`: the bytes read. */
       readonly length?: number
     }
+  | {
+      readonly kind: 'packed'
+      readonly task: number
+      /** The blob's stored length, and its plaintext's when compressed. */
+      readonly length: number
+      readonly uncompressedLength?: number
+      /** The pack this blob filled, finished. */
+      readonly full?: PackFromWorker
+    }
+  | { readonly kind: 'pack-finished'; readonly task: number; readonly pack?: PackFromWorker }
   | { readonly kind: 'grew'; readonly task: number }
   | { readonly kind: 'unreadable'; readonly task: number; readonly failure: FileFailure }
   | {

@@ -3,11 +3,13 @@ import { Worker } from 'node:worker_threads'
 import type { BlobDamage, SealedBlob } from '../blob-codec.js'
 import type { Polynomial } from '../chunker/index.js'
 import type { MasterKey } from '../crypto/index.js'
-import type { BlobType } from '../pack/index.js'
+import type { BlobType, PackEntry } from '../pack/index.js'
 import type {
   CryptoRequest,
   CryptoResponse,
   CryptoWorkerData,
+  PackFromWorker,
+  PackTarget,
   RangeSource,
   RangeWritten,
   SealedSlice,
@@ -31,8 +33,28 @@ interface Task {
 /** The result of hashing a blob on a worker and, if it was new, sealing it there too. */
 export interface HashedBlob {
   readonly id: string
-  /** Present when the caller's `isNew` said the blob must be stored. */
+  /** Present when the caller's `isNew` said the blob must be stored (and gave no pack). */
   readonly sealed?: SealedBlob
+  /** Present when the blob was new and sealed into the caller's pack on the worker. */
+  readonly packed?: PackedBlob
+}
+
+/** A blob sealed into a packer's pack on a worker. */
+export interface PackedBlob {
+  /** Its stored length, and its plaintext's when compressed. */
+  readonly length: number
+  readonly uncompressedLength?: number
+  /** The pack this blob filled, finished: the caller saves it. */
+  readonly full?: WorkerBuiltPack
+}
+
+/** A pack a worker finished: save `data`, then `release` it (its buffer goes back). */
+export interface WorkerBuiltPack {
+  readonly id: string
+  readonly data: Buffer
+  readonly entries: readonly PackEntry[]
+  /** Gives the buffer back to its worker for a next pack; `data` must not be used after. */
+  release(): void
 }
 
 /**
@@ -47,6 +69,7 @@ export class CryptoPool {
   private readonly slots: Slot[] = []
   private readonly tasks = new Map<number, Task>()
   private nextTask = 1
+  private nextPacker = 1
   private closed = false
 
   constructor(key: MasterKey, size = Math.max(1, availableParallelism())) {
@@ -94,13 +117,14 @@ export class CryptoPool {
     transfer: ArrayBuffer[],
     onAnswer: (slot: Slot, task: number, r: CryptoResponse) => boolean,
     reject: (e: unknown) => void,
+    on?: Slot,
   ): { readonly slot: Slot; readonly task: number } | undefined {
     if (this.closed) {
       reject(new Error('crypto pool is closed'))
       return undefined
     }
-    let slot = this.slots[0]!
-    for (const s of this.slots) if (s.busy < slot.busy) slot = s
+    let slot = on ?? this.slots[0]!
+    if (!on) for (const s of this.slots) if (s.busy < slot.busy) slot = s
     if (slot.busy++ === 0) slot.worker.ref()
     const task = this.nextTask++
     this.tasks.set(task, { slot, onAnswer: (r) => onAnswer(slot, task, r), reject })
@@ -166,6 +190,101 @@ export class CryptoPool {
   }
 
   /**
+   * A new packer: the data blobs sealed `into` it (with a PackTarget naming it) go into packs
+   * built on the workers, one open pack per worker (see WorkerPack).
+   */
+  newPacker(): number {
+    return this.nextPacker++
+  }
+
+  /** Seals a data blob whose ID is `id` into a packer's pack on a worker. Takes `data` over. */
+  sealIntoPack(
+    id: string,
+    data: Uint8Array,
+    compress: boolean,
+    into: PackTarget,
+  ): Promise<PackedBlob> {
+    const owned = transferable(data)
+    return new Promise((resolve, reject) => {
+      this.start(
+        (task) => ({
+          kind: 'seal',
+          task,
+          type: 'data',
+          data: owned,
+          compress,
+          into: { ...into, id },
+        }),
+        [owned.buffer as ArrayBuffer],
+        (slot, _task, r) => {
+          resolve(this.packedOf(slot, r))
+          return true
+        },
+        reject,
+      )
+    })
+  }
+
+  /**
+   * Ends a packer's open packs on every worker: returns the blobs of those that hold any, as
+   * packs without a header (`id` empty, entries at their offsets in `data`).
+   */
+  async takePackedBlobs(packer: number): Promise<WorkerBuiltPack[]> {
+    const packs = await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<WorkerBuiltPack | undefined>((resolve, reject) => {
+            this.start(
+              (task) => ({ kind: 'pack-finish', task, packer }),
+              [],
+              (_slot, _task, r) => {
+                if (r.kind !== 'pack-finished')
+                  throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+                resolve(r.pack ? this.builtPack(slot, r.pack) : undefined)
+                return true
+              },
+              reject,
+              slot,
+            )
+          }),
+      ),
+    )
+    return packs.filter((p) => p !== undefined)
+  }
+
+  /** Forgets a packer's open packs (an abandoned backup). */
+  dropPacks(packer: number): void {
+    if (this.closed) return
+    for (const slot of this.slots)
+      slot.worker.postMessage({ kind: 'pack-drop', task: 0, packer } satisfies CryptoRequest)
+  }
+
+  private builtPack(slot: Slot, p: PackFromWorker): WorkerBuiltPack {
+    let released = false
+    return {
+      id: p.id,
+      data: Buffer.from(p.buffer, 0, p.size),
+      entries: p.entries,
+      release: () => {
+        if (released || this.closed) return
+        released = true
+        const req: CryptoRequest = { kind: 'pack-buffer', task: 0, buffer: p.buffer }
+        slot.worker.postMessage(req, [p.buffer])
+      },
+    }
+  }
+
+  private packedOf(slot: Slot, r: CryptoResponse): PackedBlob {
+    if (r.kind !== 'packed')
+      throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
+    return {
+      length: r.length,
+      ...(r.uncompressedLength === undefined ? {} : { uncompressedLength: r.uncompressedLength }),
+      ...(r.full ? { full: this.builtPack(slot, r.full) } : {}),
+    }
+  }
+
+  /**
    * Hashes a blob on a worker; `isNew(id)` (called on this thread, synchronously, so it may
    * claim the ID) decides whether the worker then seals it or drops it. Takes `data` over.
    */
@@ -174,6 +293,7 @@ export class CryptoPool {
     data: Uint8Array,
     compress: boolean,
     isNew: (id: string) => boolean,
+    into?: PackTarget,
   ): Promise<HashedBlob> {
     const owned = transferable(data)
     return new Promise((resolve, reject) => {
@@ -185,14 +305,16 @@ export class CryptoPool {
           if (r.kind === 'hashed') {
             id = r.id
             if (isNew(r.id)) {
-              slot.worker.postMessage({ kind: 'seal-held', task } satisfies CryptoRequest)
+              sealHeld(slot, task, into)
               return false
             }
             slot.worker.postMessage({ kind: 'drop', task } satisfies CryptoRequest)
             resolve({ id: r.id })
             return true
           }
-          resolve({ id: id!, sealed: sealedOf(r) })
+          resolve(
+            into ? { id: id!, packed: this.packedOf(slot, r) } : { id: id!, sealed: sealedOf(r) },
+          )
           return true
         },
         reject,
@@ -211,6 +333,7 @@ export class CryptoPool {
     size: number,
     compress: boolean,
     isNew: (id: string, length: number) => boolean,
+    into?: PackTarget,
   ): Promise<(HashedBlob & { readonly length: number }) | 'grew'> {
     return new Promise((resolve, reject) => {
       let hashed: { id: string; length: number } | undefined
@@ -225,12 +348,13 @@ export class CryptoPool {
           } else if (r.kind === 'hashed') {
             hashed = { id: r.id, length: r.length ?? 0 }
             if (isNew(hashed.id, hashed.length)) {
-              slot.worker.postMessage({ kind: 'seal-held', task } satisfies CryptoRequest)
+              sealHeld(slot, task, into)
               return false
             }
             slot.worker.postMessage({ kind: 'drop', task } satisfies CryptoRequest)
             resolve(hashed)
-          } else resolve({ ...hashed!, sealed: sealedOf(r) })
+          } else if (into) resolve({ ...hashed!, packed: this.packedOf(slot, r) })
+          else resolve({ ...hashed!, sealed: sealedOf(r) })
           return true
         },
         reject,
@@ -341,6 +465,12 @@ export class CryptoPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
     this.failAll(new Error('crypto pool closed'))
   }
+}
+
+/** Tells a worker to seal the data it holds for `task`: into a pack, or sent back sealed. */
+function sealHeld(slot: Slot, task: number, into: PackTarget | undefined): void {
+  const req: CryptoRequest = into ? { kind: 'seal-held', task, into } : { kind: 'seal-held', task }
+  slot.worker.postMessage(req)
 }
 
 function sealedOf(r: CryptoResponse): SealedBlob {

@@ -4,9 +4,16 @@ import { openBlob, OpenScratch, sealBlob } from '../blob-codec.js'
 import { ChunkAssembler } from '../chunker/index.js'
 import { MasterKey } from '../crypto/index.js'
 import type { BlobType } from '../pack/index.js'
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-messages.js'
+import type {
+  CryptoRequest,
+  CryptoResponse,
+  CryptoWorkerData,
+  PackFromWorker,
+  PackTarget,
+} from './crypto-messages.js'
 import { RangeWriter } from './range-writer.js'
-import { readSmallFile } from './small-file-read.js'
+import { ReadBuffers, readSmallFile } from './small-file-read.js'
+import { WorkerPack } from './worker-pack.js'
 
 // A worker thread of the crypto pool: chunks streams, hashes, seals and opens blobs (Rabin
 // fingerprints, zstd, AES-256-CTR, Poly1305-AES, SHA-256), the CPU-heavy steps of every
@@ -14,7 +21,17 @@ import { readSmallFile } from './small-file-read.js'
 const port = parentPort!
 const key = MasterKey.fromBytes((workerData as CryptoWorkerData).key)
 /** Data hashed and waiting for the main thread's decision (seal-held or drop). */
-const held = new Map<number, { type: BlobType; data: Uint8Array; compress: boolean }>()
+const held = new Map<
+  number,
+  { type: BlobType; id: string; data: Uint8Array; compress: boolean; pooled?: Buffer }
+>()
+/** Small files are read into these, given back once their data is sealed or dropped. */
+const readBuffers = new ReadBuffers()
+/** The open data pack of each packer (a BlobSaver) on this thread. */
+const packs = new Map<number, WorkerPack>()
+/** Buffers of saved packs, given back by the main thread for the next ones. */
+const spareBuffers: ArrayBuffer[] = []
+const MAX_SPARE_BUFFERS = 1
 /** Streams being chunked here, by task. */
 const streams = new Map<number, ChunkAssembler>()
 const ranges = new RangeWriter(key)
@@ -39,6 +56,29 @@ function sendSealed(task: number, type: BlobType, data: Uint8Array, compress: bo
   port.postMessage(res, [sealed.buffer as ArrayBuffer])
 }
 
+/** Seals a data blob into its packer's pack; answers `packed`, with the pack if now full. */
+function sendPacked(
+  task: number,
+  into: PackTarget,
+  id: string,
+  data: Uint8Array,
+  compress: boolean,
+): void {
+  let pack = packs.get(into.packer)
+  if (!pack) {
+    pack = new WorkerPack('data', into.packSize, spareBuffers.pop())
+    packs.set(into.packer, pack)
+  }
+  const added = pack.add(key, id, data, compress)
+  let full: PackFromWorker | undefined
+  if (pack.full) {
+    packs.delete(into.packer)
+    full = pack.finish(key)
+  }
+  const res: CryptoResponse = { kind: 'packed', task, ...added, ...(full ? { full } : {}) }
+  port.postMessage(res, full ? [full.buffer] : [])
+}
+
 /** Sends a whole chunk back with its ID; the assembler made it its own ArrayBuffer. */
 function sendChunk(task: number, data: Uint8Array): void {
   const id = createHash('sha256').update(data).digest('hex')
@@ -50,23 +90,33 @@ port.on('message', (req: CryptoRequest) => {
   try {
     switch (req.kind) {
       case 'seal':
-        sendSealed(req.task, req.type, req.data, req.compress)
+        if (req.into && req.type === 'data')
+          sendPacked(req.task, req.into, req.into.id, req.data, req.compress)
+        else sendSealed(req.task, req.type, req.data, req.compress)
         return
       case 'hash': {
-        held.set(req.task, { type: req.type, data: req.data, compress: req.compress })
         const id = createHash('sha256').update(req.data).digest('hex')
+        held.set(req.task, { type: req.type, id, data: req.data, compress: req.compress })
         const res: CryptoResponse = { kind: 'hashed', task: req.task, id }
         port.postMessage(res)
         return
       }
       case 'read-hash': {
-        const r = readSmallFile(req.path, req.size)
+        const into = readBuffers.take(req.size + 1)
+        const r = readSmallFile(req.path, req.size, into)
         let res: CryptoResponse
+        if (r === 'grew' || 'failure' in r) readBuffers.give(into)
         if (r === 'grew') res = { kind: 'grew', task: req.task }
         else if ('failure' in r) res = { kind: 'unreadable', task: req.task, failure: r.failure }
         else {
-          held.set(req.task, { type: 'data', data: r.data, compress: req.compress })
           const id = createHash('sha256').update(r.data).digest('hex')
+          held.set(req.task, {
+            type: 'data',
+            id,
+            data: r.data,
+            compress: req.compress,
+            pooled: into,
+          })
           res = { kind: 'hashed', task: req.task, id, length: r.data.length }
         }
         port.postMessage(res)
@@ -95,11 +145,38 @@ port.on('message', (req: CryptoRequest) => {
         const h = held.get(req.task)
         held.delete(req.task)
         if (!h) throw new Error(`no held data for task ${req.task}`)
-        sendSealed(req.task, h.type, h.data, h.compress)
+        try {
+          if (req.into && h.type === 'data')
+            sendPacked(req.task, req.into, h.id, h.data, h.compress)
+          else sendSealed(req.task, h.type, h.data, h.compress)
+        } finally {
+          if (h.pooled) readBuffers.give(h.pooled)
+        }
         return
       }
-      case 'drop':
+      case 'drop': {
+        const h = held.get(req.task)
         held.delete(req.task)
+        if (h?.pooled) readBuffers.give(h.pooled)
+        return
+      }
+      case 'pack-finish': {
+        const pack = packs.get(req.packer)
+        packs.delete(req.packer)
+        const finished = pack && pack.size > 0 ? pack.takeBlobs() : undefined
+        const res: CryptoResponse = {
+          kind: 'pack-finished',
+          task: req.task,
+          ...(finished ? { pack: finished } : {}),
+        }
+        port.postMessage(res, finished ? [finished.buffer] : [])
+        return
+      }
+      case 'pack-drop':
+        packs.delete(req.packer)
+        return
+      case 'pack-buffer':
+        if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(req.buffer)
         return
       case 'open': {
         const r = openBlob(key, req.sealed, req.id, req.uncompressedLength)
