@@ -28,6 +28,12 @@ export interface ContentSink<J extends ContentJob> {
   readonly files?: {
     path(job: J): Promise<Buffer>
     wrote(job: J, bytes: number): void
+    /**
+     * Whether the file of `job`, which has one blob, does not exist yet: the worker that
+     * writes the blob creates it (O_EXCL). A blob loaded again after damage goes to `write`,
+     * which must then create it.
+     */
+    createOnWrite?(job: J): boolean
   }
 }
 
@@ -164,8 +170,13 @@ export async function readContentsByPack<J extends ContentJob>(
     }
     const targets: SealedTarget[] = []
     for (const want of range.requests) {
-      const to: { path: string; position: number }[] = []
-      for (const use of want.uses) to.push({ path: await nameOf(use.job), position: use.offset })
+      const to: SealedTarget['targets'][number][] = []
+      for (const use of want.uses) {
+        const path = await nameOf(use.job)
+        if (files.createOnWrite?.(use.job) && use.job.content.length === 1)
+          to.push({ path, position: use.offset, create: true })
+        else to.push({ path, position: use.offset })
+      }
       targets.push({
         offset: want.loc.offset - range.offset,
         length: want.loc.length,

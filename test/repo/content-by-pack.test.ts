@@ -326,7 +326,8 @@ describe('readContentsByPack into files', () => {
     const reader = await openReader(new LocalBackend(dir))
     const out = await freshDir('unwritable')
     const sink = fileSink(out)
-    // The file is named but not there: the worker's open fails (O_NOFOLLOW, never O_CREAT).
+    // The file is named but not there: the worker's open fails (O_NOFOLLOW, and no O_CREAT
+    // for a sink that does not ask for it).
     sink.files!.path = async (job: Job) => Buffer.from(join(out, `${job.name}-gone`))
     const err = await readContentsByPack(reader.blobs, jobs(), sink).catch((e: unknown) => e)
     expect((err as NodeJS.ErrnoException).code).toBe('ENOENT')

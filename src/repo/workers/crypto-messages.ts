@@ -134,7 +134,15 @@ export interface SealedTarget extends SealedSlice {
    * `path` holds the file name's bytes, one character each (latin1): names of any bytes,
    * and a string travels without the copy of a whole pooled buffer that a Buffer's would.
    */
-  readonly targets: readonly { readonly path: string; readonly position: number }[]
+  readonly targets: readonly {
+    readonly path: string
+    readonly position: number
+    /**
+     * Create the file with this write (O_CREAT|O_EXCL, never over anything): it is the
+     * file's only blob, so no other write needs it to exist.
+     */
+    readonly create?: boolean
+  }[]
 }
 
 /** A file a worker could not read or write, as the error said (`code`: ENOSPC, EACCES…). */

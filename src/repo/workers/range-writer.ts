@@ -14,7 +14,9 @@ import type { RangeSource, RangeWritten, SealedTarget, FileFailure } from './cry
  * as transferred bytes.
  * A range that cannot be read is reported `unread` (the caller loads its blobs one by one,
  * from any copy); a file that cannot be written is reported `writeFailed` and ends there.
- * Target files exist already; they are opened with O_NOFOLLOW, never created.
+ * Target files exist already, opened with O_NOFOLLOW, except those a target says to create:
+ * a file whose only blob this is is created by its write (O_CREAT|O_EXCL|O_NOFOLLOW, 0600:
+ * never over anything), which spares the main thread a creation and a second open per file.
  */
 export class RangeWriter {
   /** The local pack's range being written. */
@@ -48,7 +50,7 @@ export class RangeWriter {
           continue
         }
         for (const t of b.targets) {
-          const failed = writeAt(fds, t.path, plain, t.position)
+          const failed = writeAt(fds, t.path, plain, t.position, t.create === true)
           if (failed) return { writeFailed: failed }
         }
         results.push(null)
@@ -82,17 +84,24 @@ export class RangeWriter {
   }
 }
 
-/** Writes `data` at `position` of the file named `path` (latin1), opened once per range. */
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW
+const CREATE_FLAGS = WRITE_FLAGS | constants.O_CREAT | constants.O_EXCL
+
+/**
+ * Writes `data` at `position` of the file named `path` (latin1), opened once per range;
+ * created first when `create`.
+ */
 function writeAt(
   fds: Map<string, number>,
   path: string,
   data: Uint8Array,
   position: number,
+  create: boolean,
 ): FileFailure | undefined {
   try {
     let fd = fds.get(path)
     if (fd === undefined) {
-      fd = openSync(Buffer.from(path, 'latin1'), constants.O_WRONLY | constants.O_NOFOLLOW)
+      fd = openSync(Buffer.from(path, 'latin1'), create ? CREATE_FLAGS : WRITE_FLAGS, 0o600)
       fds.set(path, fd)
     }
     for (let off = 0; off < data.length;) {
