@@ -3,7 +3,7 @@ import { cp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
-import { printTable, ratio } from './lib/measure.js'
+import { printTable, ratio, settleDisk } from './lib/measure.js'
 
 /** Wall time, CPU time (user + system) and peak RSS of one command. */
 interface Measured {
@@ -14,15 +14,16 @@ interface Measured {
 }
 
 /**
- * Runs a command under /usr/bin/time. CPU seconds are reported beside wall seconds: on a
- * shared machine CPU time is the steadier figure (another process's load stretches wall
- * time, not CPU time).
+ * Runs a command under /usr/bin/time, after `settleDisk`. CPU seconds are reported beside
+ * wall seconds: on a shared machine CPU time is the steadier figure (another process's load
+ * stretches wall time, not CPU time).
  */
 function measure(
   cmd: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<Measured> {
+  settleDisk()
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], {
