@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import mysql from 'mysql2'
+import type { QueryOptions } from 'mysql2'
 import { CofferError } from '../../errors.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 
@@ -39,6 +39,9 @@ export interface MysqlSession {
  * time zone UTC so that TIMESTAMP values are written and read back unchanged.
  */
 export async function openSession(source: MysqlSource): Promise<MysqlSession> {
+  // Loaded on first use: every command that imports the capture drivers (a files-only
+  // repo:backup or repo:restore) would otherwise spend a tenth of a second loading mysql2.
+  const mysql = await import('mysql2')
   const conn = mysql.createConnection({
     ...(source.socket ? { socketPath: source.socket } : { host: source.host, port: source.port }),
     user: source.user,
@@ -54,7 +57,7 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
   // Errors after connect (server gone, KILL) also reject the pending command; this handler
   // only keeps an idle connection's error from crashing the process.
   conn.on('error', () => {})
-  const run = (opts: mysql.QueryOptions): Promise<unknown> =>
+  const run = (opts: QueryOptions): Promise<unknown> =>
     new Promise((resolve, reject) => conn.query(opts, (e, rows) => (e ? reject(e) : resolve(rows))))
   try {
     await new Promise<void>((resolve, reject) => conn.connect((e) => (e ? reject(e) : resolve())))

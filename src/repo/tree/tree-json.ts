@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import {
   fixGoTime,
   formatGoTime,
@@ -8,7 +7,7 @@ import {
   unquoteGoName,
 } from '../go/index.js'
 import type { BlobId } from '../id.js'
-import { NODE_TYPES, type Node } from './node.js'
+import { NODE_TYPES, type Node, type NodeType } from './node.js'
 
 /**
  * Trees as restic stores them: `{"nodes":[…]}` plus a newline, nodes sorted by name bytes,
@@ -91,35 +90,114 @@ export function encodeNode(n: Node): string {
   return f.join('')
 }
 
-const HEX64 = z.string().regex(/^[0-9a-f]{64}$/)
-const uint = z.number().int().nonnegative()
-const NODE_JSON = z.object({
-  name: z.string(),
-  type: z.enum(NODE_TYPES),
-  mode: uint.optional(),
-  mtime: z.string().optional(),
-  atime: z.string().optional(),
-  ctime: z.string().optional(),
-  uid: uint.optional(),
-  gid: uint.optional(),
-  user: z.string().optional(),
-  group: z.string().optional(),
-  inode: uint.optional(),
-  device_id: uint.optional(),
-  size: uint.optional(),
-  links: uint.optional(),
-  linktarget: z.string().optional(),
-  linktarget_raw: z.string().optional(),
-  extended_attributes: z
-    .array(z.object({ name: z.string(), value: z.string().nullable() }))
-    .nullish(),
-  generic_attributes: z.record(z.string(), z.unknown()).nullish(),
-  device: uint.optional(),
-  content: z.array(HEX64).nullish(),
-  subtree: HEX64.nullish(),
-  error: z.string().optional(),
-})
-const TREE_JSON = z.object({ nodes: z.array(NODE_JSON).nullable() })
+/** A tree node as restic's JSON has it, checked field by field (see `readNodeJson`). */
+interface NodeJson {
+  name: string
+  type: NodeType
+  mode?: number
+  mtime?: string
+  atime?: string
+  ctime?: string
+  uid?: number
+  gid?: number
+  user?: string
+  group?: string
+  inode?: number
+  device_id?: number
+  size?: number
+  links?: number
+  linktarget?: string
+  linktarget_raw?: string
+  extended_attributes?: { name: string; value: string | null }[] | null
+  generic_attributes?: Record<string, unknown> | null
+  device?: number
+  content?: string[] | null
+  subtree?: string | null
+  error?: string
+}
+
+const HEX64 = /^[0-9a-f]{64}$/
+const TYPES: ReadonlySet<string> = new Set(NODE_TYPES)
+
+/**
+ * Checks one node of a tree's JSON: every field restic writes, of its type (unknown fields
+ * are ignored, as restic does). Written out rather than declared with a schema library: a
+ * walk of 15,000 files decodes every tree, and the schema's generic checks cost more than
+ * the JSON parse itself.
+ */
+function readNodeJson(x: unknown, at: number): NodeJson {
+  const bad = (field: string, want: string): Error =>
+    new Error(`node ${at}: ${field} is not ${want}`)
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw bad('the node', 'an object')
+  const o = x as Record<string, unknown>
+  const str = (k: string, required = false): void => {
+    const v = o[k]
+    if (v === undefined && !required) return
+    if (typeof v !== 'string') throw bad(k, 'a string')
+  }
+  const uint = (k: string): void => {
+    const v = o[k]
+    if (v === undefined) return
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw bad(k, 'a non-negative integer')
+  }
+  str('name', true)
+  if (typeof o.type !== 'string' || !TYPES.has(o.type)) throw bad('type', 'a node type')
+  for (const k of [
+    'mtime',
+    'atime',
+    'ctime',
+    'user',
+    'group',
+    'linktarget',
+    'linktarget_raw',
+    'error',
+  ])
+    str(k)
+  for (const k of ['mode', 'uid', 'gid', 'inode', 'device_id', 'size', 'links', 'device']) uint(k)
+  const xattrs = o.extended_attributes
+  if (xattrs !== undefined && xattrs !== null) {
+    if (!Array.isArray(xattrs)) throw bad('extended_attributes', 'an array')
+    for (const a of xattrs as unknown[]) {
+      const e = a as { name?: unknown; value?: unknown } | null
+      if (typeof e !== 'object' || e === null || typeof e.name !== 'string')
+        throw bad('extended_attributes', 'a list of named attributes')
+      if (e.value !== null && typeof e.value !== 'string')
+        throw bad('extended_attributes', 'a list of base64 values')
+    }
+  }
+  const generic = o.generic_attributes
+  if (
+    generic !== undefined &&
+    generic !== null &&
+    (typeof generic !== 'object' || Array.isArray(generic))
+  )
+    throw bad('generic_attributes', 'an object')
+  const content = o.content
+  if (content !== undefined && content !== null) {
+    if (!Array.isArray(content)) throw bad('content', 'an array')
+    for (const c of content as unknown[])
+      if (typeof c !== 'string' || !HEX64.test(c)) throw bad('content', 'a list of blob IDs')
+  }
+  const subtree = o.subtree
+  if (
+    subtree !== undefined &&
+    subtree !== null &&
+    (typeof subtree !== 'string' || !HEX64.test(subtree))
+  )
+    throw bad('subtree', 'a tree ID')
+  return o as unknown as NodeJson
+}
+
+/** The nodes of a tree's JSON (`{"nodes": [...]}`, `null` for none). */
+function readTreeJson(x: unknown): NodeJson[] {
+  if (typeof x !== 'object' || x === null || !('nodes' in x))
+    throw new Error('a tree is an object with "nodes"')
+  const nodes = x.nodes
+  if (nodes === null) return []
+  if (!Array.isArray(nodes)) throw new Error('"nodes" is not an array')
+  return nodes.map((n: unknown, i) => readNodeJson(n, i))
+}
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -128,8 +206,8 @@ const ZERO_TIME = '0001-01-01T00:00:00Z'
  * (callers wrap it in an IntegrityError naming the blob).
  */
 export function decodeTree(json: Uint8Array): Node[] {
-  const parsed = TREE_JSON.parse(JSON.parse(Buffer.from(json).toString('utf8')))
-  return (parsed.nodes ?? []).map((j) => {
+  const nodes = readTreeJson(JSON.parse(Buffer.from(json).toString('utf8')))
+  return nodes.map((j) => {
     const node: Node = {
       name: unquoteGoName(j.name),
       type: j.type,
