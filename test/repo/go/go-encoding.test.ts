@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  fixGoTime,
   formatGoTime,
   goJsonString,
   parseGoTime,
@@ -83,4 +84,64 @@ describe('Go time.Time in RFC 3339 with nanoseconds', () => {
       expect(() => parseGoTime(s)).toThrow()
     },
   )
+})
+
+// The calendar arithmetic of parseGoTime/formatGoTime/fixGoTime against Date's, as the
+// functions were written before (a Date object per call), over random instants and offsets.
+describe('Go times against a Date-based reference', () => {
+  const NS = 1_000_000_000n
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0')
+  const floorDiv = (a: bigint, b: bigint): bigint => {
+    const q = a / b
+    return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
+  }
+  function referenceFormat(t: { unixNs: bigint; offsetSeconds: number }): string {
+    const local = t.unixNs + BigInt(t.offsetSeconds) * NS
+    const sec = floorDiv(local, NS)
+    const frac = Number(local - sec * NS)
+    const d = new Date(Number(sec) * 1000)
+    let s = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
+    if (frac !== 0) s += `.${pad(frac, 9).replace(/0+$/, '')}`
+    if (t.offsetSeconds === 0) return `${s}Z`
+    const off = Math.abs(t.offsetSeconds)
+    return `${s}${t.offsetSeconds < 0 ? '-' : '+'}${pad(Math.floor(off / 3600), 2)}:${pad(Math.floor((off % 3600) / 60), 2)}`
+  }
+  function referenceFix(t: { unixNs: bigint; offsetSeconds: number }): bigint {
+    const local = t.unixNs + BigInt(t.offsetSeconds) * NS
+    const sec = floorDiv(local, NS)
+    const year = new Date(Number(sec) * 1000).getUTCFullYear()
+    if (year >= 0 && year <= 9999) return t.unixNs
+    const date = new Date(Number(sec) * 1000)
+    date.setUTCFullYear(year < 0 ? 0 : 9999)
+    return t.unixNs + (BigInt(date.getTime()) / 1000n - sec) * NS
+  }
+
+  it('formats, parses and clamps every instant as Date does', () => {
+    let seed = 12345
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    // Years 0 to 9999, all offsets restic meets, fractions with and without trailing zeros.
+    const first = -62_167_219_200 // 0000-01-01T00:00:00Z
+    const last = 253_402_300_799 // 9999-12-31T23:59:59Z
+    for (let i = 0; i < 20_000; i++) {
+      const sec = first + rand(last - first) + (i % 7 === 0 ? 0 : rand(1000))
+      const frac = i % 3 === 0 ? 0 : i % 3 === 1 ? rand(1000) * 1_000_000 : rand(1_000_000_000)
+      const offsetSeconds = [0, 3600, -18_000, 19_800, -34_200, 50_400][i % 6]!
+      const t = { unixNs: BigInt(sec - offsetSeconds) * NS + BigInt(frac), offsetSeconds }
+      const s = formatGoTime(t)
+      expect(s).toBe(referenceFormat(t))
+      if (/^\d{4}-/.test(s)) expect(parseGoTime(s)).toEqual(t)
+    }
+    // Outside years 0–9999, fixGoTime clamps the year as before.
+    for (const sec of [-70_000_000_000, -62_167_219_201, 253_402_300_800, 300_000_000_000]) {
+      const t = { unixNs: BigInt(sec) * NS + 5n, offsetSeconds: 3600 }
+      expect(fixGoTime(t).unixNs).toBe(referenceFix(t))
+    }
+    for (const s of ['2023-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '2023-04-31T00:00:00Z'])
+      expect(() => parseGoTime(s)).toThrow(/day out of range/)
+    expect(parseGoTime('2024-02-29T00:00:00Z').unixNs).toBe(1_709_164_800n * NS)
+    expect(parseGoTime('2000-02-29T23:59:59.5-01:00').unixNs).toBe(951_872_399n * NS + 500_000_000n)
+  })
 })
