@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import { messageOf } from '../errors.js'
 import { forEachLimit } from '../lib/index.js'
-import { handleName } from './backend/index.js'
+import { handleName, LocalBackend } from './backend/index.js'
 import { BlobLoader } from './blob-loader.js'
 import { open, SEAL_OVERHEAD } from './crypto/index.js'
 import type { BlobId, IndexId, PackId, SnapshotId } from './id.js'
 import { MasterIndex, parseIndexFile, type IndexFile } from './index/index.js'
 import { decodePackHeader, type BlobType, type PackEntry } from './pack/index.js'
 import type { Repository } from './repository.js'
+import type { PackVerified } from './workers/crypto-messages.js'
 import { parseSnapshot } from './snapshot.js'
 import { decodeTree, nodeNameText, type TreeId } from './tree/index.js'
 
@@ -219,7 +220,8 @@ export async function checkRepository(
 /**
  * Reads a whole pack and returns what is wrong with it (nothing when it is sound). The
  * header is read here; the file's hash and every blob are verified on a crypto worker, so
- * a check uses every core.
+ * a check uses every core. A local pack that looks sound is read by the worker itself
+ * (`verifyLocalPack`); anything else, or anything amiss, is read here whole.
  */
 async function verifyPack(
   repo: Repository,
@@ -228,14 +230,18 @@ async function verifyPack(
   indexed: readonly PackEntry[] | undefined,
   signal: AbortSignal,
 ): Promise<string[]> {
+  const backend = repo.backend
+  if (backend instanceof LocalBackend) {
+    const file = backend.filename({ type: 'data', name: packId })
+    const found = await verifyLocalPack(repo, file, packId, size, indexed, signal)
+    if (found) return found
+  }
   const problems: string[] = []
   const buf = await repo.backend.load({ type: 'data', name: packId }, { signal })
   if (buf.length !== size) problems.push(`read ${buf.length} bytes, listed with ${size}`)
-  const named = (sha256: string): void => {
-    if (sha256 !== packId) problems.push('content does not match its name (SHA-256)')
-  }
   const unreadable = (problem: string): string[] => {
-    named(createHash('sha256').update(buf).digest('hex'))
+    const sha256 = createHash('sha256').update(buf).digest('hex')
+    if (sha256 !== packId) problems.push(NOT_ITS_NAME)
     return [...problems, problem]
   }
   if (buf.length < 4 + SEAL_OVERHEAD) return unreadable('file is too short to be a pack')
@@ -250,18 +256,88 @@ async function verifyPack(
   } catch (e) {
     return unreadable(`header does not parse: ${messageOf(e)}`)
   }
-  const blobsEnd = buf.length - 4 - headerLen
-  const inside = entries.filter((e) => e.offset + e.length <= blobsEnd)
+  const inside = blobsInside(entries, buf.length - 4 - headerLen)
+  const verified = await repo.pool.verifyPack({ sealed: buf }, inside.map(sliceOf))
+  if ('unread' in verified) throw new Error(verified.unread)
+  return [...problems, ...judged(packId, entries, inside, verified, indexed)]
+}
+
+const NOT_ITS_NAME = 'content does not match its name (SHA-256)'
+
+/** Bytes read from a local pack's end for its header: most headers are a few KiB. */
+const TAIL_BYTES = 256 * 1024
+
+/**
+ * A local pack whose header reads and opens from its last bytes: a worker reads the file
+ * itself (into a buffer it keeps) and verifies it, so the pack's bytes neither pass through
+ * this thread nor need a buffer each. Undefined when anything is off (a short file, a header
+ * that does not open or parse, a read that fails): the caller then reads the pack whole and
+ * says what is wrong.
+ */
+async function verifyLocalPack(
+  repo: Repository,
+  file: string,
+  packId: PackId,
+  size: number,
+  indexed: readonly PackEntry[] | undefined,
+  signal: AbortSignal,
+): Promise<string[] | undefined> {
+  if (size < 4 + SEAL_OVERHEAD) return undefined
+  const tailLength = Math.min(size, TAIL_BYTES)
+  let tail: Buffer
+  try {
+    tail = await repo.backend.load(
+      { type: 'data', name: packId },
+      { offset: size - tailLength, length: tailLength, signal },
+    )
+  } catch {
+    signal.throwIfAborted()
+    return undefined
+  }
+  if (tail.length !== tailLength) return undefined
+  const headerLen = tail.readUInt32LE(tail.length - 4)
+  if (headerLen < SEAL_OVERHEAD || headerLen > tail.length - 4) return undefined
+  const header = open(repo.key, tail.subarray(tail.length - 4 - headerLen, tail.length - 4))
+  if (!header) return undefined
+  let entries: PackEntry[]
+  try {
+    entries = decodePackHeader(header, repo.version >= 2)
+  } catch {
+    return undefined
+  }
+  const inside = blobsInside(entries, size - 4 - headerLen)
   const verified = await repo.pool.verifyPack(
-    buf,
-    inside.map((e) => ({
-      offset: e.offset,
-      length: e.length,
-      id: e.id,
-      uncompressedLength: e.uncompressedLength,
-    })),
+    { file, offset: 0, length: size },
+    inside.map(sliceOf),
   )
-  named(verified.sha256)
+  if ('unread' in verified) return undefined
+  return judged(packId, entries, inside, verified, indexed)
+}
+
+/** The entries whose blobs lie before the header. */
+function blobsInside(entries: readonly PackEntry[], blobsEnd: number): PackEntry[] {
+  return entries.filter((e) => e.offset + e.length <= blobsEnd)
+}
+
+function sliceOf(e: PackEntry): {
+  offset: number
+  length: number
+  id: string
+  uncompressedLength: number | undefined
+} {
+  return { offset: e.offset, length: e.length, id: e.id, uncompressedLength: e.uncompressedLength }
+}
+
+/** What a worker's verification of a pack and its index entries say is wrong with it. */
+function judged(
+  packId: PackId,
+  entries: readonly PackEntry[],
+  inside: readonly PackEntry[],
+  verified: Exclude<PackVerified, { readonly unread: string }>,
+  indexed: readonly PackEntry[] | undefined,
+): string[] {
+  const problems: string[] = []
+  if (verified.sha256 !== packId) problems.push(NOT_ITS_NAME)
   const damage = new Map(inside.map((e, i) => [e, verified.results[i]]))
   for (const e of entries) {
     const d = damage.get(e)

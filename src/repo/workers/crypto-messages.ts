@@ -24,7 +24,8 @@ import type { BlobType, PackEntry } from '../pack/index.js'
  * pack by pack): the range travels once instead of being cut into a copy per blob.
  * `verify-pack` is a check's reading of a whole pack: the worker hashes the file and opens
  * every blob, and answers `verified-pack` with the file's SHA-256 and each blob's damage
- * (null when sound); no plaintext comes back.
+ * (null when sound); no plaintext comes back. A local pack the worker reads itself (into a
+ * buffer it keeps); `unread` says it could not.
  *
  * A backup's data blobs go into packs built on the workers (WorkerPack): `seal` and
  * `seal-held` with `into` seal the blob into that packer's open pack on this worker, and are
@@ -101,8 +102,8 @@ export type CryptoRequest =
   | {
       readonly kind: 'verify-pack'
       readonly task: number
-      /** A whole pack file's bytes. */
-      readonly sealed: Uint8Array
+      /** A whole pack file: its bytes, or the file to read. */
+      readonly source: RangeSource
       readonly blobs: readonly SealedSlice[]
     }
 
@@ -157,6 +158,11 @@ export type RangeWritten =
   | { readonly unread: string }
   | { readonly writeFailed: FileFailure }
 
+/** What a worker found in a pack (`verify-pack`), or why it could not read it. */
+export type PackVerified =
+  | { readonly sha256: string; readonly results: readonly (BlobDamage | null)[] }
+  | { readonly unread: string }
+
 /** A blob within the bytes of an `open-range` request. */
 export interface SealedSlice {
   readonly offset: number
@@ -199,12 +205,7 @@ export type CryptoResponse =
     }
   | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
-  | {
-      readonly kind: 'verified-pack'
-      readonly task: number
-      readonly sha256: string
-      readonly results: readonly (BlobDamage | null)[]
-    }
+  | ({ readonly kind: 'verified-pack'; readonly task: number } & PackVerified)
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
   | {
       readonly kind: 'opened-range'

@@ -10,6 +10,7 @@ import type {
   CryptoWorkerData,
   PackFromWorker,
   PackTarget,
+  PackVerified,
   RangeSource,
   RangeWritten,
   SealedSlice,
@@ -415,21 +416,20 @@ export class CryptoPool {
 
   /**
    * Verifies a whole pack on a worker (a check's reading of it): the file's SHA-256, and per
-   * blob its damage or null when it opens and matches its ID. Takes `pack` over.
+   * blob its damage or null when it opens and matches its ID; or `unread` when the worker
+   * could not read a local pack file. Takes transferred `source` bytes over.
    */
-  verifyPack(
-    pack: Uint8Array,
-    blobs: readonly SealedSlice[],
-  ): Promise<{ readonly sha256: string; readonly results: readonly (BlobDamage | null)[] }> {
-    const owned = transferable(pack)
+  verifyPack(source: RangeSource, blobs: readonly SealedSlice[]): Promise<PackVerified> {
+    const owned: RangeSource = 'sealed' in source ? { sealed: transferable(source.sealed) } : source
     return new Promise((resolve, reject) => {
       this.start(
-        (task) => ({ kind: 'verify-pack', task, sealed: owned, blobs }),
-        [owned.buffer as ArrayBuffer],
+        (task) => ({ kind: 'verify-pack', task, source: owned, blobs }),
+        'sealed' in owned ? [owned.sealed.buffer as ArrayBuffer] : [],
         (_slot, _task, r) => {
           if (r.kind !== 'verified-pack')
             throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
-          resolve({ sha256: r.sha256, results: r.results })
+          const { kind: _kind, task: _t, ...verified } = r
+          resolve(verified)
           return true
         },
         reject,

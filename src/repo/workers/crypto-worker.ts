@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { Scratch } from '../../lib/index.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openBlob, OpenScratch, sealBlob } from '../blob-codec.js'
 import { ChunkAssembler } from '../chunker/index.js'
@@ -11,7 +12,7 @@ import type {
   PackFromWorker,
   PackTarget,
 } from './crypto-messages.js'
-import { RangeWriter } from './range-writer.js'
+import { RangeWriter, readRange } from './range-writer.js'
 import { ReadBuffers, readSmallFile } from './small-file-read.js'
 import { WorkerPack } from './worker-pack.js'
 
@@ -37,6 +38,8 @@ const streams = new Map<number, ChunkAssembler>()
 const ranges = new RangeWriter(key)
 /** Blobs a check opens are only verified: their plaintext reuses these buffers. */
 const verifying = new OpenScratch()
+/** A local pack a check reads here. */
+const verifyingPack = new Scratch()
 
 /** A standalone ArrayBuffer view, so the result can be transferred, not copied. */
 function own(b: Buffer): Uint8Array {
@@ -204,12 +207,22 @@ port.on('message', (req: CryptoRequest) => {
         return
       }
       case 'verify-pack': {
+        const source = req.source
+        const bytes =
+          'sealed' in source
+            ? source.sealed
+            : readRange(source.file, source.offset, source.length, verifyingPack)
+        if (typeof bytes === 'string') {
+          const res: CryptoResponse = { kind: 'verified-pack', task: req.task, unread: bytes }
+          port.postMessage(res)
+          return
+        }
         const results = req.blobs.map((b) => {
-          const sealed = req.sealed.subarray(b.offset, b.offset + b.length)
+          const sealed = bytes.subarray(b.offset, b.offset + b.length)
           const r = openBlob(key, sealed, b.id, b.uncompressedLength, verifying)
           return typeof r === 'string' ? r : null
         })
-        const sha256 = createHash('sha256').update(req.sealed).digest('hex')
+        const sha256 = createHash('sha256').update(bytes).digest('hex')
         const res: CryptoResponse = { kind: 'verified-pack', task: req.task, sha256, results }
         port.postMessage(res)
         return
