@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { Scratch } from '../lib/index.js'
 import { compressIfSmaller, compress, decompressExact } from './compression.js'
-import { open, seal, sealInto, SEAL_OVERHEAD, type MasterKey } from './crypto/index.js'
+import { open, sealInto, SEAL_OVERHEAD, type MasterKey } from './crypto/index.js'
 import type { BlobType } from './pack/index.js'
 
 /**
@@ -24,23 +24,13 @@ export function sealBlob(
   plaintext: Uint8Array,
   canCompress: boolean,
 ): SealedBlob {
-  if (canCompress) {
-    // Sealing copies the compressed bytes, so they can live in this thread's scratch.
-    const z =
-      type === 'tree'
-        ? compress(plaintext, undefined, compressed)
-        : compressIfSmaller(plaintext, undefined, compressed)
-    if (z && z.length < plaintext.length) {
-      return { sealed: seal(key, z), uncompressedLength: plaintext.length }
-    }
-  }
-  return { sealed: seal(key, plaintext) }
+  return sealBlobInto(key, type, plaintext, canCompress, (n) => Buffer.allocUnsafe(n))
 }
 
 /**
  * `sealBlob` into a buffer of the caller's: `reserve(n)` gives the `n` bytes the stored
- * form takes (a view of a pack being built). Returns that view and, when compressed, the
- * plaintext's length.
+ * form takes (a view of a pack being built, or a buffer of its own). Returns that view and,
+ * when compressed, the plaintext's length.
  */
 export function sealBlobInto(
   key: MasterKey,
@@ -52,6 +42,7 @@ export function sealBlobInto(
   let body = plaintext
   let uncompressedLength: number | undefined
   if (canCompress) {
+    // Sealing copies the compressed bytes, so they can live in this thread's scratch.
     const z =
       type === 'tree'
         ? compress(plaintext, undefined, compressed)
