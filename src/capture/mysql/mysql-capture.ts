@@ -383,7 +383,7 @@ export class MysqlCapture {
           ...range,
           rows: count.rows,
           bytes: count.bytes,
-          sha256: count.hash.digest('hex'),
+          sha256: count.sha256,
         }
       },
       signal,

@@ -1,5 +1,5 @@
 import { quoteIdent, qualified } from './names.js'
-import type { RowPacket } from './session.js'
+import { forEachFrame } from './row-feeds.js'
 
 /**
  * The data file format (docs/FORMAT.md, "MySQL table data"): what `LOAD DATA … CHARACTER
@@ -83,47 +83,37 @@ ESCAPE_OF[0x0d] = 0x72 // \r
 ESCAPE_OF[0x00] = 0x30 // \0
 /** Below this length a field is copied byte by byte: Buffer#copy's call costs more. */
 const SHORT_FIELD = 64
-const BATCH_BYTES = 1 << 20
 
 /**
- * Encodes rows into data-file bytes, in batches of about 1 MiB so that memory stays flat.
- * Each row is the server's text-protocol row packet (`RowPacket`): the fields are read from
- * it and escaped straight into the output, with no object per field.
+ * Encodes a feed of framed row packets (row-feeds.ts) into data-file lines. `out` must hold
+ * `encodedBound(data.length)` bytes; returns the end of the lines written and the rows.
  */
-export async function* encodeRows(
-  batches: AsyncIterable<readonly RowPacket[]>,
-  onRow?: () => void,
-): AsyncGenerator<Uint8Array> {
-  let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
+export function encodeFeed(data: Buffer, out: Buffer): { end: number; rows: number } {
   let at = 0
-  for await (const rows of batches)
-    for (const row of rows) {
-      // Every field's output (separator, escaped bytes or \N) is at most three times its
-      // input (length prefix and bytes, or the one-byte NULL marker).
-      const need = at + row.length * 3 + 1
-      if (need > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, need))
-        buf.copy(bigger, 0, 0, at)
-        buf = bigger
-      }
-      at = encodeRow(row, buf, at)
-      onRow?.()
-      if (at >= BATCH_BYTES) {
-        yield Buffer.from(buf.subarray(0, at))
-        at = 0
-      }
-    }
-  if (at > 0) yield Buffer.from(buf.subarray(0, at))
+  const rows = forEachFrame(data, (from, to) => {
+    at = encodeRow(data, from, to, out, at)
+  })
+  return { end: at, rows }
 }
 
-/** Writes one row packet's fields as a data-file line into `out` at `at`; returns the end. */
-export function encodeRow(row: RowPacket, out: Buffer, at: number): number {
-  let p = 0
-  while (p < row.length) {
-    if (p > 0) out[at++] = 0x09
+/**
+ * Room enough for the lines of a feed of `n` bytes: a field's output (separator, escaped
+ * bytes or \N) is at most three times its input (length prefix and bytes, or the one-byte
+ * NULL marker), and each row's newline is paid for by its 4-byte frame header.
+ */
+export const encodedBound = (n: number): number => 3 * n + 1
+
+/**
+ * Writes the fields of the row packet `src[from, to)` (the server's text-protocol row: one
+ * length-coded string per column) as a data-file line into `out` at `at`; returns the end.
+ */
+export function encodeRow(src: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  let p = from
+  while (p < to) {
+    if (p > from) out[at++] = 0x09
     // A length-coded string (MySQL client/server protocol): one byte below 251, or a
     // marker byte and a 2-, 3- or 8-byte little-endian length; 0xFB alone is NULL.
-    const tag = row[p++]!
+    const tag = src[p++]!
     let len: number
     if (tag < 0xfb) len = tag
     else if (tag === 0xfb) {
@@ -131,18 +121,18 @@ export function encodeRow(row: RowPacket, out: Buffer, at: number): number {
       out[at++] = 0x4e // N
       continue
     } else if (tag === 0xfc) {
-      len = row.readUInt16LE(p)
+      len = src[p]! | (src[p + 1]! << 8)
       p += 2
     } else if (tag === 0xfd) {
-      len = row.readUIntLE(p, 3)
+      len = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16)
       p += 3
     } else if (tag === 0xfe) {
-      len = row.readUInt32LE(p) + row.readUInt32LE(p + 4) * 2 ** 32
+      len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 2 ** 32
       p += 8
     } else throw new Error(`malformed row packet: length marker 0x${tag.toString(16)}`)
     const end = p + len
-    if (end > row.length) throw new Error('malformed row packet: a field runs past its end')
-    at = len < SHORT_FIELD ? escapeShort(row, p, end, out, at) : escapeLong(row, p, end, out, at)
+    if (end > to) throw new Error('malformed row packet: a field runs past its end')
+    at = len < SHORT_FIELD ? escapeShort(src, p, end, out, at) : escapeLong(src, p, end, out, at)
     p = end
   }
   out[at++] = 0x0a

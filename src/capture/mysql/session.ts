@@ -2,13 +2,8 @@ import { Readable } from 'node:stream'
 import type { QueryOptions } from 'mysql2'
 import { CofferError } from '../../errors.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
-
-/**
- * A row as the server sends it in the text protocol: the payload of its packet, one
- * length-coded string per column (0xFB for NULL), the column bytes as stored
- * (`character_set_results = NULL`). `encodeRows` reads it without an object per field.
- */
-export type RowPacket = Buffer
+import type { RowFeedSource } from './row-encoders.js'
+import { RowFeedCollector, type PacketWindow } from './row-feeds.js'
 
 /**
  * The few calls the driver makes on one server connection. Calls on one session run one at
@@ -21,10 +16,12 @@ export interface MysqlSession {
   /** Runs a statement; rows come decoded (strings, numbers), as arrays of columns. */
   query(sql: string, values?: readonly unknown[]): Promise<unknown[][]>
   /**
-   * Streams the rows of a SELECT as raw bytes, with backpressure, in batches of the rows
-   * that have arrived (one await per batch, not per row: millions of rows go through here).
+   * Streams the rows of a SELECT as their text-protocol packets (one length-coded string per
+   * column, 0xFB for NULL, the column bytes as stored: `character_set_results = NULL`),
+   * gathered into feeds of about a MiB (row-feeds.ts), with backpressure. The reader takes
+   * every feed or calls `discard`. An abort of `signal` fails the next `next`.
    */
-  stream(sql: string, signal: AbortSignal): AsyncIterable<readonly RowPacket[]>
+  stream(sql: string, signal: AbortSignal): RowFeedSource
   /** Runs `LOAD DATA LOCAL INFILE` with the file's bytes taken from `data`. */
   load(sql: string, data: AsyncIterable<Uint8Array>): Promise<number>
   /** Closes politely. */
@@ -78,14 +75,26 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
     },
     stream(sql, signal) {
       const q = conn.query({ sql, typeCast: false, rowsAsArray: true })
-      rawRows(q)
-      const s = q.stream({ highWaterMark: 1024 })
+      const feeds = new RowFeedCollector(
+        () => conn.pause(),
+        () => conn.resume(),
+      )
+      pinRowParser(q, {
+        next(packet: PacketWindow): undefined {
+          feeds.add(packet)
+        },
+      })
       const onAbort = (): void => {
-        s.destroy(signal.reason as Error)
+        feeds.fail(signal.reason)
+        feeds.discard()
       }
       signal.addEventListener('abort', onAbort, { once: true })
-      s.once('close', () => signal.removeEventListener('abort', onAbort))
-      return rowBatches(s)
+      q.on('error', (e: unknown) => feeds.fail(e))
+      q.once('end', () => {
+        signal.removeEventListener('abort', onAbort)
+        feeds.end()
+      })
+      return feeds
     },
     async load(sql, data) {
       const res = (await run({
@@ -99,77 +108,19 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
   }
 }
 
-/** What mysql2 calls to turn a row packet into a row (its `_rowParser`). */
-const ROW_PACKET_PARSER = {
-  next(packet: { buffer: Buffer; offset: number; end: number }): RowPacket {
-    return packet.buffer.subarray(packet.offset, packet.end)
-  },
-}
-
 /**
- * Makes a streaming query yield each row's packet payload instead of an array of one
+ * Makes a query hand each row packet to `parser.next` instead of building a row of one
  * Buffer per field: millions of rows times their columns of small objects cost more than
  * reading the rows. mysql2 has no option for it; its query keeps the row parser in
- * `_rowParser` (mysql2 3.x), which this pins. The packet's buffer is the socket read it
- * came in, never reused, as mysql2's own field Buffers are slices of it too.
- * test/capture/mysql/row-packets.test.ts fails if a mysql2 upgrade changes this.
+ * `_rowParser` (mysql2 3.x), which this pins; the packet it passes is its parser's reused
+ * window into the socket read (row-feeds.ts). test/capture/mysql/row-packets.test.ts fails
+ * if a mysql2 upgrade changes this.
  */
-function rawRows(q: object): void {
+function pinRowParser(q: object, parser: { next(packet: PacketWindow): undefined }): void {
   Object.defineProperty(q, '_rowParser', {
-    get: () => ROW_PACKET_PARSER,
+    get: () => parser,
     set: () => undefined,
     configurable: true,
-  })
-}
-
-const MAX_BATCH = 1024
-
-/** The rows of an object-mode stream, in batches of those buffered when read. */
-async function* rowBatches(s: Readable): AsyncGenerator<readonly RowPacket[]> {
-  try {
-    for (;;) {
-      const batch: RowPacket[] = []
-      let row: RowPacket | null
-      while (batch.length < MAX_BATCH && (row = s.read() as RowPacket | null) !== null)
-        batch.push(row)
-      if (batch.length > 0) {
-        // Once per batch, not per row: all rows of a query come from the same parser.
-        if (!Buffer.isBuffer(batch[0]))
-          throw new Error('mysql2 returned a row that is not a packet')
-        yield batch
-        continue
-      }
-      if (s.errored) throw s.errored
-      if (s.readableEnded || s.destroyed) return
-      await nextEvent(s)
-    }
-  } finally {
-    // A consumer that stops early (break, throw) must not leave the query running.
-    if (!s.readableEnded) s.destroy()
-  }
-}
-
-/** Resolves when `s` may have rows again, has ended or was closed; rejects on its error. */
-function nextEvent(s: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      off()
-      resolve()
-    }
-    const fail = (e: Error): void => {
-      off()
-      reject(e)
-    }
-    const off = (): void => {
-      s.off('readable', done)
-      s.off('end', done)
-      s.off('close', done)
-      s.off('error', fail)
-    }
-    s.on('readable', done)
-    s.on('end', done)
-    s.on('close', done)
-    s.on('error', fail)
   })
 }
 

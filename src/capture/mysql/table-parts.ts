@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { PartEntry } from './database-entry.js'
 import { qualified, quoteIdent } from './names.js'
-import { encodeRows, planColumns, type ColumnPlan } from './row-format.js'
+import { planColumns, type ColumnPlan } from './row-format.js'
+import { rowEncoders, type EncodedCount } from './row-encoders.js'
 import type { TableInfo } from './schema-reader.js'
 import { cellText, type MysqlSession } from './session.js'
 
@@ -83,18 +84,14 @@ export function partSelect(t: TableRead, range: PartRange): string {
   )
 }
 
-/** Counts of a part as it streams. */
-export interface PartCount {
-  rows: number
-  bytes: number
-  readonly hash: ReturnType<typeof createHash>
-}
+/** Counts of a part: rows, bytes and the hash of its data file, set when it is read whole. */
+export type PartCount = EncodedCount
 
 /**
- * The data-file bytes of one part, counted and hashed on the way (the hash is final when
- * the iterable is done).
+ * The data-file bytes of one part, encoded, counted and hashed on a row encoder thread
+ * (row-encoders.ts); `count` is set when the iterable is done.
  */
-export async function* partBytes(
+export function partBytes(
   s: MysqlSession,
   t: TableRead,
   range: PartRange,
@@ -102,18 +99,21 @@ export async function* partBytes(
   signal: AbortSignal,
   onBytes?: (n: number) => void,
 ): AsyncGenerator<Uint8Array> {
-  for await (const chunk of encodeRows(
-    s.stream(partSelect(t, range), signal),
-    () => count.rows++,
-  )) {
-    count.hash.update(chunk)
-    count.bytes += chunk.length
-    onBytes?.(chunk.length)
+  const lines = rowEncoders().encode(s.stream(partSelect(t, range), signal), count, true, signal)
+  return onBytes ? counting(lines, onBytes) : lines
+}
+
+async function* counting(
+  lines: AsyncGenerator<Uint8Array>,
+  onBytes: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of lines) {
+    onBytes(chunk.length)
     yield chunk
   }
 }
 
-export const newCount = (): PartCount => ({ rows: 0, bytes: 0, hash: createHash('sha256') })
+export const newCount = (): PartCount => ({ rows: 0, bytes: 0, sha256: '' })
 
 /** The table's content hash from its parts' hashes (FORMAT.md, "MySQL table data"). */
 export function tableHash(parts: readonly Pick<PartEntry, 'sha256'>[]): string {
@@ -135,8 +135,15 @@ export async function liveTableHash(
   const parts: { sha256: string }[] = []
   for (const range of ranges) {
     const count = newCount()
-    for await (const chunk of partBytes(s, t, range, count, signal)) void chunk
-    parts.push({ sha256: count.hash.digest('hex') })
+    // Only the hash is wanted: the lines stay on the encoder thread.
+    for await (const chunk of rowEncoders().encode(
+      s.stream(partSelect(t, range), signal),
+      count,
+      false,
+      signal,
+    ))
+      void chunk
+    parts.push({ sha256: count.sha256 })
   }
   return tableHash(parts)
 }

@@ -16,7 +16,7 @@ import type {
   SealedSlice,
   SealedTarget,
 } from './crypto-messages.js'
-import { workerEntry } from './worker-entry.js'
+import { workerEntry } from '../../lib/index.js'
 import { chunkOnWorker, type HashedChunk, type WorkerChannel } from './worker-chunking.js'
 
 interface Slot {

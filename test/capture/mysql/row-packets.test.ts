@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { encodeRow, encodeRows } from '../../../src/capture/mysql/row-format.js'
-import { openSession, type RowPacket } from '../../../src/capture/mysql/session.js'
+import { encodedBound, encodeFeed, encodeRow } from '../../../src/capture/mysql/row-format.js'
+import {
+  FEED_BYTES,
+  forEachFrame,
+  LONG_MARKER,
+  RowFeedCollector,
+  type PacketWindow,
+} from '../../../src/capture/mysql/row-feeds.js'
+import { rowEncoders, type RowFeedSource } from '../../../src/capture/mysql/row-encoders.js'
+import { openSession, type MysqlSession } from '../../../src/capture/mysql/session.js'
 import { parseMysqlUrl } from '../../../src/capture/mysql/index.js'
 import { MYSQL_URL } from './mysql-harness.js'
 
@@ -18,6 +27,14 @@ function lengthCoded(v: Buffer | null): Buffer {
     head.writeUInt32LE(n, 1)
   }
   return Buffer.concat([head, v])
+}
+
+/** A packet as the server frames it: 3-byte length, a sequence byte, the payload. */
+function framed(payload: Buffer, seq = 7): Buffer {
+  const head = Buffer.alloc(4)
+  head.writeUIntLE(payload.length, 0, 3)
+  head[3] = seq
+  return Buffer.concat([head, payload])
 }
 
 /** The data-file line of `fields`, written byte by byte the obvious way (docs/FORMAT.md). */
@@ -48,17 +65,47 @@ function expectedLine(fields: readonly (Buffer | null)[]): Buffer {
   return out.subarray(0, at)
 }
 
-async function collect(rows: RowPacket[][]): Promise<Buffer> {
-  async function* batches(): AsyncGenerator<readonly RowPacket[]> {
-    for (const b of rows) yield b
+function encode(feed: Buffer): Buffer {
+  const out = Buffer.alloc(encodedBound(feed.length))
+  const { end } = encodeFeed(feed, out)
+  return out.subarray(0, end)
+}
+
+/** Collects a collector's feeds (it is ended first), recycling none. */
+async function feedsOf(c: RowFeedCollector): Promise<{ data: Buffer; rows: number }[]> {
+  const out: { data: Buffer; rows: number }[] = []
+  for (let f = await c.next(); f; f = await c.next())
+    out.push({ data: Buffer.from(f.data), rows: f.rows })
+  return out
+}
+
+/** The payloads of feeds, decoded back from their frames. */
+function payloads(feeds: readonly { data: Buffer }[]): Buffer[] {
+  const out: Buffer[] = []
+  for (const f of feeds) forEachFrame(f.data, (from, to) => out.push(f.data.subarray(from, to)))
+  return out
+}
+
+async function linesOf(
+  source: RowFeedSource,
+): Promise<{ lines: Buffer; count: { rows: number; bytes: number; sha256: string } }> {
+  const count = { rows: 0, bytes: 0, sha256: '' }
+  const got: Buffer[] = []
+  for await (const c of rowEncoders().encode(source, count, true)) got.push(Buffer.from(c))
+  return { lines: Buffer.concat(got), count }
+}
+
+async function withSession<T>(fn: (s: MysqlSession) => Promise<T>): Promise<T> {
+  const s = await openSession({ ...parseMysqlUrl(MYSQL_URL), connections: 1 })
+  try {
+    return await fn(s)
+  } finally {
+    s.destroy()
   }
-  const out: Uint8Array[] = []
-  for await (const c of encodeRows(batches())) out.push(c)
-  return Buffer.concat(out)
 }
 
 describe('row packets to data-file lines', () => {
-  it('reads every length marker, NULL and empty, and escapes the five special bytes', async () => {
+  it('reads every length marker, NULL and empty, and escapes the five special bytes', () => {
     const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
     const fields = [
       null,
@@ -73,60 +120,217 @@ describe('row packets to data-file lines', () => {
       null,
     ]
     const packet = Buffer.concat(fields.map(lengthCoded))
-    const got = await collect([[packet], [Buffer.concat([lengthCoded(null)])]])
-    expect(got.equals(Buffer.concat([expectedLine(fields), Buffer.from('\\N\n')]))).toBe(true)
+    // The big row is longer than a 3-byte length: framed with the long marker, as the
+    // collector frames a row mysql2 put together from several packets.
+    const long = Buffer.alloc(8)
+    long.writeUIntLE(LONG_MARKER, 0, 3)
+    long.writeUInt32LE(packet.length, 4)
+    const feed = Buffer.concat([long, packet, framed(lengthCoded(null))])
+    expect(encode(feed).equals(Buffer.concat([expectedLine(fields), Buffer.from('\\N\n')]))).toBe(
+      true,
+    )
   })
 
-  it('refuses a packet whose field runs past its end or has an unknown marker', () => {
+  it('refuses a packet whose field runs past its end or has an unknown marker, and a cut frame', () => {
     const out = Buffer.alloc(64)
-    expect(() => encodeRow(Buffer.from([5, 0x61, 0x62]), out, 0)).toThrow(/runs past its end/)
-    expect(() => encodeRow(Buffer.from([0xff, 0x00]), out, 0)).toThrow(/marker 0xff/)
+    const row = (bytes: number[]): Buffer => Buffer.from(bytes)
+    expect(() => encodeRow(row([5, 0x61, 0x62]), 0, 3, out, 0)).toThrow(/runs past its end/)
+    // The field's bytes are in the buffer but beyond the packet's end.
+    expect(() => encodeRow(row([2, 0x61, 0x62]), 0, 2, out, 0)).toThrow(/runs past its end/)
+    expect(() => encodeRow(row([0xff, 0x00]), 0, 2, out, 0)).toThrow(/marker 0xff/)
+    expect(() => encode(framed(row([1, 0x61])).subarray(0, 5))).toThrow(/malformed row feed/)
+    expect(() => encode(Buffer.from([1, 0]))).toThrow(/malformed row feed/)
+  })
+})
+
+describe('row feeds', () => {
+  it('copies runs of back-to-back packets whole and frames the others, in order', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      Buffer.concat([
+        lengthCoded(Buffer.from(String(i))),
+        lengthCoded(i % 7 ? Buffer.alloc(i % 300, 0x61) : null),
+      ]),
+    )
+    // Three socket reads: packets back to back, as mysql2 windows them; then a packet put
+    // together from two reads (its own buffer, header included); then a row of 16 MiB
+    // joined from several packets (no header in its buffer).
+    const read1 = Buffer.concat(rows.slice(0, 3000).map((r, i) => framed(r, i & 0xff)))
+    const read2 = Buffer.concat(rows.slice(3001).map((r) => framed(r)))
+    const big = Buffer.concat([lengthCoded(Buffer.alloc(LONG_MARKER + 10, 0x62))])
+    const windows: PacketWindow[] = []
+    const walk = (buffer: Buffer): void => {
+      for (let p = 0; p < buffer.length;) {
+        const end = p + 4 + buffer.readUIntLE(p, 3)
+        windows.push({ buffer, start: p, offset: p + 4, end })
+        p = end
+      }
+    }
+    walk(read1)
+    const joined = framed(rows[3000]!)
+    joined.fill(0xee, 0, 3)
+    windows.push({ buffer: joined, start: 0, offset: 4, end: joined.length })
+    windows.push({ buffer: big, start: 0, offset: 0, end: big.length })
+    walk(read2)
+    let pauses = 0
+    let resumes = 0
+    const c = new RowFeedCollector(
+      () => pauses++,
+      () => resumes++,
+    )
+    for (const w of windows) c.add(w)
+    c.end()
+    // More than two feeds were ready before any was taken: the connection was paused once.
+    expect(pauses).toBe(1)
+    const feeds = await feedsOf(c)
+    expect(resumes).toBe(1)
+    expect(feeds.reduce((n, f) => n + f.rows, 0)).toBe(5001)
+    // Feeds are filled to about a MiB, but for the one cut short by the big row and the last.
+    const short = feeds.filter((f) => f.data.length < FEED_BYTES - 400)
+    expect(short.length).toBe(2)
+    expect(short[1]).toBe(feeds.at(-1))
+    const want = [...rows.slice(0, 3001), big, ...rows.slice(3001)]
+    const got = payloads(feeds)
+    expect(got.length).toBe(want.length)
+    got.forEach((p, i) => expect(p.equals(want[i]!), `row ${i}`).toBe(true))
   })
 
-  it('gets the packets mysql2 receives from the server, for values of every length class', async () => {
-    const s = await openSession({ ...parseMysqlUrl(MYSQL_URL), connections: 1 })
-    try {
-      const sql =
-        "SELECT NULL, '', 'a\\tb\\nc\\\\d\\re', CAST(X'00FF0A' AS BINARY), REPEAT('x', 300), " +
-        "REPEAT('y', 70000), 12.50, CAST('2024-02-29 10:00:00' AS DATETIME) UNION ALL " +
-        "SELECT 'row 2', NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-      const batches = s.stream(sql, new AbortController().signal)
-      const got: Buffer[] = []
-      for await (const c of encodeRows(batches)) got.push(Buffer.from(c))
-      const want = Buffer.concat([
-        expectedLine([
-          null,
-          Buffer.alloc(0),
-          Buffer.from('a\tb\nc\\d\re'),
-          Buffer.from([0, 0xff, 0x0a]),
-          Buffer.alloc(300, 'x'),
-          Buffer.alloc(70000, 'y'),
-          Buffer.from('12.50'),
-          Buffer.from('2024-02-29 10:00:00'),
-        ]),
-        expectedLine([Buffer.from('row 2'), null, null, null, null, null, null, null]),
-      ])
-      expect(Buffer.concat(got).equals(want)).toBe(true)
-    } finally {
-      await s.close()
+  it('drops packets after discard and resumes a paused connection', async () => {
+    let paused = false
+    const c = new RowFeedCollector(
+      () => (paused = true),
+      () => (paused = false),
+    )
+    const payload = lengthCoded(Buffer.alloc(200_000, 0x63))
+    for (let i = 0; i < 20; i++) {
+      const b = framed(payload)
+      c.add({ buffer: b, start: 0, offset: 4, end: b.length })
     }
+    expect(paused).toBe(true)
+    c.discard()
+    expect(paused).toBe(false)
+    c.add({ buffer: framed(payload), start: 0, offset: 4, end: payload.length + 4 })
+    c.end()
+    expect(await c.next()).toBeUndefined()
+  })
+})
+
+describe('rows from the server, encoded on the encoder threads', () => {
+  it('gets the packets mysql2 receives, for values of every length class', async () => {
+    const { lines, count } = await withSession((s) =>
+      linesOf(
+        s.stream(
+          "SELECT NULL, '', 'a\\tb\\nc\\\\d\\re', CAST(X'00FF0A' AS BINARY), REPEAT('x', 300), " +
+            "REPEAT('y', 70000), 12.50, CAST('2024-02-29 10:00:00' AS DATETIME) UNION ALL " +
+            "SELECT 'row 2', NULL, NULL, NULL, NULL, NULL, NULL, NULL",
+          new AbortController().signal,
+        ),
+      ),
+    )
+    const want = Buffer.concat([
+      expectedLine([
+        null,
+        Buffer.alloc(0),
+        Buffer.from('a\tb\nc\\d\re'),
+        Buffer.from([0, 0xff, 0x0a]),
+        Buffer.alloc(300, 'x'),
+        Buffer.alloc(70000, 'y'),
+        Buffer.from('12.50'),
+        Buffer.from('2024-02-29 10:00:00'),
+      ]),
+      expectedLine([Buffer.from('row 2'), null, null, null, null, null, null, null]),
+    ])
+    expect(lines.equals(want)).toBe(true)
+    expect(count).toEqual({
+      rows: 2,
+      bytes: want.length,
+      sha256: createHash('sha256').update(want).digest('hex'),
+    })
+  })
+
+  it('streams many feeds with the connection paused and resumed, and hashes without lines', async () => {
+    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
+    let want = ''
+    for (let i = 1; i <= 300_000; i++)
+      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
+    const wantBytes = Buffer.from(want)
+    const { lines, count } = await withSession((s) =>
+      linesOf(s.stream(sql, new AbortController().signal)),
+    )
+    expect(wantBytes.length).toBeGreaterThan(4 * FEED_BYTES)
+    expect(lines.equals(wantBytes)).toBe(true)
+    const sha256 = createHash('sha256').update(wantBytes).digest('hex')
+    expect(count).toEqual({ rows: 300_000, bytes: wantBytes.length, sha256 })
+    const hashOnly = { rows: 0, bytes: 0, sha256: '' }
+    const yielded = await withSession(async (s) => {
+      let n = 0
+      for await (const c of rowEncoders().encode(
+        s.stream(sql, new AbortController().signal),
+        hashOnly,
+        false,
+      ))
+        n += c.length
+      return n
+    })
+    expect(yielded).toBe(0)
+    expect(hashOnly).toEqual(count)
   })
 
   it('stops the query when the reader stops early, and the session stays usable', async () => {
-    const s = await openSession({ ...parseMysqlUrl(MYSQL_URL), connections: 1 })
-    try {
+    await withSession(async (s) => {
       let seen = 0
-      for await (const batch of s.stream(
-        'SELECT seq FROM test.seq_1_to_200000',
-        new AbortController().signal,
+      for await (const c of rowEncoders().encode(
+        s.stream('SELECT seq FROM test.seq_1_to_500000', new AbortController().signal),
+        { rows: 0, bytes: 0, sha256: '' },
+        true,
       )) {
-        seen += batch.length
-        if (seen > 0) break
+        seen += c.length
+        break
       }
       expect(seen).toBeGreaterThan(0)
       expect(await s.query('SELECT 1 + 1')).toEqual([[2]])
-    } finally {
-      s.destroy()
+    })
+  })
+
+  it('fails with the abort reason, and the session stays usable', async () => {
+    await withSession(async (s) => {
+      const ac = new AbortController()
+      const reason = new Error('stop here')
+      const run = (async () => {
+        for await (const c of rowEncoders().encode(
+          s.stream('SELECT seq FROM test.seq_1_to_2000000', ac.signal),
+          { rows: 0, bytes: 0, sha256: '' },
+          true,
+          ac.signal,
+        )) {
+          void c
+          ac.abort(reason)
+        }
+      })()
+      await expect(run).rejects.toBe(reason)
+      expect(await s.query('SELECT 1 + 1')).toEqual([[2]])
+    })
+  })
+
+  it('fails a stream whose feed is malformed, and the encoders go on with the next', async () => {
+    const feeds = [
+      { data: Buffer.concat([framed(Buffer.from([5, 0x61])), Buffer.alloc(1000)]), rows: 1 },
+    ]
+    let discarded = false
+    const source: RowFeedSource = {
+      next: () => Promise.resolve(feeds.shift()),
+      recycle: () => undefined,
+      discard: () => (discarded = true),
     }
+    const count = { rows: 0, bytes: 0, sha256: '' }
+    await expect(
+      (async () => {
+        for await (const c of rowEncoders().encode(source, count, true)) void c
+      })(),
+    ).rejects.toThrow(/runs past its end/)
+    expect(discarded).toBe(true)
+    const { lines } = await withSession((s) =>
+      linesOf(s.stream("SELECT 'still', 'here'", new AbortController().signal)),
+    )
+    expect(lines.toString()).toBe('still\there\n')
   })
 })

@@ -154,7 +154,7 @@ export async function restoreThroughPrivateServer(
             'restore_failed',
             `Loading ${db}.${t.name} from its tablespace gave ${loaded} rows where ${count.rows} were read.`,
           )
-        hashes.get(t.name)![i] = { sha256: count.hash.digest('hex') }
+        hashes.get(t.name)![i] = { sha256: count.sha256 }
       },
       ctx.signal,
     )
