@@ -45,8 +45,9 @@ interface Slot {
 /**
  * Worker threads that turn row packets into data-file lines (row-encoder-worker.ts), so the
  * thread reading the server's socket only copies packets: encoding and hashing a table's
- * rows ran on that thread before, and it was the capture's bottleneck. One per core, shared
- * by every query of the process, started on first use; a worker is referenced only while it
+ * rows ran on that thread before, and it was the capture's bottleneck. One per two cores
+ * (encoding is about a fifth of a capture's work: the rest is the crypto pool's chunking,
+ * hashing and compression), shared by every query of the process, started on first use; a worker is referenced only while it
  * has streams, so an idle encoder does not keep the process alive.
  */
 class RowEncoders {
@@ -185,7 +186,7 @@ let shared: RowEncoders | undefined
 
 /** The process's row encoders (started on first use). */
 export function rowEncoders(): RowEncoders {
-  shared ??= new RowEncoders(Math.max(1, Math.min(4, availableParallelism())))
+  shared ??= new RowEncoders(Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))))
   return shared
 }
 

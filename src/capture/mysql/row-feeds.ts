@@ -55,6 +55,7 @@ export class RowFeedCollector {
   private spanStart = 0
   private spanEnd = 0
   private spanRows = 0
+  private runRows = 0
   private readonly ready: RowFeed[] = []
   private readonly spare: Buffer[] = []
   private ended = false
@@ -90,6 +91,34 @@ export class RowFeedCollector {
       this.flushSpan()
       this.finishFeed()
     }
+  }
+
+  /**
+   * Adds `rows` whole packets that lie back to back, headers included, in `buffer[start,
+   * end)`: what the socket reader (row-socket-reader.ts) finds in one read.
+   */
+  addRun(buffer: Buffer, start: number, end: number, rows: number): void {
+    if (this.discarded) return
+    this.flushSpan()
+    this.room(end - start)
+    this.at += buffer.copy(this.feed, this.at, start, end)
+    this.feedRows += rows
+    this.runRows += rows
+    if (this.at >= FEED_BYTES) this.finishFeed()
+  }
+
+  /** Adds one packet's payload, `buffer[from, to)`, whose header is not in the buffer. */
+  addPayload(buffer: Buffer, from: number, to: number): void {
+    if (this.discarded) return
+    this.flushSpan()
+    this.addUnframed({ buffer, start: from, offset: from, end: to })
+    this.runRows++
+    if (this.at >= FEED_BYTES) this.finishFeed()
+  }
+
+  /** Rows that came through `addRun` or `addPayload`, not packet by packet (for tests). */
+  get rowsReadFromSocket(): number {
+    return this.runRows
   }
 
   end(): void {

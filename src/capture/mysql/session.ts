@@ -4,6 +4,7 @@ import { CofferError } from '../../errors.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import type { RowFeedSource } from './row-encoders.js'
 import { RowFeedCollector, type PacketWindow } from './row-feeds.js'
+import { RowSocketReader } from './row-socket-reader.js'
 
 /**
  * The few calls the driver makes on one server connection. Calls on one session run one at
@@ -79,9 +80,11 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
         () => conn.pause(),
         () => conn.resume(),
       )
+      const socketReader = new RowSocketReader(conn, feeds)
       pinRowParser(q, {
         next(packet: PacketWindow): undefined {
           feeds.add(packet)
+          socketReader.rowsStarted()
         },
       })
       const onAbort = (): void => {
@@ -91,6 +94,7 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
       signal.addEventListener('abort', onAbort, { once: true })
       q.on('error', (e: unknown) => feeds.fail(e))
       q.once('end', () => {
+        socketReader.finished()
         signal.removeEventListener('abort', onAbort)
         feeds.end()
       })

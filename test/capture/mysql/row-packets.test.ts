@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { encodedBound, encodeFeed, encodeRow } from '../../../src/capture/mysql/row-format.js'
+import { encodedBound, encodeFeed } from '../../../src/capture/mysql/row-format.js'
 import {
   FEED_BYTES,
   forEachFrame,
@@ -132,12 +132,14 @@ describe('row packets to data-file lines', () => {
   })
 
   it('refuses a packet whose field runs past its end or has an unknown marker, and a cut frame', () => {
-    const out = Buffer.alloc(64)
     const row = (bytes: number[]): Buffer => Buffer.from(bytes)
-    expect(() => encodeRow(row([5, 0x61, 0x62]), 0, 3, out, 0)).toThrow(/runs past its end/)
-    // The field's bytes are in the buffer but beyond the packet's end.
-    expect(() => encodeRow(row([2, 0x61, 0x62]), 0, 2, out, 0)).toThrow(/runs past its end/)
-    expect(() => encodeRow(row([0xff, 0x00]), 0, 2, out, 0)).toThrow(/marker 0xff/)
+    expect(() => encode(framed(row([5, 0x61, 0x62])))).toThrow(/runs past its end/)
+    // The field's bytes are in the feed but beyond the packet's end (in the next packet).
+    expect(() => encode(Buffer.concat([framed(row([2, 0x61])), framed(row([1, 0x62]))]))).toThrow(
+      /runs past its end/,
+    )
+    expect(() => encode(framed(row([0xff, 0x00])))).toThrow(/marker 0xff/)
+    expect(() => encode(framed(row([0xfe, 1, 0, 0])))).toThrow(/runs past its end/)
     expect(() => encode(framed(row([1, 0x61])).subarray(0, 5))).toThrow(/malformed row feed/)
     expect(() => encode(Buffer.from([1, 0]))).toThrow(/malformed row feed/)
   })
@@ -253,9 +255,16 @@ describe('rows from the server, encoded on the encoder threads', () => {
     for (let i = 1; i <= 300_000; i++)
       want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
     const wantBytes = Buffer.from(want)
-    const { lines, count } = await withSession((s) =>
-      linesOf(s.stream(sql, new AbortController().signal)),
-    )
+    let readFromSocket = 0
+    const { lines, count } = await withSession(async (s) => {
+      const source = s.stream(sql, new AbortController().signal)
+      const r = await linesOf(source)
+      readFromSocket = (source as RowFeedCollector).rowsReadFromSocket
+      return r
+    })
+    // Past the first read, rows are taken from the socket's reads, not through mysql2
+    // (row-socket-reader.ts): if a mysql2 upgrade moves its parser, this fails.
+    expect(readFromSocket).toBeGreaterThan(290_000)
     expect(wantBytes.length).toBeGreaterThan(4 * FEED_BYTES)
     expect(lines.equals(wantBytes)).toBe(true)
     const sha256 = createHash('sha256').update(wantBytes).digest('hex')
@@ -273,6 +282,42 @@ describe('rows from the server, encoded on the encoder threads', () => {
     })
     expect(yielded).toBe(0)
     expect(hashOnly).toEqual(count)
+  })
+
+  it('puts together rows sent as several packets, among ordinary ones', async () => {
+    // 16 MiB is the server's max_allowed_packet here: a value of that length makes a row
+    // longer than one packet; a payload of exactly 0xFFFFFF bytes is followed by an empty one.
+    const big = 16 * 1024 * 1024
+    const exact = 0xffffff - 2 - 4
+    const sql =
+      `SELECT seq, CASE seq WHEN 40000 THEN REPEAT('z', ${big}) ` +
+      `WHEN 70000 THEN REPEAT('q', ${exact}) ELSE 'a' END FROM test.seq_1_to_100000`
+    const { lines, count } = await withSession((s) =>
+      linesOf(s.stream(sql, new AbortController().signal)),
+    )
+    expect(count.rows).toBe(100_000)
+    let want = ''
+    for (let i = 1; i <= 100_000; i++) want += i === 40000 ? '' : i === 70000 ? '' : `${i}\ta\n`
+    const text = lines.toString('latin1')
+    const zAt = text.indexOf('40000\t')
+    const qAt = text.indexOf('70000\t')
+    expect(text.slice(zAt + 6, zAt + 6 + big)).toBe('z'.repeat(big))
+    expect(text[zAt + 6 + big]).toBe('\n')
+    expect(text.slice(qAt + 6, qAt + 6 + exact)).toBe('q'.repeat(exact))
+    expect(text[qAt + 6 + exact]).toBe('\n')
+    const rest = text.slice(0, zAt) + text.slice(zAt + 7 + big, qAt) + text.slice(qAt + 7 + exact)
+    expect(rest).toBe(want)
+  })
+
+  it('fails with the server error that comes after rows, and the session stays usable', async () => {
+    await withSession(async (s) => {
+      const sql =
+        'SELECT seq, IF(seq = 250000, (SELECT 1 UNION SELECT 2), seq) FROM test.seq_1_to_300000'
+      await expect(linesOf(s.stream(sql, new AbortController().signal))).rejects.toThrow(
+        /Subquery returns more than 1 row/,
+      )
+      expect(await s.query('SELECT 1 + 1')).toEqual([[2]])
+    })
   })
 
   it('stops the query when the reader stops early, and the session stays usable', async () => {
