@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { HEX64, JsonFields } from './json-fields.js'
 import type { RepoVersion } from './unpacked.js'
 
 /**
@@ -11,15 +11,14 @@ export interface RepoConfig {
   readonly chunkerPolynomial: string
 }
 
-const CONFIG_JSON = z.object({
-  version: z.number().int(),
-  id: z.string().regex(/^[0-9a-f]{64}$/),
-  chunker_polynomial: z.string().regex(/^[0-9a-f]{1,16}$/),
-})
-
 /** Parses the decrypted config; throws a plain Error on anything unexpected. */
 export function parseConfig(json: Buffer): RepoConfig {
-  const c = CONFIG_JSON.parse(JSON.parse(json.toString('utf8')))
+  const f = new JsonFields(JSON.parse(json.toString('utf8')), 'the config')
+  const c = {
+    version: f.int('version'),
+    id: f.matching('id', HEX64, 'an ID'),
+    chunker_polynomial: f.matching('chunker_polynomial', /^[0-9a-f]{1,16}$/, 'a polynomial in hex'),
+  }
   if (c.version !== 1 && c.version !== 2) {
     throw new Error(
       `repository format version ${c.version} is not supported (Coffer reads 1 and 2)`,

@@ -1,6 +1,6 @@
 import { hostname as osHostname, userInfo } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { z } from 'zod'
+import { JsonFields } from './json-fields.js'
 import { BackendError, CofferError } from '../errors.js'
 import { processAlive, type Logger } from '../lib/index.js'
 import { isNotFound } from './backend/index.js'
@@ -30,19 +30,20 @@ const REFRESH_INTERVAL_MS = 5 * 60 * 1000
 /** restic waits this long after writing its lock before checking for others again. */
 const WAIT_BEFORE_RECHECK_MS = 200
 
-const LOCK_JSON = z.object({
-  time: z.string(),
-  exclusive: z.boolean(),
-  hostname: z.string().default(''),
-  username: z.string().default(''),
-  pid: z.number().int(),
-  uid: z.number().int().optional(),
-  gid: z.number().int().optional(),
-})
-
 export function parseLock(json: Buffer, id: LockId): LockInfo {
-  const j = LOCK_JSON.parse(JSON.parse(json.toString('utf8')))
-  return { id, ...j, time: parseGoTime(j.time) }
+  const f = new JsonFields(JSON.parse(json.toString('utf8')), 'the lock')
+  const uid = f.optInt('uid')
+  const gid = f.optInt('gid')
+  return {
+    id,
+    time: parseGoTime(f.string('time')),
+    exclusive: f.bool('exclusive'),
+    hostname: f.optString('hostname') ?? '',
+    username: f.optString('username') ?? '',
+    pid: f.int('pid'),
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
+  }
 }
 
 function encodeLock(l: Omit<LockInfo, 'id'>): Buffer {

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { HEX64, JsonFields } from './json-fields.js'
 import { formatGoTime, goJsonString, parseGoTime, type GoTime } from './go/index.js'
 import type { SnapshotId } from './id.js'
 import type { TreeId } from './tree/index.js'
@@ -47,75 +47,53 @@ export interface StoredSnapshot extends Snapshot {
   readonly id: SnapshotId
 }
 
-const HEX64 = z.string().regex(/^[0-9a-f]{64}$/)
-const uint = z.number().int().nonnegative()
-const SUMMARY_JSON = z.object({
-  backup_start: z.string(),
-  backup_end: z.string(),
-  files_new: uint.default(0),
-  files_changed: uint.default(0),
-  files_unmodified: uint.default(0),
-  dirs_new: uint.default(0),
-  dirs_changed: uint.default(0),
-  dirs_unmodified: uint.default(0),
-  data_blobs: uint.default(0),
-  tree_blobs: uint.default(0),
-  data_added: uint.default(0),
-  data_added_packed: uint.default(0),
-  total_files_processed: uint.default(0),
-  total_bytes_processed: uint.default(0),
-})
-const SNAPSHOT_JSON = z.object({
-  time: z.string(),
-  parent: HEX64.nullish(),
-  tree: HEX64,
-  paths: z.array(z.string()).nullish(),
-  hostname: z.string().optional(),
-  username: z.string().optional(),
-  uid: uint.optional(),
-  gid: uint.optional(),
-  excludes: z.array(z.string()).nullish(),
-  tags: z.array(z.string()).nullish(),
-  original: HEX64.nullish(),
-  program_version: z.string().optional(),
-  summary: SUMMARY_JSON.nullish(),
-})
-
 /** Parses a snapshot file's JSON; throws a plain Error when it does not match the format. */
 export function parseSnapshot(json: Buffer, id: SnapshotId): StoredSnapshot {
-  const j = SNAPSHOT_JSON.parse(JSON.parse(json.toString('utf8')))
-  const s = j.summary
+  const j = new JsonFields(JSON.parse(json.toString('utf8')), 'the snapshot')
+  const optId = (k: string): string | undefined =>
+    j.raw(k) === undefined || j.raw(k) === null ? undefined : j.matching(k, HEX64, 'an ID')
+  const parent = optId('parent')
+  const original = optId('original')
+  const hostname = j.optString('hostname')
+  const username = j.optString('username')
+  const uid = j.optUint('uid')
+  const gid = j.optUint('gid')
+  const excludes = j.optStrings('excludes', true)
+  const tags = j.optStrings('tags', true)
+  const programVersion = j.optString('program_version')
+  const s = j.optObject('summary', true)
+  const count = (k: string): number => s!.optUint(k) ?? 0
   return {
     id,
-    time: parseGoTime(j.time),
-    ...(j.parent ? { parent: j.parent as SnapshotId } : {}),
-    tree: j.tree as TreeId,
-    paths: j.paths ?? [],
-    ...(j.hostname ? { hostname: j.hostname } : {}),
-    ...(j.username ? { username: j.username } : {}),
-    ...(j.uid ? { uid: j.uid } : {}),
-    ...(j.gid ? { gid: j.gid } : {}),
-    ...(j.excludes?.length ? { excludes: j.excludes } : {}),
-    ...(j.tags?.length ? { tags: j.tags } : {}),
-    ...(j.original ? { original: j.original as SnapshotId } : {}),
-    ...(j.program_version ? { programVersion: j.program_version } : {}),
+    time: parseGoTime(j.string('time')),
+    ...(parent ? { parent: parent as SnapshotId } : {}),
+    tree: j.matching('tree', HEX64, 'an ID') as TreeId,
+    paths: j.optStrings('paths', true) ?? [],
+    ...(hostname ? { hostname } : {}),
+    ...(username ? { username } : {}),
+    ...(uid ? { uid } : {}),
+    ...(gid ? { gid } : {}),
+    ...(excludes?.length ? { excludes } : {}),
+    ...(tags?.length ? { tags } : {}),
+    ...(original ? { original: original as SnapshotId } : {}),
+    ...(programVersion ? { programVersion } : {}),
     ...(s
       ? {
           summary: {
-            backupStart: parseGoTime(s.backup_start),
-            backupEnd: parseGoTime(s.backup_end),
-            filesNew: s.files_new,
-            filesChanged: s.files_changed,
-            filesUnmodified: s.files_unmodified,
-            dirsNew: s.dirs_new,
-            dirsChanged: s.dirs_changed,
-            dirsUnmodified: s.dirs_unmodified,
-            dataBlobs: s.data_blobs,
-            treeBlobs: s.tree_blobs,
-            dataAdded: s.data_added,
-            dataAddedPacked: s.data_added_packed,
-            totalFilesProcessed: s.total_files_processed,
-            totalBytesProcessed: s.total_bytes_processed,
+            backupStart: parseGoTime(s.string('backup_start')),
+            backupEnd: parseGoTime(s.string('backup_end')),
+            filesNew: count('files_new'),
+            filesChanged: count('files_changed'),
+            filesUnmodified: count('files_unmodified'),
+            dirsNew: count('dirs_new'),
+            dirsChanged: count('dirs_changed'),
+            dirsUnmodified: count('dirs_unmodified'),
+            dataBlobs: count('data_blobs'),
+            treeBlobs: count('tree_blobs'),
+            dataAdded: count('data_added'),
+            dataAddedPacked: count('data_added_packed'),
+            totalFilesProcessed: count('total_files_processed'),
+            totalBytesProcessed: count('total_bytes_processed'),
           },
         }
       : {}),

@@ -1,8 +1,7 @@
 import { constants } from 'node:fs'
 import { chmod, lchown, lstat, open, readFile, rename, rm, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { z } from 'zod'
-import type { ExtendedAttribute } from '../../repo/index.js'
+import { JsonFields, type ExtendedAttribute } from '../../repo/index.js'
 import { seconds } from './entry-writer.js'
 import { writeXattrs } from './xattr-tool.js'
 
@@ -33,22 +32,6 @@ export type SwitchOp =
 
 const PLAN = 'plan'
 const COMMITTED = 'committed'
-const b64 = z.string()
-const OP = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('trash'), path: b64, to: z.string() }),
-  z.object({ op: z.literal('put'), from: z.string(), path: b64 }),
-  z.object({
-    op: z.literal('meta'),
-    path: b64,
-    perm: z.number().int(),
-    uid: z.number().int().optional(),
-    gid: z.number().int().optional(),
-    atimeNs: z.string(),
-    mtimeNs: z.string(),
-    attrs: z.array(z.object({ name: z.string(), value: b64 })).optional(),
-  }),
-])
-
 function encodeOp(o: SwitchOp): string {
   switch (o.op) {
     case 'trash':
@@ -78,26 +61,33 @@ function encodeOp(o: SwitchOp): string {
 }
 
 function decodeOp(line: string): SwitchOp {
-  const j = OP.parse(JSON.parse(line))
-  switch (j.op) {
+  const j = new JsonFields(JSON.parse(line), 'a switch step')
+  const path = Buffer.from(j.string('path'), 'base64')
+  const op = j.string('op')
+  switch (op) {
     case 'trash':
-      return { op: 'trash', path: Buffer.from(j.path, 'base64'), to: j.to }
+      return { op, path, to: j.string('to') }
     case 'put':
-      return { op: 'put', from: j.from, path: Buffer.from(j.path, 'base64') }
-    case 'meta':
+      return { op, from: j.string('from'), path }
+    case 'meta': {
+      const uid = j.optInt('uid')
+      const gid = j.optInt('gid')
+      const attrs = j.optArray('attrs')?.map((a) => {
+        const x = new JsonFields(a, 'a switch step: attrs')
+        return { name: x.string('name'), value: Buffer.from(x.string('value'), 'base64') }
+      })
       return {
-        op: 'meta',
-        path: Buffer.from(j.path, 'base64'),
-        perm: j.perm,
-        ...(j.uid !== undefined && j.gid !== undefined ? { uid: j.uid, gid: j.gid } : {}),
-        atimeNs: BigInt(j.atimeNs),
-        mtimeNs: BigInt(j.mtimeNs),
-        ...(j.attrs
-          ? { attrs: j.attrs.map((a) => ({ name: a.name, value: Buffer.from(a.value, 'base64') })) }
-          : {}),
+        op,
+        path,
+        perm: j.int('perm'),
+        ...(uid !== undefined && gid !== undefined ? { uid, gid } : {}),
+        atimeNs: BigInt(j.string('atimeNs')),
+        mtimeNs: BigInt(j.string('mtimeNs')),
+        ...(attrs ? { attrs } : {}),
       }
+    }
     default:
-      return j satisfies never
+      throw new Error(`a switch step: op "${op}" is not known`)
   }
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { JsonFields } from '../json-fields.js'
 import { goJsonMarshal } from '../go/index.js'
 import { open, seal } from './authenticated-encryption.js'
 import { deriveUserKey, newSalt, type KdfParams } from './kdf.js'
@@ -20,22 +20,20 @@ export interface KeyFileInfo {
   readonly p: number
 }
 
-const KEY_FILE_JSON = z.object({
-  created: z.string().optional().default(''),
-  username: z.string().optional().default(''),
-  hostname: z.string().optional().default(''),
-  kdf: z.string(),
-  N: z.number().int(),
-  r: z.number().int(),
-  p: z.number().int(),
-  salt: z.string(),
-  data: z.string(),
-})
-
 /** Parses a key file's public part; throws when it is not a key file. */
 export function parseKeyFile(bytes: Uint8Array): KeyFileInfo & { salt: Buffer; data: Buffer } {
-  const j = KEY_FILE_JSON.parse(JSON.parse(Buffer.from(bytes).toString('utf8')))
-  return { ...j, salt: Buffer.from(j.salt, 'base64'), data: Buffer.from(j.data, 'base64') }
+  const f = new JsonFields(JSON.parse(Buffer.from(bytes).toString('utf8')), 'the key file')
+  return {
+    created: f.optString('created') ?? '',
+    username: f.optString('username') ?? '',
+    hostname: f.optString('hostname') ?? '',
+    kdf: f.string('kdf'),
+    N: f.int('N'),
+    r: f.int('r'),
+    p: f.int('p'),
+    salt: Buffer.from(f.string('salt'), 'base64'),
+    data: Buffer.from(f.string('data'), 'base64'),
+  }
 }
 
 /**

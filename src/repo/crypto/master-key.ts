@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { z } from 'zod'
+import { JsonFields } from '../json-fields.js'
 
 /**
  * The repository's master key (design.rst, "Keys, Encryption and MAC"): a 32-byte AES-256
@@ -36,11 +36,12 @@ export class MasterKey {
   }
 
   static fromRepoJSON(json: unknown): MasterKey {
-    const parsed = MASTER_KEY_JSON.parse(json)
+    const f = new JsonFields(json, 'the master key')
+    const mac = f.object('mac')
     return new MasterKey(
-      Buffer.from(parsed.encrypt, 'base64'),
-      Buffer.from(parsed.mac.k, 'base64'),
-      Buffer.from(parsed.mac.r, 'base64'),
+      Buffer.from(f.string('encrypt'), 'base64'),
+      Buffer.from(mac.string('k'), 'base64'),
+      Buffer.from(mac.string('r'), 'base64'),
     )
   }
 
@@ -57,8 +58,3 @@ export class MasterKey {
     return '[redacted]'
   }
 }
-
-const MASTER_KEY_JSON = z.object({
-  mac: z.object({ k: z.string(), r: z.string() }),
-  encrypt: z.string(),
-})

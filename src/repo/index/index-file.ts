@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import { HEX64, JsonFields } from '../json-fields.js'
 import type { BlobId, IndexId, PackId } from '../id.js'
 import type { PackEntry } from '../pack/index.js'
 
@@ -16,46 +16,51 @@ export interface IndexedPack {
   readonly blobs: readonly PackEntry[]
 }
 
-const HEX64 = z.string().regex(/^[0-9a-f]{64}$/)
-const INDEX_JSON = z.object({
-  supersedes: z.array(HEX64).nullish(),
-  packs: z
-    .array(
-      z.object({
-        id: HEX64,
-        blobs: z
-          .array(
-            z.object({
-              id: HEX64,
-              type: z.enum(['data', 'tree']),
-              offset: z.number().int().nonnegative(),
-              length: z.number().int().nonnegative(),
-              uncompressed_length: z.number().int().nonnegative().optional(),
-            }),
-          )
-          .nullable(),
-      }),
-    )
-    .nullable(),
-})
-
 /** Parses an index file's JSON; throws when it does not match the format. */
 export function parseIndexFile(json: Buffer): IndexFile {
-  const j = INDEX_JSON.parse(JSON.parse(json.toString('utf8')))
+  const f = new JsonFields(JSON.parse(json.toString('utf8')), 'the index')
+  const packs = f.raw('packs')
+  if (packs !== null && !Array.isArray(packs)) throw new Error('the index: packs is not an array')
   return {
-    supersedes: (j.supersedes ?? []) as IndexId[],
-    packs: (j.packs ?? []).map((p) => ({
-      id: p.id as PackId,
-      blobs: (p.blobs ?? []).map((b) => ({
-        id: b.id as BlobId,
-        type: b.type,
-        offset: b.offset,
-        length: b.length,
-        ...(b.uncompressed_length ? { uncompressedLength: b.uncompressed_length } : {}),
-      })),
-    })),
+    supersedes: (f.optStrings('supersedes', true, HEX64) ?? []) as IndexId[],
+    packs: ((packs ?? []) as unknown[]).map((x, i) => {
+      const p = new JsonFields(x, `the index: pack ${i}`)
+      const blobs = p.raw('blobs')
+      if (blobs !== null && !Array.isArray(blobs))
+        throw new Error(`the index: pack ${i}: blobs is not an array`)
+      return {
+        id: p.matching('id', HEX64, 'an ID') as PackId,
+        blobs: ((blobs ?? []) as unknown[]).map((b, j) => readBlob(b, i, j)),
+      }
+    }),
   }
 }
+
+/**
+ * One blob of an index, checked field by field without an object per blob (an index lists
+ * every blob of the repository: hundreds of thousands in a large one).
+ */
+function readBlob(x: unknown, pack: number, at: number): PackEntry {
+  const b = x as Record<string, unknown> | null
+  const bad = (what: string): Error => new Error(`the index: pack ${pack}: blob ${at}: ${what}`)
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw bad('not an object')
+  const { id, type, offset, length, uncompressed_length: raw } = b
+  if (typeof id !== 'string' || !HEX64.test(id)) throw bad('id is not an ID')
+  if (type !== 'data' && type !== 'tree') throw bad('type is not "data" or "tree"')
+  if (!isUint(offset)) throw bad('offset is not a non-negative integer')
+  if (!isUint(length)) throw bad('length is not a non-negative integer')
+  if (raw !== undefined && !isUint(raw))
+    throw bad('uncompressed_length is not a non-negative integer')
+  return {
+    id: id as BlobId,
+    type,
+    offset,
+    length,
+    ...(raw ? { uncompressedLength: raw } : {}),
+  }
+}
+
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0
 
 /** The JSON of an index file, in restic's field order (internal/repository/index/index.go). */
 export function encodeIndexFile(packs: readonly IndexedPack[]): Buffer {
