@@ -222,28 +222,3 @@ export class RowFeedCollector {
     this.notify()
   }
 }
-
-/**
- * Calls `row(payloadStart, payloadEnd)` for each framed packet of `data` (a feed's bytes).
- * Throws on a frame that runs past the end.
- */
-export function forEachFrame(data: Buffer, row: (from: number, to: number) => void): number {
-  let p = 0
-  let rows = 0
-  while (p < data.length) {
-    if (p + HEADER > data.length) throw new Error('malformed row feed: a header runs past its end')
-    let length = data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16)
-    let from = p + HEADER
-    if (length === LONG_MARKER) {
-      if (from + 4 > data.length) throw new Error('malformed row feed: a header runs past its end')
-      length = data.readUInt32LE(from)
-      from += 4
-    }
-    const to = from + length
-    if (to > data.length) throw new Error('malformed row feed: a packet runs past its end')
-    row(from, to)
-    rows++
-    p = to
-  }
-  return rows
-}

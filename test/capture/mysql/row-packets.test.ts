@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import { encodedBound, encodeFeed } from '../../../src/capture/mysql/row-format.js'
 import {
   FEED_BYTES,
-  forEachFrame,
   LONG_MARKER,
   RowFeedCollector,
   type PacketWindow,
@@ -82,7 +81,17 @@ async function feedsOf(c: RowFeedCollector): Promise<{ data: Buffer; rows: numbe
 /** The payloads of feeds, decoded back from their frames. */
 function payloads(feeds: readonly { data: Buffer }[]): Buffer[] {
   const out: Buffer[] = []
-  for (const f of feeds) forEachFrame(f.data, (from, to) => out.push(f.data.subarray(from, to)))
+  for (const { data } of feeds)
+    for (let p = 0; p < data.length;) {
+      let length = data.readUIntLE(p, 3)
+      let from = p + 4
+      if (length === LONG_MARKER) {
+        length = data.readUInt32LE(from)
+        from += 4
+      }
+      out.push(data.subarray(from, from + length))
+      p = from + length
+    }
   return out
 }
 
