@@ -107,10 +107,10 @@ export function formatDump(
     if (e.attrs.length === 0) continue
     parts.push(Buffer.from('# file: '), quote(e.path), Buffer.from('\n'))
     for (const a of e.attrs) {
-      parts.push(
-        quote(Buffer.from(a.name, 'utf8')),
-        Buffer.from(`=0s${Buffer.from(a.value).toString('base64')}\n`),
-      )
+      // An empty value as `""`: setfattr's base64 and hex decoders give an empty value as
+      // no value when nothing was decoded before in the same run, and skip the attribute.
+      const value = a.value.length === 0 ? '""' : `0s${Buffer.from(a.value).toString('base64')}`
+      parts.push(quote(Buffer.from(a.name, 'utf8')), Buffer.from(`=${value}\n`))
     }
     parts.push(Buffer.from('\n'))
   }

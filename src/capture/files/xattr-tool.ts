@@ -120,6 +120,6 @@ export async function writeXattrs(
   if (r.code !== 0)
     throw new CofferError(
       'restore_failed',
-      `Cannot set extended attributes: ${r.stderr.trim().split('\n')[0] ?? 'setfattr failed'}.`,
+      `Cannot set extended attributes: ${r.stderr.trim().split('\n')[0] || `setfattr exited with status ${r.code}`}.`,
     )
 }
