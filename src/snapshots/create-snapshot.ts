@@ -45,7 +45,10 @@ export async function createEnvironmentSnapshot(
 ): Promise<SnapshotInfo> {
   const parents = await parentSnapshots(repo, env.project, env.name, ctx.signal)
   const previous = parents.latest
-  const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
+  const reader = await RepoReader.open(repo, ctx.signal, {
+    treeReadAhead: true,
+    startWorkers: true,
+  })
   const writer = await SnapshotWriter.start(repo, {
     signal: ctx.signal,
     log: ctx.log,

@@ -170,7 +170,10 @@ export async function restoreEnvironment(
   // `cleanupStaging` with the record.
   let decided = false
   try {
-    const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
+    const reader = await RepoReader.open(repo, ctx.signal, {
+      treeReadAhead: true,
+      startWorkers: true,
+    })
     const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
     const manifest = await readManifest(reader, snap, ctx.signal)
     const plan = planParts(manifest, target, only)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { constants } from 'node:fs'
+import { constants, linkSync } from 'node:fs'
 import { link, lstat, mkdir, open, readdir, readFile, realpath, statfs } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CofferError } from '../../errors.js'
@@ -158,18 +158,21 @@ export async function stageRestore(
     log.warn({ path: mountPath, ...r }, 'an interrupted restore was resolved')
 
   const rootSt = await lstat(mountPath, { bigint: true }).catch(() => undefined)
-  const mode = await chooseMode(mountPath, rootSt !== undefined, opts.switchMode ?? 'auto')
-  const targetXattrs: XattrMap | undefined =
+  // Read while the plan walks (getfattr is a process of its own), compared after the walk.
+  const readingXattrs: Promise<XattrMap | undefined> = observed(
     (opts.xattrs ?? true) && rootSt
-      ? await readXattrTree(Buffer.from(mountPath), signal)
-      : undefined
+      ? readXattrTree(Buffer.from(mountPath), signal)
+      : Promise.resolve(undefined),
+  )
+  const mode = await chooseMode(mountPath, rootSt !== undefined, opts.switchMode ?? 'auto')
   const plan = await planRestore(source, tree, opts.rootNode, mountPath, {
     include: opts.include,
     owners,
-    targetXattrs,
+    targetXattrs: readingXattrs,
     ...(opts.verifyContent ? { verify: (p, n) => sameContent(source, p, n) } : {}),
     ...(signal ? { signal } : {}),
   })
+  const targetXattrs = await readingXattrs
   const t = plan.totals
   if (!rootSt) await mkdir(dirname(mountPath), { recursive: true })
   await checkSpace(
@@ -201,7 +204,7 @@ export async function stageRestore(
     switch (e.action) {
       case 'keep':
         // Whole mode only: the same inode, linked into the new tree (neither read nor copied).
-        p = link(mp!, sp)
+        p = linkNow(mp!, sp)
         break
       case 'write':
         // Created now, written with every other file by finishStaging: not waited for here.
@@ -551,5 +554,19 @@ function nodeOfExisting(ex: Existing | undefined): Node {
     uid: ex?.uid ?? process.getuid?.() ?? 0,
     gid: ex?.gid ?? process.getgid?.() ?? 0,
     content: null,
+  }
+}
+
+/**
+ * Links synchronously (a promise that is already settled): microseconds on a local
+ * filesystem, where the promise form cost the main thread several times that for each of
+ * the thousands of files a whole switch keeps.
+ */
+function linkNow(existing: Buffer, p: Buffer): Promise<void> {
+  try {
+    linkSync(existing, p)
+    return Promise.resolve()
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)))
   }
 }

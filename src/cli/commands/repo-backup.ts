@@ -50,7 +50,7 @@ export const run: CommandRunner = async (cmd, args) => {
   const started = Date.now()
   const repo = await openRepo(cmd, signal)
   const host = o.host ?? hostname()
-  const reader = await RepoReader.open(repo, signal, { treeReadAhead: true })
+  const reader = await RepoReader.open(repo, signal, { treeReadAhead: true, startWorkers: true })
 
   // restic's default parent: the newest snapshot of the same host and paths.
   let parentId: SnapshotId | undefined

@@ -65,7 +65,7 @@ export const run: CommandRunner = async (cmd, args) => {
     await locking
   }
   try {
-    const reader = await RepoReader.open(repo, signal, { treeReadAhead: true })
+    const reader = await RepoReader.open(repo, signal, { treeReadAhead: true, startWorkers: true })
     const snap = await reader.findSnapshot(
       ref,
       { hosts: o.host ?? [], tags: o.tag ?? [], paths: o.path ?? [] },

@@ -116,6 +116,25 @@ describe('staged delta restore of a mount', () => {
     },
   )
 
+  it.each(['whole', 'per-file'] as const)(
+    'puts back the extended attributes of a file whose content is unchanged, without reading it (%s switch)',
+    async (switchMode: SwitchMode) => {
+      const target = join(tmp.path, `xattr-${switchMode}`, 'media')
+      await restoreMount(reader, shot.tree, target, { rootNode: shot.node })
+      const file = join(target, name(3))
+      execFileSync('setfattr', ['-n', 'user.added', '-v', 'by-site', '--', file])
+      const attrs = (): string =>
+        execFileSync('getfattr', ['--dump', '--match=-', '--absolute-names', file]).toString()
+      expect(attrs()).toContain('user.added')
+      const r = await restoreMount(reader, shot.tree, target, { rootNode: shot.node, switchMode })
+      expect(r.totals.copy).toBe(1)
+      expect(r.totals.write).toBe(0)
+      expect(r.bytesWritten).toBe(0)
+      expect(attrs()).toBe('')
+      expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+    },
+  )
+
   it('restoring an identical mount reads and writes nothing', async () => {
     const target = join(tmp.path, 'same', 'media')
     await restoreMount(reader, shot.tree, target, { rootNode: shot.node })
