@@ -192,13 +192,25 @@ export async function checkRepository(
   let packsRead = 0
   if (opts.readData) {
     const packs = [...stored]
+    // Local packs: one per crypto worker, which reads and verifies it (bound by the CPU).
+    // Remote ones: as many as the backend has connections, so that downloads overlap.
+    const packsAtOnce =
+      backend instanceof LocalBackend ? Math.min(2, backend.connections) : backend.connections
+    const buffers = new PackBuffers(packsAtOnce)
     await forEachLimit(
       packs,
-      Math.min(2, backend.connections),
+      packsAtOnce,
       async ([packId, size], sig) => {
         const h = { type: 'data' as const, name: packId }
         const file = handleName(h)
-        for (const m of await verifyPack(repo, packId, size, indexedPacks.get(packId), sig))
+        for (const m of await verifyPack(
+          repo,
+          packId,
+          size,
+          indexedPacks.get(packId),
+          buffers,
+          sig,
+        ))
           error(m, file)
         packsRead++
         opts.progress?.({ phase: 'read-data', done: packsRead, total: packs.length })
@@ -228,6 +240,7 @@ async function verifyPack(
   packId: PackId,
   size: number,
   indexed: readonly PackEntry[] | undefined,
+  buffers: PackBuffers,
   signal: AbortSignal,
 ): Promise<string[]> {
   const backend = repo.backend
@@ -237,7 +250,10 @@ async function verifyPack(
     if (found) return found
   }
   const problems: string[] = []
-  const buf = await repo.backend.load({ type: 'data', name: packId }, { signal })
+  const buf = await repo.backend.load(
+    { type: 'data', name: packId },
+    { signal, into: buffers.take },
+  )
   if (buf.length !== size) problems.push(`read ${buf.length} bytes, listed with ${size}`)
   const unreadable = (problem: string): string[] => {
     const sha256 = createHash('sha256').update(buf).digest('hex')
@@ -257,12 +273,58 @@ async function verifyPack(
     return unreadable(`header does not parse: ${messageOf(e)}`)
   }
   const inside = blobsInside(entries, buf.length - 4 - headerLen)
-  const verified = await repo.pool.verifyPack({ sealed: buf }, inside.map(sliceOf))
+  const verified = await repo.pool.verifyPack(
+    { sealed: buf },
+    inside.map(sliceOf),
+    buffers.lent(buf),
+  )
+  buffers.give(verified.buffer)
   if ('unread' in verified) throw new Error(verified.unread)
   return [...problems, ...judged(packId, entries, inside, verified, indexed)]
 }
 
 const NOT_ITS_NAME = 'content does not match its name (SHA-256)'
+
+/**
+ * Buffers for the packs a check downloads, each reused once a worker has verified its pack
+ * and sent it back: fresh memory costs a page fault per 4 KiB on these machines, and filling
+ * new buffers took 0.7 s of the main thread's time in an S3 check of 270 MB, 0.15 s with
+ * buffers reused (with five packs at once as well: 2.66-2.97 s where it took 2.79-3.46 s;
+ * restic 1.98-2.25 s).
+ */
+class PackBuffers {
+  private readonly spare: ArrayBuffer[] = []
+  private readonly given = new WeakSet<ArrayBuffer>()
+
+  /** At most `keep` buffers are kept for reuse (the largest). */
+  constructor(private readonly keep: number) {}
+
+  /** A buffer of `length` bytes over a whole ArrayBuffer of its own (LoadOptions.into). */
+  readonly take = (length: number): Buffer => {
+    const i = this.spare.findIndex((b) => b.byteLength >= length)
+    // Rounded up to a MiB, so that one pack's buffer fits the next, a little smaller one.
+    const ab =
+      i >= 0
+        ? this.spare.splice(i, 1)[0]!
+        : Buffer.allocUnsafeSlow(Math.ceil(length / MIB) * MIB).buffer
+    this.given.add(ab)
+    return Buffer.from(ab, 0, length)
+  }
+
+  /** Whether `buf` came from take (a backend may ignore `into` and return its own). */
+  lent(buf: Buffer): boolean {
+    return this.given.has(buf.buffer as ArrayBuffer)
+  }
+
+  give(ab: ArrayBuffer | undefined): void {
+    if (!ab || ab.byteLength === 0) return
+    this.spare.push(ab)
+    this.spare.sort((a, b) => a.byteLength - b.byteLength)
+    if (this.spare.length > this.keep) this.spare.shift()
+  }
+}
+
+const MIB = 1024 * 1024
 
 /** Bytes read from a local pack's end for its header: most headers are a few KiB. */
 const TAIL_BYTES = 256 * 1024

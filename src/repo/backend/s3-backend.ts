@@ -233,8 +233,14 @@ export class S3Backend implements Backend {
       const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1]
       throw this.short(h, total ? Number(total) : offset + announced, offset + length)
     }
+    const expected = length ?? announced
+    const buf = opts?.into?.(expected) ?? Buffer.allocUnsafe(expected)
+    if (buf.length !== expected) {
+      body.destroy()
+      throw new TypeError(`A buffer of ${expected} bytes was asked for; ${buf.length} were given.`)
+    }
     try {
-      return await readBody(body, length ?? announced, signal)
+      return await readBody(body, buf, signal)
     } catch (e) {
       this.fail(e, `read ${handleName(h)}`, signal)
     }
@@ -343,12 +349,12 @@ function isMissing(e: unknown): boolean {
 }
 
 /**
- * Reads exactly `expected` bytes into one buffer. Fewer (the connection ended early) or more
+ * Reads exactly `buf.length` bytes into `buf`. Fewer (the connection ended early) or more
  * is an error that s3Error maps to transient: the bytes in hand cannot be trusted, a new
  * request can.
  */
-async function readBody(body: Readable, expected: number, signal?: AbortSignal): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(expected)
+async function readBody(body: Readable, buf: Buffer, signal?: AbortSignal): Promise<Buffer> {
+  const expected = buf.length
   let got = 0
   const onAbort = (): void => {
     body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))

@@ -105,6 +105,8 @@ export type CryptoRequest =
       /** A whole pack file: its bytes, or the file to read. */
       readonly source: RangeSource
       readonly blobs: readonly SealedSlice[]
+      /** Send the bytes' ArrayBuffer back once verified (the caller reuses it). */
+      readonly giveBack?: boolean
     }
 
 /** Where a blob sealed on a worker goes: the open pack of a packer, up to `packSize`. */
@@ -205,7 +207,12 @@ export type CryptoResponse =
     }
   | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
-  | ({ readonly kind: 'verified-pack'; readonly task: number } & PackVerified)
+  | ({
+      readonly kind: 'verified-pack'
+      readonly task: number
+      /** The request's ArrayBuffer, sent back when it asked (`giveBack`). */
+      readonly buffer?: ArrayBuffer
+    } & PackVerified)
   | { readonly kind: 'damaged'; readonly task: number; readonly damage: BlobDamage }
   | {
       readonly kind: 'opened-range'

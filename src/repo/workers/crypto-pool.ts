@@ -418,12 +418,22 @@ export class CryptoPool {
    * Verifies a whole pack on a worker (a check's reading of it): the file's SHA-256, and per
    * blob its damage or null when it opens and matches its ID; or `unread` when the worker
    * could not read a local pack file. Takes transferred `source` bytes over.
+   *
+   * `reuse`: the caller owns the whole ArrayBuffer under `source.sealed` (no other view of it
+   * is in use, whatever the view's bounds); it is transferred as it is and comes back as
+   * `buffer` once verified, for the caller's next read.
    */
-  verifyPack(source: RangeSource, blobs: readonly SealedSlice[]): Promise<PackVerified> {
-    const owned: RangeSource = 'sealed' in source ? { sealed: transferable(source.sealed) } : source
+  verifyPack(
+    source: RangeSource,
+    blobs: readonly SealedSlice[],
+    reuse = false,
+  ): Promise<PackVerified & { readonly buffer?: ArrayBuffer }> {
+    const giveBack = reuse && 'sealed' in source
+    const owned: RangeSource =
+      'sealed' in source && !giveBack ? { sealed: transferable(source.sealed) } : source
     return new Promise((resolve, reject) => {
       this.start(
-        (task) => ({ kind: 'verify-pack', task, source: owned, blobs }),
+        (task) => ({ kind: 'verify-pack', task, source: owned, blobs, giveBack }),
         'sealed' in owned ? [owned.sealed.buffer as ArrayBuffer] : [],
         (_slot, _task, r) => {
           if (r.kind !== 'verified-pack')

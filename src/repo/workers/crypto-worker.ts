@@ -223,6 +223,18 @@ port.on('message', (req: CryptoRequest) => {
           return typeof r === 'string' ? r : null
         })
         const sha256 = createHash('sha256').update(bytes).digest('hex')
+        if (req.giveBack && 'sealed' in source) {
+          const buffer = source.sealed.buffer as ArrayBuffer
+          const res: CryptoResponse = {
+            kind: 'verified-pack',
+            task: req.task,
+            sha256,
+            results,
+            buffer,
+          }
+          port.postMessage(res, [buffer])
+          return
+        }
         const res: CryptoResponse = { kind: 'verified-pack', task: req.task, sha256, results }
         port.postMessage(res)
         return

@@ -98,6 +98,34 @@ describe('S3Backend', () => {
     }
   })
 
+  it('reads into the buffer the caller gives, of exactly the length asked for', async () => {
+    const be = open('into')
+    try {
+      await be.create()
+      const bytes = randomBytes(300 * 1024)
+      const h = { type: 'data' as const, name: id() }
+      await be.save(h, bytes)
+      const mine = Buffer.alloc(bytes.length + 1000)
+      const asked: number[] = []
+      const got = await be.load(h, {
+        into: (n) => {
+          asked.push(n)
+          return mine.subarray(0, n)
+        },
+      })
+      expect(asked).toEqual([bytes.length])
+      expect(got.buffer).toBe(mine.buffer)
+      expect(got.equals(bytes)).toBe(true)
+      const range = await be.load(h, { offset: 100, length: 50, into: (n) => Buffer.alloc(n) })
+      expect(range.equals(bytes.subarray(100, 150))).toBe(true)
+      await expect(be.load(h, { into: (n) => Buffer.alloc(n - 1) })).rejects.toThrow(
+        `A buffer of ${bytes.length} bytes was asked for; ${bytes.length - 1} were given.`,
+      )
+    } finally {
+      await be.close()
+    }
+  })
+
   it('leaves no object behind when a multipart upload is aborted', async () => {
     const MiB = 1024 * 1024
     const location = server.freshLocation('mp-abort')
