@@ -213,7 +213,7 @@ export async function planRestore(
   const limiter = new Limiter(PLAN_CONCURRENCY)
   const signal = opts.signal
 
-  /** Permissions, owners and times (extended attributes: see xattrsDiffer, after the walk). */
+  /** Permissions, owners and times (extended attributes: keepSameXattrs, after the walk). */
   const metaSame = (node: Node, ex: Existing): boolean => {
     if (node.type !== 'symlink' && posixPermFromGo(node.mode ?? 0) !== ex.perm) return false
     if (opts.owners && (node.uid !== ex.uid || node.gid !== ex.gid)) return false

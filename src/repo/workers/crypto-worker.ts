@@ -223,20 +223,17 @@ port.on('message', (req: CryptoRequest) => {
           return typeof r === 'string' ? r : null
         })
         const sha256 = createHash('sha256').update(bytes).digest('hex')
-        if (req.giveBack && 'sealed' in source) {
-          const buffer = source.sealed.buffer as ArrayBuffer
-          const res: CryptoResponse = {
-            kind: 'verified-pack',
-            task: req.task,
-            sha256,
-            results,
-            buffer,
-          }
-          port.postMessage(res, [buffer])
-          return
+        // Only bytes that came with the request go back (a pack read here stays in its buffer).
+        const buffer =
+          req.giveBack && 'sealed' in source ? (source.sealed.buffer as ArrayBuffer) : undefined
+        const res: CryptoResponse = {
+          kind: 'verified-pack',
+          task: req.task,
+          sha256,
+          results,
+          ...(buffer ? { buffer } : {}),
         }
-        const res: CryptoResponse = { kind: 'verified-pack', task: req.task, sha256, results }
-        port.postMessage(res)
+        port.postMessage(res, buffer ? [buffer] : [])
         return
       }
       case 'write-range': {
