@@ -128,10 +128,11 @@ export async function restoreService(
   let reloaded = 0
   let kept = 0
   for (const d of result.databases) {
-    reloaded += d.reload.length
+    // A patched table was restored, some of its rows rewritten: it counts as reloaded.
+    reloaded += d.reload.length + d.patch.length
     kept += d.keep.length
     ctx.logLine(
-      `Database ${d.target}: ${d.reload.length} table${d.reload.length === 1 ? '' : 's'} reloaded, ${d.keep.length} unchanged, switched in ${d.switchMs} ms`,
+      `Database ${d.target}: ${d.reload.length} table${d.reload.length === 1 ? '' : 's'} reloaded, ${d.patch.length} patched (${d.patchRows} row${d.patchRows === 1 ? '' : 's'} rewritten), ${d.keep.length} unchanged, switched in ${d.switchMs} ms`,
     )
   }
   return { reloaded, kept }

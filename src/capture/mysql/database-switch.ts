@@ -3,6 +3,7 @@ import { qualified, quoteIdent, quoteString } from './names.js'
 import { createObject, dropObjectSql, renameDatabase } from './object-sql.js'
 import { listTables, readEvents, readRoutines, readTriggers, readViews } from './schema-reader.js'
 import { cellText, type MysqlSession } from './session.js'
+import { applyPatches, type PatchSwitch } from './table-patch.js'
 
 /**
  * Everything the switch of one staged database needs, and nothing it must read from the
@@ -21,6 +22,8 @@ export interface DatabaseSwitch {
   readonly drop: readonly string[]
   /** The restored tables (their triggers are replaced). */
   readonly tables: readonly string[]
+  /** Tables patched in place from the staging database (table-patch.ts). */
+  readonly patch?: readonly PatchSwitch[]
   /** The snapshot's database: options and objects (its `tables` are not needed here). */
   readonly entry: Omit<DatabaseEntry, 'tables'>
 }
@@ -37,13 +40,15 @@ export function databaseSwitch(
 /**
  * Switches a staged database in (docs/MYSQL.md, "What a reader sees during the switch"):
  * the target's triggers on the restored tables (and for a whole database its views,
- * routines and events) are dropped, one RENAME TABLE moves the target's replaced and
+ * routines and events) are dropped, the patched tables get their staged rows (one
+ * transaction), one RENAME TABLE moves the target's replaced and
  * dropped tables into the trash database and the staged ones in, sequence defaults are
  * pointed at the target, and the snapshot's objects are created.
  *
- * Idempotent, so that a journal can replay it after a kill at any statement: the RENAME
- * moves all its tables or none, and runs only while the staged tables are still in the
- * staging database; objects are dropped before they are created.
+ * Idempotent, so that a journal can replay it after a kill at any statement: the patches
+ * apply while their staged tables are still there (rewriting rows with the same rows
+ * again), the RENAME moves all its tables or none, and runs only while the staged tables
+ * are still in the staging database; objects are dropped before they are created.
  */
 export async function runSwitch(
   s: MysqlSession,
@@ -62,6 +67,8 @@ export async function runSwitch(
       ? !sw.reload.some((n) => staged.has(n))
       : !sw.drop.some((n) => current.includes(n))
   if (exists) await dropReplacedObjects(s, sw)
+  // Before the RENAME, which commits on its own: the patches commit in their transaction.
+  if (exists && sw.patch) await applyPatches(s, to, stage, sw.patch, staged)
   if (!renamed) {
     const out = [...sw.reload, ...sw.drop].filter((n) => current.includes(n))
     const renames = [

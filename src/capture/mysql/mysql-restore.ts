@@ -34,6 +34,17 @@ import {
   type ServerIdentity,
 } from './table-fingerprint.js'
 import { liveTableHash, type TableRead } from './table-parts.js'
+import {
+  autoIncrementOf,
+  diffLiveTable,
+  patchKeys,
+  patchSource,
+  stagePatches,
+  withoutAutoIncrement,
+  type PatchSource,
+  type PatchSwitch,
+  type TablePatch,
+} from './table-patch.js'
 
 /** The phases of a restore, in order; `onPhase` is told each one as it starts. */
 export const RESTORE_PHASES = ['plan', 'stage', 'load', 'switch', 'objects', 'cleanup'] as const
@@ -48,6 +59,11 @@ export interface MysqlRestoreOptions {
   readonly include?: readonly string[]
   /** Reload every table even when its content already matches. */
   readonly full?: boolean
+  /**
+   * Patch a table with the snapshot's definition and few rows different in place, rewriting
+   * only those rows (table-patch.ts). Default true; false reloads such tables whole.
+   */
+  readonly patch?: boolean
   readonly onPhase?: (phase: RestorePhase, db: string) => void
   /**
    * The barrier of an environment-wide restore: called once, when every selected database
@@ -72,6 +88,13 @@ export interface MysqlRestorePlan {
   readonly target: string
   /** Tables loaded into staging and switched in. */
   readonly reload: readonly string[]
+  /**
+   * Tables with the snapshot's definition and few rows different: patched in place, only
+   * those rows rewritten (table-patch.ts).
+   */
+  readonly patch: readonly string[]
+  /** Rows the patches write or delete. */
+  readonly patchRows: number
   /** Tables already equal to the snapshot: kept as they are. */
   readonly keep: readonly string[]
   /**
@@ -135,14 +158,32 @@ export async function restoreMysql(
     const main = sessions[0]!
     await lockRestoreTargets(main, targets, locks)
     const plans: MysqlRestorePlan[] = []
+    const patches = entries.map((e) =>
+      opts.patch === false
+        ? undefined
+        : patchSource(
+            tree,
+            `services/${opts.service ?? 'mysql'}/${fileNameOf(e.entry.name)}`,
+            e.entry,
+          ),
+    )
     for (const [i, selected] of entries.entries()) {
       await recoverJournals(main, targets[i]!, ctx.log, (_, names) => dropDatabases(main, names))
       await cleanupStaging(main, targets[i]!, ctx.log)
       opts.onPhase?.('plan', selected.entry.name)
       ctx.signal.throwIfAborted()
-      plans.push(await planDatabase(sessions, selected, targets[i]!, ctx, opts))
+      plans.push(
+        await planDatabase(sessions, selected, targets[i]!, ctx, {
+          ...opts,
+          ...(patches[i] ? { patches: patches[i] } : {}),
+        }),
+      )
     }
-    await checkSpace(main, target, entries, plans, ctx, opts)
+    const patchBytes = patches.reduce(
+      (n, p) => n + [...(p?.found.values() ?? [])].reduce((m, x) => m + x.diff.bytes, 0),
+      0,
+    )
+    await checkSpace(main, target, entries, plans, patchBytes, ctx, opts)
     ctx.signal.throwIfAborted()
     for (const [i, selected] of entries.entries())
       staged.push(
@@ -157,6 +198,7 @@ export async function restoreMysql(
           ctx,
           opts,
           describeMysqlSource(target),
+          patches[i]?.found ?? new Map(),
         ),
       )
     ctx.signal.throwIfAborted()
@@ -169,6 +211,7 @@ export async function restoreMysql(
         reload: st.plan.reload,
         drop: st.plan.drop,
         tables: st.selected.tables.map((t) => t.name),
+        ...(st.patches.length > 0 ? { patch: st.patches } : {}),
       }),
     )
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
@@ -353,7 +396,7 @@ export async function planDatabase(
   { entry, tables, creates }: PlanInput,
   to: string,
   ctx: DriverContext,
-  opts: Pick<MysqlRestoreOptions, 'full'>,
+  opts: Pick<MysqlRestoreOptions, 'full'> & { readonly patches?: PatchSource },
 ): Promise<MysqlRestorePlan> {
   const all: readonly MysqlSession[] = 'query' in sessions ? [sessions] : sessions
   const s = all[0]!
@@ -373,6 +416,7 @@ export async function planDatabase(
   const vouched = await fingerprintsNow(s, to, compared, ctx)
   const queue = [...compared].sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))
   const unread: string[] = []
+  const patches = new Map<string, TablePatch>()
   await Promise.all(
     all.slice(0, Math.max(1, Math.min(all.length, queue.length))).map(async (session) => {
       await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
@@ -383,7 +427,11 @@ export async function planDatabase(
             if ((await showCreateTable(session, to, t.name)) !== create) continue
             same.add(t.name)
             unread.push(t.name)
-          } else if (await sameTable(session, t, create, to, ctx.signal)) same.add(t.name)
+            continue
+          }
+          const verdict = await compareTable(session, t, create, to, ctx.signal, opts.patches)
+          if (verdict === true) same.add(t.name)
+          else if (verdict) patches.set(t.name, verdict)
         }
       } finally {
         await session.query('COMMIT')
@@ -395,14 +443,15 @@ export async function planDatabase(
       { database: to, compared: compared.length, unchanged: same.size, unread: unread.length },
       'delta plan: tables compared with the snapshot',
     )
-  const reload = tables.filter((t) => !same.has(t.name)).map((t) => t.name)
+  const reload = tables.filter((t) => !same.has(t.name) && !patches.has(t.name)).map((t) => t.name)
   const keep = tables.filter((t) => same.has(t.name)).map((t) => t.name)
   const drop = wholeDatabase
     ? current.map((c) => c.name).filter((n) => !entry.tables.some((t) => t.name === n))
     : []
   // RENAME TABLE carries foreign keys along with the table they reference: a kept table
   // referencing a reloaded one (or referenced by it) would end up pointing into the trash
-  // database. Reload whole groups of tables joined by foreign keys, both directions.
+  // database. Reload whole groups of tables joined by foreign keys, both directions. A
+  // patched table stays where it is, like a kept one, so it is reloaded with its group too.
   const edges = [
     ...tables.flatMap((t) =>
       referencedTables(creates.get(t.name) ?? '', entry.name).map((r) => [t.name, r] as const),
@@ -416,8 +465,9 @@ export async function planDatabase(
         [a, b],
         [b, a],
       ] as const)
-        if (reload.includes(x) && keep.includes(y)) {
-          keep.splice(keep.indexOf(y), 1)
+        if (reload.includes(x) && (keep.includes(y) || patches.has(y))) {
+          if (keep.includes(y)) keep.splice(keep.indexOf(y), 1)
+          patches.delete(y)
           reload.push(y)
           grown = true
         }
@@ -438,10 +488,23 @@ export async function planDatabase(
       'refused',
       `The tables ${to}.${stranded[0]} and ${to}.${stranded[1]} are joined by a foreign key and only one of them is selected, so restoring it alone would break the key; include both. Nothing was changed.`,
     )
+  for (const [name, p] of patches) opts.patches?.found.set(name, p)
+  const patch = tables.filter((t) => patches.has(t.name)).map((t) => t.name)
+  if (patch.length > 0)
+    ctx.log.info(
+      {
+        database: to,
+        tables: patch,
+        rows: [...patches.values()].map((p) => p.diff.writeRows + p.diff.deleteRows),
+      },
+      'delta plan: tables patched in place',
+    )
   return {
     database: entry.name,
     target: to,
     reload,
+    patch,
+    patchRows: [...patches.values()].reduce((n, p) => n + p.diff.writeRows + p.diff.deleteRows, 0),
     keep,
     unread: unread.filter((n) => keep.includes(n)).sort(),
     drop,
@@ -502,17 +565,50 @@ async function fingerprintsNow(
   }
 }
 
-/** Whether the live table has the snapshot's definition and content hash. */
-async function sameTable(
+/**
+ * Whether the live table equals the snapshot's (true: same definition and content hash),
+ * or, when it can be patched in place (`patches` given, table-patch.ts), the patch that
+ * makes it equal; false when it must be reloaded.
+ */
+async function compareTable(
   s: MysqlSession,
   t: PlannedTable,
   create: string,
   to: string,
   signal: AbortSignal,
-): Promise<boolean> {
-  if ((await showCreateTable(s, to, t.name)) !== create) return false
+  patches: PatchSource | undefined,
+): Promise<boolean | TablePatch> {
+  const liveCreate = await showCreateTable(s, to, t.name)
+  const sameDefinition = liveCreate === create
+  if (
+    !sameDefinition &&
+    (!patches || withoutAutoIncrement(liveCreate) !== withoutAutoIncrement(create))
+  )
+    return false
   const live = (await listTables(s, to)).find((x) => x.name === t.name)
   if (!live) return false
+  const stored = patches?.table(t.name)
+  const keys =
+    stored && t.kind === 'table' ? patchKeys(live, liveCreate, stored.columns) : undefined
+  if (stored && keys) {
+    const diff = await diffLiveTable(
+      s,
+      live,
+      keys,
+      patches!.rows(stored, signal),
+      stored.rows,
+      signal,
+    )
+    if (!diff) return false
+    if (diff.writeRows + diff.deleteRows === 0 && sameDefinition) return true
+    return {
+      diff,
+      keys: live.primaryKey,
+      columns: stored.columns,
+      ...(sameDefinition ? {} : { autoIncrement: autoIncrementOf(create) }),
+    }
+  }
+  if (!sameDefinition) return false
   const read: TableRead = {
     db: to,
     name: t.name,
@@ -536,6 +632,8 @@ interface StagedDatabase {
   readonly trash: string
   readonly rows: number
   readonly bytes: number
+  /** The staged patches, for the switch. */
+  readonly patches: readonly PatchSwitch[]
   switchMs: number
 }
 
@@ -549,7 +647,7 @@ export const STAGING_SPACE_FACTOR = 3
 
 /**
  * Refuses, before anything is changed, when the datadir's filesystem has less free room than
- * the reloaded tables' data bytes in the snapshot times the factor. The server's datadir is
+ * the reloaded tables' data bytes in the snapshot, plus the patches', times the factor. The server's datadir is
  * measured here (statfs) when the server is on this machine; otherwise, or when the path is
  * not visible, the check is skipped and the log says so.
  */
@@ -558,17 +656,19 @@ async function checkSpace(
   target: MysqlSource,
   entries: readonly SelectedDatabase[],
   plans: readonly MysqlRestorePlan[],
+  patchBytes: number,
   ctx: DriverContext,
   opts: MysqlRestoreOptions,
 ): Promise<void> {
   const factor = opts.spaceFactor ?? STAGING_SPACE_FACTOR
   if (!(factor >= 0) || !Number.isFinite(factor))
     throw new InvalidInputError('space-factor', 'The staging space factor must be 0 or more.')
+  // The patches' staged rows take room too (their data-file bytes, held by the plan).
   const dataBytes = entries.reduce(
     (n, e, i) =>
       n +
       e.tables.filter((t) => plans[i]!.reload.includes(t.name)).reduce((m, t) => m + t.bytes, 0),
-    0,
+    patchBytes,
   )
   const needed = Math.ceil(dataBytes * factor)
   const datadir = cellText((await s.query('SELECT @@datadir'))[0]?.[0])
@@ -623,6 +723,7 @@ async function stageDatabase(
   ctx: DriverContext,
   opts: MysqlRestoreOptions,
   where: string,
+  patches: ReadonlyMap<string, TablePatch>,
 ): Promise<StagedDatabase> {
   const { entry, tables, creates } = selected
   const main = sessions[0]!
@@ -639,6 +740,7 @@ async function stageDatabase(
     trash,
     rows: 0,
     bytes: 0,
+    patches: [],
     switchMs: 0,
   }
   staged.push(result)
@@ -706,8 +808,9 @@ async function stageDatabase(
     ctx.signal,
   )
   ctx.signal.throwIfAborted()
+  const patchSwitches = await stagePatches(main, entry, to, stage, plan.patch, patches)
   staged.pop()
-  return { ...result, rows, bytes: bytesDone }
+  return { ...result, rows, bytes: bytesDone, patches: patchSwitches }
 }
 
 async function readText(tree: TreeReader, path: string, signal: AbortSignal): Promise<string> {

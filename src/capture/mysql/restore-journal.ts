@@ -16,7 +16,9 @@ import { cellText, openSession, serverMessage, type MysqlSession } from './sessi
  * half-switched. An uncommitted journal is dropped with the staging databases.
  */
 const TABLE = 'switch'
-const VERSION = 1
+/** 2: switches may patch tables (DatabaseSwitch.patch); an older Coffer refuses to replay it. */
+const VERSION = 2
+const READABLE_VERSIONS: readonly unknown[] = [1, 2]
 
 /** Writes the journal of a restore's switches (not committed); returns its database. */
 export async function writeJournal(
@@ -71,7 +73,7 @@ async function readJournal(s: MysqlSession, id: string): Promise<Journal | undef
   )[0]
   if (!row) return { db, committed: false, switches: [] }
   const doc = JSON.parse(cellText(row[0])) as { version?: unknown; switches?: DatabaseSwitch[] }
-  if (doc.version !== VERSION || !Array.isArray(doc.switches))
+  if (!READABLE_VERSIONS.includes(doc.version) || !Array.isArray(doc.switches))
     throw new CofferError(
       'restore_failed',
       `The restore journal ${db} is of an unknown version; drop it if no restore is running.`,

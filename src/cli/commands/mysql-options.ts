@@ -278,7 +278,7 @@ export function printRestoreSummary(results: readonly ServiceRestore[]): void {
     else
       for (const d of r.result.databases)
         out(
-          `MySQL ${r.service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), kept ${d.keep.length} (${d.unread.length} without reading), dropped ${d.drop.length}; switch ${d.switchMs} ms`,
+          `MySQL ${r.service}: ${d.database} -> ${d.target}: reloaded ${d.reload.length} tables (${d.rows} rows, ${formatBytes(d.bytes)}), patched ${d.patch.length} (${d.patchRows} rows), kept ${d.keep.length} (${d.unread.length} without reading), dropped ${d.drop.length}; switch ${d.switchMs} ms`,
         )
 }
 
@@ -327,6 +327,8 @@ function logicalSummaryJson({
       database: d.database,
       target: d.target,
       reloaded: d.reload,
+      patched: d.patch,
+      patched_rows: d.patchRows,
       kept: d.keep,
       kept_unread: d.unread,
       dropped: d.drop,

@@ -110,9 +110,25 @@ describe('coffer repo:backup / repo:restore --mysql', { timeout: 240_000 }, () =
     ])
     expect(r.code, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as {
-      services: { databases: { reloaded: string[]; kept: string[]; kept_unread: string[] }[] }[]
+      services: {
+        databases: {
+          reloaded: string[]
+          patched: string[]
+          patched_rows: number
+          kept: string[]
+          kept_unread: string[]
+        }[]
+      }[]
     }
-    expect(out.services[0]!.databases[0]!.reloaded).toEqual(['orders'])
+    // Same definition, other rows: patched in place, every row of it rewritten.
+    const [[all]] = await admin.query<mysql.RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM \`${db}\`.orders`,
+    )
+    expect(out.services[0]!.databases[0]).toMatchObject({
+      reloaded: [],
+      patched: ['orders'],
+      patched_rows: Number(all?.n),
+    })
     // The copy's tables are new to the server since the snapshot: none is vouched for.
     expect(out.services[0]!.databases[0]!.kept_unread).toEqual([])
     const [[n]] = await admin.query<mysql.RowDataPacket[]>(

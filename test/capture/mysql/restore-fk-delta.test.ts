@@ -17,7 +17,8 @@ import {
 
 // A delta restore reloads whole groups of tables joined by foreign keys: RENAME TABLE carries a
 // foreign key along with the table it references, so a kept table must never reference one
-// moved out into the trash database.
+// moved out into the trash database. Tables patched in place stay where they are: a group of
+// kept and patched tables needs no reload, one reloaded table takes its whole group along.
 describe('mysql delta restore and foreign keys', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>
   let admin: mysql.Connection
@@ -90,6 +91,7 @@ describe('mysql delta restore and foreign keys', () => {
       await treeOf(repo, snap),
       parseMysqlUrl(MYSQL_URL),
       driverContext(),
+      { patch: false },
     )
     const plan = result.databases[0]!
     expect([...plan.reload].sort()).toEqual(['child', 'grandchild', 'parent'])
@@ -105,6 +107,7 @@ describe('mysql delta restore and foreign keys', () => {
       await treeOf(repo, snap),
       parseMysqlUrl(MYSQL_URL),
       driverContext(),
+      { patch: false },
     )
     const plan = result.databases[0]!
     expect([...plan.reload].sort()).toEqual(['child', 'grandchild', 'node', 'parent'])
@@ -118,11 +121,54 @@ describe('mysql delta restore and foreign keys', () => {
     const before = await describeDatabase(admin, db)
     const run = restoreMysql(await treeOf(repo, snap), parseMysqlUrl(MYSQL_URL), driverContext(), {
       include: [`${db}/child`],
+      patch: false,
     })
     await expect(run).rejects.toBeInstanceOf(RefusedError)
     await expect(run).rejects.toThrow(/foreign key/)
     expect(await describeDatabase(admin, db)).toEqual(before)
-    await admin.query(`UPDATE ${q('child')} SET parent_id = 2 WHERE id = 11`)
+    // Patched in place, the table moves nowhere: restoring it alone breaks no key.
+    const patched = await restoreMysql(
+      await treeOf(repo, snap),
+      parseMysqlUrl(MYSQL_URL),
+      driverContext(),
+      { include: [`${db}/child`] },
+    )
+    expect(patched.databases[0]).toMatchObject({ reload: [], patch: ['child'], patchRows: 1 })
     expect(await describeDatabase(admin, db)).toEqual(want)
+    await expectForeignKeysIntact()
+  })
+
+  it('patches changed tables of a group in place, their keys untouched', async () => {
+    await admin.query(`UPDATE ${q('parent')} SET name = 'changed' WHERE id = 1`)
+    await admin.query(`DELETE FROM ${q('grandchild')} WHERE id = 101`)
+    await admin.query(`INSERT INTO ${q('child')} VALUES (12, 1)`)
+    const result = await restoreMysql(
+      await treeOf(repo, snap),
+      parseMysqlUrl(MYSQL_URL),
+      driverContext(),
+    )
+    const plan = result.databases[0]!
+    expect(plan.reload).toEqual([])
+    expect([...plan.patch].sort()).toEqual(['child', 'grandchild', 'parent'])
+    expect(plan.patchRows).toBe(3)
+    expect([...plan.keep].sort()).toEqual(['node', 'other'])
+    expect(await describeDatabase(admin, db)).toEqual(want)
+    await expectForeignKeysIntact()
+  })
+
+  it('reloads a whole group, patching none of it, when one of its tables must be reloaded', async () => {
+    await admin.query(`UPDATE ${q('parent')} SET name = 'changed' WHERE id = 2`)
+    await admin.query(`ALTER TABLE ${q('grandchild')} COMMENT 'other definition'`)
+    const result = await restoreMysql(
+      await treeOf(repo, snap),
+      parseMysqlUrl(MYSQL_URL),
+      driverContext(),
+    )
+    const plan = result.databases[0]!
+    expect([...plan.reload].sort()).toEqual(['child', 'grandchild', 'parent'])
+    expect(plan.patch).toEqual([])
+    expect(plan.patchRows).toBe(0)
+    expect(await describeDatabase(admin, db)).toEqual(want)
+    await expectForeignKeysIntact()
   })
 })

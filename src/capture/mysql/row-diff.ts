@@ -1,0 +1,284 @@
+/**
+ * The row-level difference between a snapshot's table and the live one (docs/MYSQL.md,
+ * "Patching a table in place"): both given as data-file lines (row-format.ts) in the order of
+ * an integer primary key, walked side by side like a merge. A row of the snapshot missing or
+ * different in the live table is to be written (its snapshot line kept); a live row whose key
+ * the snapshot lacks is to be deleted (its key fields kept, as a data-file line).
+ *
+ * Data-file lines end in a newline byte and separate fields with a tab; both bytes are escaped
+ * inside values, so they split lines and fields exactly. Integer keys are written as decimal
+ * text by the server (`-` for negatives; ZEROFILL pads with zeros), compared here as numbers.
+ */
+
+const TAB = 0x09
+const NEWLINE = 0x0a
+const MINUS = 0x2d
+const ZERO = 0x30
+
+export interface RowDiff {
+  /** Snapshot lines of the rows to write (each ends in a newline). */
+  readonly writes: readonly Buffer[]
+  readonly writeRows: number
+  /** Key fields of the live rows to delete, one data-file line each. */
+  readonly deletes: readonly Buffer[]
+  readonly deleteRows: number
+  /** Bytes held in `writes` and `deletes`. */
+  readonly bytes: number
+}
+
+export interface RowDiffLimits {
+  /** More changed rows than this (written plus deleted): give up (undefined). */
+  readonly maxRows: number
+  /** More bytes of changes than this: give up (undefined). */
+  readonly maxBytes: number
+}
+
+/**
+ * The difference between the snapshot's lines and the live ones. `keys` are the positions of
+ * the primary key's columns among the fields, in key order. Undefined when the changes pass a
+ * limit, or when either side is not in strictly ascending key order (then a row-level patch
+ * cannot be trusted and the caller reloads the table). Both iterators are closed when it
+ * returns early.
+ */
+export async function diffRows(
+  snapshot: AsyncIterable<Uint8Array>,
+  live: AsyncIterable<Uint8Array>,
+  keys: readonly number[],
+  limits: RowDiffLimits,
+): Promise<RowDiff | undefined> {
+  const a = new LineCursor(snapshot[Symbol.asyncIterator](), keys)
+  const b = new LineCursor(live[Symbol.asyncIterator](), keys)
+  const writes: Buffer[] = []
+  const deletes: Buffer[] = []
+  let bytes = 0
+  let complete = false
+  const over = (): boolean =>
+    writes.length + deletes.length > limits.maxRows || bytes > limits.maxBytes
+  try {
+    let hasA = await a.advance()
+    let hasB = await b.advance()
+    while (hasA || hasB) {
+      if (a.disordered || b.disordered) return undefined
+      const order = !hasA ? 1 : !hasB ? -1 : compareKeys(a, b)
+      if (order <= 0 && !(order === 0 && a.sameLine(b))) {
+        const line = a.line()
+        writes.push(line)
+        bytes += line.length
+      }
+      if (order > 0) {
+        const key = b.keyLine()
+        deletes.push(key)
+        bytes += key.length
+      }
+      if (over()) return undefined
+      if (order <= 0) {
+        const r = a.advance()
+        hasA = r === true || r === false ? r : await r
+      }
+      if (order >= 0) {
+        const r = b.advance()
+        hasB = r === true || r === false ? r : await r
+      }
+    }
+    complete = true
+    return { writes, writeRows: writes.length, deletes, deleteRows: deletes.length, bytes }
+  } finally {
+    if (!complete) await Promise.all([a.close(), b.close()])
+  }
+}
+
+/**
+ * Reads lines off a stream of chunks. The current line is `buf[start, end)` without its
+ * newline; field boundaries of the key columns are found on demand. A line split between two
+ * chunks is joined into a fresh buffer. The previous line's key is kept (copied when the
+ * chunk changes) to check the order.
+ */
+class LineCursor {
+  private buf: Buffer = Buffer.alloc(0)
+  private pos = 0
+  private start = 0
+  private end = 0
+  private done = false
+  private hasLine = false
+  /** Start and end of each key field of the current line, in key order. */
+  readonly fields: number[]
+  /** The previous line's key: fields in `buf` (prevInBuf) or in the copy `prevKey`. */
+  private prevKey: Buffer = Buffer.alloc(0)
+  private readonly prevFields: number[]
+  private hasPrev = false
+  private prevInBuf = false
+  disordered = false
+  private readonly maxKey: number
+
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    private readonly keys: readonly number[],
+  ) {
+    this.fields = new Array<number>(keys.length * 2).fill(0)
+    this.prevFields = new Array<number>(keys.length * 2).fill(0)
+    this.maxKey = Math.max(...keys)
+  }
+
+  get bytes(): Buffer {
+    return this.buf
+  }
+
+  /** Moves to the next line: true, false at the end, or a promise when a chunk must be read. */
+  advance(): boolean | Promise<boolean> {
+    if (this.hasLine) this.rememberKey()
+    const nl = this.buf.indexOf(NEWLINE, this.pos)
+    if (nl >= 0) return this.take(nl)
+    return this.fill()
+  }
+
+  private async fill(): Promise<boolean> {
+    for (;;) {
+      if (this.done) {
+        if (this.pos < this.buf.length) throw new Error('the data file does not end with a newline')
+        return false
+      }
+      // The previous key and the start of a split line are in the chunk about to be
+      // replaced (a producer may reuse it): keep copies.
+      if (this.hasPrev) this.detachPrevKey()
+      const rest = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : undefined
+      const r = await this.it.next()
+      if (r.done) {
+        this.done = true
+        this.buf = rest ?? Buffer.alloc(0)
+        this.pos = 0
+        continue
+      }
+      const chunk = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength)
+      this.buf = rest ? Buffer.concat([rest, chunk]) : chunk
+      this.pos = 0
+      const nl = this.buf.indexOf(NEWLINE, rest?.length ?? 0)
+      if (nl >= 0) return this.take(nl)
+    }
+  }
+
+  private take(nl: number): boolean {
+    this.start = this.pos
+    this.end = nl
+    this.pos = nl + 1
+    this.hasLine = true
+    this.findKeyFields()
+    if (
+      this.hasPrev &&
+      compareFields(
+        this.prevInBuf ? this.buf : this.prevKey,
+        this.prevFields,
+        this.buf,
+        this.fields,
+      ) >= 0
+    )
+      this.disordered = true
+    return true
+  }
+
+  private findKeyFields(): void {
+    let fieldStart = this.start
+    for (let col = 0; col <= this.maxKey; col++) {
+      let fieldEnd = this.buf.indexOf(TAB, fieldStart)
+      if (fieldEnd < 0 || fieldEnd > this.end) fieldEnd = this.end
+      for (let k = 0; k < this.keys.length; k++)
+        if (this.keys[k] === col) {
+          this.fields[2 * k] = fieldStart
+          this.fields[2 * k + 1] = fieldEnd
+        }
+      if (fieldEnd === this.end && col < this.maxKey) {
+        // Fewer fields than the key needs: an empty field compares lowest and makes no sense
+        // as an integer; call the stream out of order so that the table is reloaded.
+        this.disordered = true
+        return
+      }
+      fieldStart = fieldEnd + 1
+    }
+  }
+
+  private rememberKey(): void {
+    for (let i = 0; i < this.fields.length; i++) this.prevFields[i] = this.fields[i]!
+    this.hasPrev = true
+    this.prevInBuf = true
+  }
+
+  private detachPrevKey(): void {
+    if (!this.prevInBuf) return
+    const parts: Buffer[] = []
+    let at = 0
+    for (let i = 0; i < this.prevFields.length; i += 2) {
+      const s = this.prevFields[i]!
+      const e = this.prevFields[i + 1]!
+      parts.push(Buffer.from(this.buf.subarray(s, e)))
+      this.prevFields[i] = at
+      this.prevFields[i + 1] = at + (e - s)
+      at += e - s
+    }
+    this.prevKey = Buffer.concat(parts)
+    this.prevInBuf = false
+  }
+
+  /** The current line with its newline, copied. */
+  line(): Buffer {
+    return Buffer.from(this.buf.subarray(this.start, this.end + 1))
+  }
+
+  /** The current line's key fields as a data-file line, copied. */
+  keyLine(): Buffer {
+    const parts: Buffer[] = []
+    for (let k = 0; k < this.keys.length; k++) {
+      if (k > 0) parts.push(TAB_BYTE)
+      parts.push(this.buf.subarray(this.fields[2 * k], this.fields[2 * k + 1]))
+    }
+    parts.push(NEWLINE_BYTE)
+    return Buffer.concat(parts)
+  }
+
+  sameLine(other: LineCursor): boolean {
+    return (
+      this.end - this.start === other.end - other.start &&
+      this.buf.compare(other.buf, other.start, other.end, this.start, this.end) === 0
+    )
+  }
+
+  async close(): Promise<void> {
+    if (!this.done) await this.it.return?.()
+    this.done = true
+  }
+}
+
+const TAB_BYTE = Buffer.from([TAB])
+const NEWLINE_BYTE = Buffer.from([NEWLINE])
+
+function compareKeys(a: LineCursor, b: LineCursor): number {
+  return compareFields(a.bytes, a.fields, b.bytes, b.fields)
+}
+
+function compareFields(a: Buffer, af: readonly number[], b: Buffer, bf: readonly number[]): number {
+  for (let k = 0; k < af.length; k += 2) {
+    const c = compareIntegers(a, af[k]!, af[k + 1]!, b, bf[k]!, bf[k + 1]!)
+    if (c !== 0) return c
+  }
+  return 0
+}
+
+/** Compares two integers written in decimal (optional `-`, leading zeros allowed). */
+export function compareIntegers(
+  a: Buffer,
+  as: number,
+  ae: number,
+  b: Buffer,
+  bs: number,
+  be: number,
+): number {
+  const aNeg = ae > as && a[as] === MINUS
+  const bNeg = be > bs && b[bs] === MINUS
+  if (aNeg !== bNeg) return aNeg ? -1 : 1
+  let i = aNeg ? as + 1 : as
+  let j = bNeg ? bs + 1 : bs
+  while (i < ae - 1 && a[i] === ZERO) i++
+  while (j < be - 1 && b[j] === ZERO) j++
+  let c = ae - i - (be - j)
+  if (c === 0) c = a.compare(b, j, be, i, ae)
+  if (c !== 0) c = c < 0 ? -1 : 1
+  return aNeg ? -c : c
+}
