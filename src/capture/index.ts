@@ -39,6 +39,7 @@ export {
   captureMysql,
   MysqlCapture,
   parseMysqlUrl,
+  preloadMysqlClient,
   previewMysqlRestore,
   recoverMysqlRestores,
   restoreMysql,

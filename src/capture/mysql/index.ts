@@ -30,4 +30,5 @@ export type {
 } from './mysql-restore.js'
 export { cleanupStaging } from './stage-cleanup.js'
 export { recoverMysqlRestores } from './restore-journal.js'
+export { preloadMysqlClient } from './session.js'
 export { snapshotTreeReader } from './snapshot-tree-reader.js'

@@ -76,6 +76,12 @@ export interface MysqlRestoreOptions {
    */
   readonly beforeSwitch?: (journal: string | undefined) => Promise<void>
   /**
+   * Called once every database is planned, before anything is created on the server (the
+   * plan only reads): a command confirms its repository lock here, so that the plan runs
+   * while the lock's second look is awaited.
+   */
+  readonly beforeStage?: () => Promise<void>
+  /**
    * Room the staging copy needs on the server's datadir filesystem, as a multiple of the
    * snapshot's data bytes of the reloaded tables (default STAGING_SPACE_FACTOR). The restore
    * refuses before changing anything when the filesystem has less free.
@@ -184,6 +190,7 @@ export async function restoreMysql(
       0,
     )
     await checkSpace(main, target, entries, plans, patchBytes, ctx, opts)
+    await opts.beforeStage?.()
     ctx.signal.throwIfAborted()
     for (const [i, selected] of entries.entries())
       staged.push(

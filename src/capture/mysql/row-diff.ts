@@ -89,12 +89,15 @@ export async function diffRows(
 
 /**
  * Reads lines off a stream of chunks. The current line is `buf[start, end)` without its
- * newline; field boundaries of the key columns are found on demand. A line split between two
- * chunks is joined into a fresh buffer. The previous line's key is kept (copied when the
- * chunk changes) to check the order.
+ * newline. A line split between two chunks is joined into a buffer of its own; the rest of
+ * the second chunk is read in place after it (`pending`). The key fields' values are kept as
+ * numbers when they have at most 15 digits (exact in a double), which is nearly always: the
+ * comparisons then never leave JavaScript. Longer ones are compared as text, for which the
+ * previous line's key is kept (copied when the chunk changes).
  */
 class LineCursor {
   private buf: Buffer = Buffer.alloc(0)
+  private pending: Buffer | undefined
   private pos = 0
   private start = 0
   private end = 0
@@ -102,9 +105,12 @@ class LineCursor {
   private hasLine = false
   /** Start and end of each key field of the current line, in key order. */
   readonly fields: number[]
+  /** Each key field's value, NaN when it is too long to be exact as a number. */
+  readonly values: number[]
   /** The previous line's key: fields in `buf` (prevInBuf) or in the copy `prevKey`. */
   private prevKey: Buffer = Buffer.alloc(0)
   private readonly prevFields: number[]
+  private readonly prevValues: number[]
   private hasPrev = false
   private prevInBuf = false
   disordered = false
@@ -116,6 +122,8 @@ class LineCursor {
   ) {
     this.fields = new Array<number>(keys.length * 2).fill(0)
     this.prevFields = new Array<number>(keys.length * 2).fill(0)
+    this.values = new Array<number>(keys.length).fill(0)
+    this.prevValues = new Array<number>(keys.length).fill(0)
     this.maxKey = Math.max(...keys)
   }
 
@@ -126,33 +134,48 @@ class LineCursor {
   /** Moves to the next line: true, false at the end, or a promise when a chunk must be read. */
   advance(): boolean | Promise<boolean> {
     if (this.hasLine) this.rememberKey()
-    const nl = this.buf.indexOf(NEWLINE, this.pos)
+    let nl = this.buf.indexOf(NEWLINE, this.pos)
     if (nl >= 0) return this.take(nl)
+    if (this.pending && this.pos === this.buf.length) {
+      // The joined line is done: go on in the chunk it came from.
+      if (this.hasPrev) this.detachPrevKey()
+      this.buf = this.pending
+      this.pending = undefined
+      this.pos = 0
+      nl = this.buf.indexOf(NEWLINE)
+      if (nl >= 0) return this.take(nl)
+    }
     return this.fill()
   }
 
   private async fill(): Promise<boolean> {
+    // What is left of the buffer is the start of a split line; the previous key may be in
+    // the buffer too. A producer may reuse a chunk once the next is asked for: copy both.
+    if (this.hasPrev) this.detachPrevKey()
+    let rest = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : undefined
     for (;;) {
-      if (this.done) {
-        if (this.pos < this.buf.length) throw new Error('the data file does not end with a newline')
-        return false
-      }
-      // The previous key and the start of a split line are in the chunk about to be
-      // replaced (a producer may reuse it): keep copies.
-      if (this.hasPrev) this.detachPrevKey()
-      const rest = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : undefined
       const r = await this.it.next()
       if (r.done) {
         this.done = true
-        this.buf = rest ?? Buffer.alloc(0)
+        this.buf = Buffer.alloc(0)
         this.pos = 0
-        continue
+        if (rest) throw new Error('the data file does not end with a newline')
+        return false
       }
       const chunk = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength)
-      this.buf = rest ? Buffer.concat([rest, chunk]) : chunk
+      const nl = chunk.indexOf(NEWLINE)
+      if (nl < 0) {
+        rest = rest ? Buffer.concat([rest, chunk]) : Buffer.from(chunk)
+        continue
+      }
       this.pos = 0
-      const nl = this.buf.indexOf(NEWLINE, rest?.length ?? 0)
-      if (nl >= 0) return this.take(nl)
+      if (!rest) {
+        this.buf = chunk
+        return this.take(nl)
+      }
+      this.buf = Buffer.concat([rest, chunk.subarray(0, nl + 1)])
+      this.pending = chunk.subarray(nl + 1)
+      return this.take(this.buf.length - 1)
     }
   }
 
@@ -162,17 +185,32 @@ class LineCursor {
     this.pos = nl + 1
     this.hasLine = true
     this.findKeyFields()
-    if (
-      this.hasPrev &&
-      compareFields(
-        this.prevInBuf ? this.buf : this.prevKey,
-        this.prevFields,
-        this.buf,
-        this.fields,
-      ) >= 0
-    )
-      this.disordered = true
+    if (this.hasPrev && this.compareWithPrev() >= 0) this.disordered = true
     return true
+  }
+
+  private compareWithPrev(): number {
+    for (let k = 0; k < this.values.length; k++) {
+      const a = this.prevValues[k]!
+      const b = this.values[k]!
+      const c =
+        a === a && b === b
+          ? a < b
+            ? -1
+            : a > b
+              ? 1
+              : 0
+          : compareIntegers(
+              this.prevInBuf ? this.buf : this.prevKey,
+              this.prevFields[2 * k]!,
+              this.prevFields[2 * k + 1]!,
+              this.buf,
+              this.fields[2 * k]!,
+              this.fields[2 * k + 1]!,
+            )
+      if (c !== 0) return c
+    }
+    return 0
   }
 
   private findKeyFields(): void {
@@ -184,6 +222,7 @@ class LineCursor {
         if (this.keys[k] === col) {
           this.fields[2 * k] = fieldStart
           this.fields[2 * k + 1] = fieldEnd
+          this.values[k] = integerValue(this.buf, fieldStart, fieldEnd)
         }
       if (fieldEnd === this.end && col < this.maxKey) {
         // Fewer fields than the key needs: an empty field compares lowest and makes no sense
@@ -197,12 +236,18 @@ class LineCursor {
 
   private rememberKey(): void {
     for (let i = 0; i < this.fields.length; i++) this.prevFields[i] = this.fields[i]!
+    for (let i = 0; i < this.values.length; i++) this.prevValues[i] = this.values[i]!
     this.hasPrev = true
     this.prevInBuf = true
   }
 
   private detachPrevKey(): void {
     if (!this.prevInBuf) return
+    // Only keys too long for a number are compared as text; the rest need no copy.
+    if (this.prevValues.every((v) => v === v)) {
+      this.prevInBuf = false
+      return
+    }
     const parts: Buffer[] = []
     let at = 0
     for (let i = 0; i < this.prevFields.length; i += 2) {
@@ -234,10 +279,16 @@ class LineCursor {
   }
 
   sameLine(other: LineCursor): boolean {
-    return (
-      this.end - this.start === other.end - other.start &&
-      this.buf.compare(other.buf, other.start, other.end, this.start, this.end) === 0
-    )
+    const n = this.end - this.start
+    if (n !== other.end - other.start) return false
+    // Short lines compare faster here than through Buffer.compare's argument checks.
+    if (n > 256)
+      return this.buf.compare(other.buf, other.start, other.end, this.start, this.end) === 0
+    const a = this.buf
+    const b = other.buf
+    for (let i = 0, x = this.start, y = other.start; i < n; i++, x++, y++)
+      if (a[x] !== b[y]) return false
+    return true
   }
 
   async close(): Promise<void> {
@@ -250,15 +301,45 @@ const TAB_BYTE = Buffer.from([TAB])
 const NEWLINE_BYTE = Buffer.from([NEWLINE])
 
 function compareKeys(a: LineCursor, b: LineCursor): number {
-  return compareFields(a.bytes, a.fields, b.bytes, b.fields)
-}
-
-function compareFields(a: Buffer, af: readonly number[], b: Buffer, bf: readonly number[]): number {
-  for (let k = 0; k < af.length; k += 2) {
-    const c = compareIntegers(a, af[k]!, af[k + 1]!, b, bf[k]!, bf[k + 1]!)
+  for (let k = 0; k < a.values.length; k++) {
+    const x = a.values[k]!
+    const y = b.values[k]!
+    const c =
+      x === x && y === y
+        ? x < y
+          ? -1
+          : x > y
+            ? 1
+            : 0
+        : compareIntegers(
+            a.bytes,
+            a.fields[2 * k]!,
+            a.fields[2 * k + 1]!,
+            b.bytes,
+            b.fields[2 * k]!,
+            b.fields[2 * k + 1]!,
+          )
     if (c !== 0) return c
   }
   return 0
+}
+
+/**
+ * The value of a decimal integer field when it is exact as a number (at most 15 digits after
+ * an optional `-`), else NaN (compared as text then). A field that is not a plain integer is
+ * NaN too: compareIntegers then orders it by its bytes, and the order check catches disorder.
+ */
+function integerValue(buf: Buffer, s: number, e: number): number {
+  const negative = e > s && buf[s] === MINUS
+  let i = negative ? s + 1 : s
+  if (i === e || e - i > 15) return NaN
+  let v = 0
+  for (; i < e; i++) {
+    const d = buf[i]! - ZERO
+    if (d < 0 || d > 9) return NaN
+    v = v * 10 + d
+  }
+  return negative ? -v : v
 }
 
 /** Compares two integers written in decimal (optional `-`, leading zeros allowed). */

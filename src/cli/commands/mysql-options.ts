@@ -1,6 +1,7 @@
 import {
   MysqlCapture,
   parseMysqlUrl,
+  preloadMysqlClient,
   restoreMysql,
   restorePhysical,
   snapshotTreeReader,
@@ -31,6 +32,7 @@ const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/
  * Errors never quote the URL: it may hold a password.
  */
 export function parseMysqlServices(urls: readonly string[]): MysqlService[] {
+  if (urls.length > 0) preloadMysqlClient()
   const out: MysqlService[] = []
   urls.forEach((raw, i) => {
     let url = raw
@@ -169,6 +171,8 @@ export interface MysqlRestoreFlags {
   readonly include: readonly string[]
   /** `--database-map OLD=NEW` values. */
   readonly databaseMap: readonly string[]
+  /** Awaited before a restore changes anything (the repository lock's confirmation). */
+  readonly beforeChange?: () => Promise<void>
 }
 
 /** One service restored, by the restore its snapshot was captured for. */
@@ -232,6 +236,7 @@ export async function restoreMysqlServices(
       ...(include.length > 0 ? { include } : {}),
       onPhase: (phase: string, db: string) => onPhase(s.service, phase, db),
     }
+    if (physical) await flags.beforeChange?.()
     results.push(
       physical
         ? {
@@ -242,7 +247,10 @@ export async function restoreMysqlServices(
         : {
             service: s.service,
             mode: 'logical',
-            result: await restoreMysql(tree, s.source, ctx, opts),
+            result: await restoreMysql(tree, s.source, ctx, {
+              ...opts,
+              ...(flags.beforeChange ? { beforeStage: flags.beforeChange } : {}),
+            }),
           },
     )
   }

@@ -74,12 +74,12 @@ export const run: CommandRunner = async (cmd, args) => {
     const tree = sub ? await reader.subtreeAt(snap.tree, treePath(sub), signal) : snap.tree
     if (!tree) throw new NotFoundError(`No folder ${sub} in snapshot ${shortId(snap.id)}.`)
     if (mysql.length > 0) {
-      await locked()
+      // The plan reads only: the lock's confirmation is awaited before the staging.
       const services = await restoreMysqlServices(
         mysql,
         reader,
         tree,
-        { include: o.include ?? [], databaseMap: o.databaseMap ?? [] },
+        { include: o.include ?? [], databaseMap: o.databaseMap ?? [], beforeChange: locked },
         cliDriverContext(signal),
         (service, phase, db) => {
           if (!o.json) err(`MySQL ${service}: ${db}: ${phase}`)
