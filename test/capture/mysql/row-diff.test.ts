@@ -136,6 +136,12 @@ describe('diffRows', () => {
     expect(
       await diffRows(chunked(repeated, [1]), chunked(good, [1]), [0], NO_LIMIT),
     ).toBeUndefined()
+    // Keys too long for a number, compared as text, the previous one in a replaced chunk.
+    const longBad = lines(['10000000000000000002\ta', '10000000000000000001\tb'])
+    for (const size of [1, 23, 100])
+      expect(
+        await diffRows(chunked(longBad, [size]), chunked(good, [1]), [0], NO_LIMIT),
+      ).toBeUndefined()
     // A line with fewer fields than the key needs.
     expect(
       await diffRows(chunked(lines(['1\ta']), [9]), chunked(lines(['1\ta']), [9]), [2], NO_LIMIT),
