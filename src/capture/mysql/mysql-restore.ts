@@ -21,26 +21,17 @@ import {
   writeJournal,
 } from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
-import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
+import { loadDataSql, TEXT_INPUT_TYPES } from './row-format.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
-import { listTables, showCreateTable } from './schema-reader.js'
+import { listTables } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
 import { retryingDeadlocks } from './deadlock-retry.js'
 import { SessionPool } from './session-pool.js'
+import { liveFingerprints, serverIdentity, type ServerIdentity } from './table-fingerprint.js'
+import { compareTables } from './table-compare.js'
 import {
-  liveFingerprints,
-  serverIdentity,
-  stillUnchanged,
-  type ServerIdentity,
-} from './table-fingerprint.js'
-import { liveTableHash, type TableRead } from './table-parts.js'
-import {
-  autoIncrementOf,
-  diffLiveTable,
-  patchKeys,
   patchSource,
   stagePatches,
-  withoutAutoIncrement,
   type PatchSource,
   type PatchSwitch,
   type TablePatch,
@@ -412,38 +403,24 @@ export async function planDatabase(
     (await s.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [to]))
       .length > 0
   const current = exists ? await listTables(s, to) : []
-  const same = new Set<string>()
   const compared = tables.filter(
     (t) => !opts.full && t.kind === 'table' && current.some((c) => c.name === t.name),
   )
-  // Reading every live table is most of a delta restore's planning: spread the tables over
-  // the sessions, biggest first, each session in its own snapshot transaction.
-  // Except the tables the server vouched for at the snapshot point and that still carry
-  // its fingerprint: they hold the snapshot's rows, only their definition is compared.
+  // Reading every live table is most of a delta restore's planning (table-compare.ts) except
+  // the tables the server vouched for at the snapshot point and that still carry its
+  // fingerprint: they hold the snapshot's rows, only their definition is compared.
   const vouched = await fingerprintsNow(s, to, compared, ctx)
-  const queue = [...compared].sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0))
-  const unread: string[] = []
-  const patches = new Map<string, TablePatch>()
-  await Promise.all(
-    all.slice(0, Math.max(1, Math.min(all.length, queue.length))).map(async (session) => {
-      await session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
-      try {
-        for (let t = queue.shift(); t; t = queue.shift()) {
-          const create = renameDatabase(creates.get(t.name) ?? '', entry.name, to)
-          if (vouched && stillUnchanged(t.unchangedSince, vouched.server, vouched.live, t.name)) {
-            if ((await showCreateTable(session, to, t.name)) !== create) continue
-            same.add(t.name)
-            unread.push(t.name)
-            continue
-          }
-          const verdict = await compareTable(session, t, create, to, ctx.signal, opts.patches)
-          if (verdict === true) same.add(t.name)
-          else if (verdict) patches.set(t.name, verdict)
-        }
-      } finally {
-        await session.query('COMMIT')
-      }
-    }),
+  const { same, unread, patches } = await compareTables(
+    all,
+    compared.map((t) => ({
+      t,
+      create: renameDatabase(creates.get(t.name) ?? '', entry.name, to),
+      live: current.find((c) => c.name === t.name)!,
+    })),
+    to,
+    vouched,
+    opts.patches,
+    ctx.signal,
   )
   if (compared.length > 0)
     ctx.log.info(
@@ -570,64 +547,6 @@ async function fingerprintsNow(
     )
     return undefined
   }
-}
-
-/**
- * Whether the live table equals the snapshot's (true: same definition and content hash),
- * or, when it can be patched in place (`patches` given, table-patch.ts), the patch that
- * makes it equal; false when it must be reloaded.
- */
-async function compareTable(
-  s: MysqlSession,
-  t: PlannedTable,
-  create: string,
-  to: string,
-  signal: AbortSignal,
-  patches: PatchSource | undefined,
-): Promise<boolean | TablePatch> {
-  const liveCreate = await showCreateTable(s, to, t.name)
-  const sameDefinition = liveCreate === create
-  if (
-    !sameDefinition &&
-    (!patches || withoutAutoIncrement(liveCreate) !== withoutAutoIncrement(create))
-  )
-    return false
-  const live = (await listTables(s, to)).find((x) => x.name === t.name)
-  if (!live) return false
-  const stored = patches?.table(t.name)
-  const keys =
-    stored && t.kind === 'table' ? patchKeys(live, liveCreate, stored.columns) : undefined
-  if (stored && keys) {
-    const diff = await diffLiveTable(
-      s,
-      live,
-      keys,
-      patches!.rows(stored, signal),
-      stored.rows,
-      signal,
-    )
-    if (!diff) return false
-    if (diff.writeRows + diff.deleteRows === 0 && sameDefinition) return true
-    return {
-      diff,
-      keys: live.primaryKey,
-      columns: stored.columns,
-      ...(sameDefinition ? {} : { autoIncrement: autoIncrementOf(create) }),
-    }
-  }
-  if (!sameDefinition) return false
-  const read: TableRead = {
-    db: to,
-    name: t.name,
-    columns: planColumns(live.columns),
-    primaryKey: live.primaryKey,
-    ...(t.splitColumn ? { splitColumn: t.splitColumn } : {}),
-  }
-  const ranges = t.parts.map((p) => ({
-    ...(p.from !== undefined ? { from: p.from } : {}),
-    ...(p.to !== undefined ? { to: p.to } : {}),
-  }))
-  return (await liveTableHash(s, read, ranges, signal)) === t.sha256
 }
 
 /** A database loaded into its staging database, ready to be switched in. */

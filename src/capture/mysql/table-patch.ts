@@ -72,17 +72,25 @@ export interface TablePatch {
   readonly autoIncrement?: string
 }
 
-/** The limits of a patch: past them the table is reloaded (row-diff.ts gives up early). */
-export function patchLimits(snapshotRows: number): { maxRows: number; maxBytes: number } {
+/**
+ * The limits of a patch of `rows` snapshot rows: past them the table is reloaded (row-diff.ts
+ * gives up early). `share`: the part of the table diffed here, of its bytes (a table diffed
+ * part by part shares the memory budget).
+ */
+export function patchLimits(rows: number, share = 1): { maxRows: number; maxBytes: number } {
   // Rewriting rows one by one costs several times loading them in bulk; past a quarter of
   // the table a reload is as fast. The changes are held in memory until they are staged.
-  return { maxRows: Math.max(1000, Math.floor(snapshotRows / 4)), maxBytes: 64 * 1024 * 1024 }
+  return {
+    maxRows: Math.max(1000, Math.floor(rows / 4)),
+    maxBytes: Math.max(1024 * 1024, Math.floor(64 * 1024 * 1024 * share)),
+  }
 }
 
 /**
  * The patch that turns the live table `live` (read on `s`, inside the plan's snapshot
- * transaction, in key order) into the snapshot's rows `snapshot` (its data files, in key
- * order). Undefined when a patch would not do: too many changes, or rows out of order.
+ * transaction, in key order; only the key range `range` when given) into the snapshot's rows
+ * `snapshot` (its data files for the same range, in key order). Undefined when a patch would
+ * not do: too many changes, or rows out of order.
  */
 export async function diffLiveTable(
   s: MysqlSession,
@@ -90,6 +98,8 @@ export async function diffLiveTable(
   keys: readonly number[],
   snapshot: AsyncIterable<Uint8Array>,
   snapshotRows: number,
+  share: number,
+  range: { from?: string; to?: string; column: string } | undefined,
   signal: AbortSignal,
 ): Promise<RowDiff | undefined> {
   const read: TableRead = {
@@ -97,14 +107,19 @@ export async function diffLiveTable(
     name: live.name,
     columns: planColumns(live.columns),
     primaryKey: live.primaryKey,
+    ...(range ? { splitColumn: range.column } : {}),
+  }
+  const bounds = {
+    ...(range?.from !== undefined ? { from: range.from } : {}),
+    ...(range?.to !== undefined ? { to: range.to } : {}),
   }
   const lines = rowEncoders().encode(
-    s.stream(partSelect(read, {}), signal),
+    s.stream(partSelect(read, bounds), signal),
     newCount(),
     true,
     signal,
   )
-  return diffRows(snapshot, lines, keys, patchLimits(snapshotRows))
+  return diffRows(snapshot, lines, keys, patchLimits(snapshotRows, share))
 }
 
 /** A patch as the switch applies it (written to the restore's journal). */
@@ -215,8 +230,8 @@ export async function applyPatches(
  */
 export interface PatchSource {
   table(name: string): TableEntry | undefined
-  /** The data-file bytes of a table, its parts in order. */
-  rows(table: TableEntry, signal: AbortSignal): AsyncIterable<Uint8Array>
+  /** The data-file bytes of a table, its parts in order, or of its part `part` alone. */
+  rows(table: TableEntry, signal: AbortSignal, part?: number): AsyncIterable<Uint8Array>
   readonly found: Map<string, TablePatch>
 }
 
@@ -224,8 +239,9 @@ export interface PatchSource {
 export function patchSource(tree: TreeReader, dir: string, entry: DatabaseEntry): PatchSource {
   return {
     table: (name) => entry.tables.find((t) => t.name === name),
-    async *rows(table, signal) {
-      for (const p of table.parts) yield* tree.readFile(`${dir}/${p.file}`, { signal })
+    async *rows(table, signal, part) {
+      const parts = part === undefined ? table.parts : table.parts.slice(part, part + 1)
+      for (const p of parts) yield* tree.readFile(`${dir}/${p.file}`, { signal })
     },
     found: new Map(),
   }

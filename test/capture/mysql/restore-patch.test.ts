@@ -1,9 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
-import { parseMysqlUrl, restoreMysql } from '../../../src/capture/mysql/index.js'
+import {
+  captureMysql,
+  parseMysqlUrl,
+  restoreMysql,
+  snapshotTreeReader,
+} from '../../../src/capture/mysql/index.js'
 import { openSession } from '../../../src/capture/mysql/session.js'
 import { applyPatches } from '../../../src/capture/mysql/table-patch.js'
-import type { Repository, StoredSnapshot } from '../../../src/repo/index.js'
+import {
+  RepoReader,
+  SnapshotWriter,
+  type Repository,
+  type StoredSnapshot,
+} from '../../../src/repo/index.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 import {
   adminConnection,
@@ -93,6 +103,29 @@ describe('mysql delta restore: tables patched in place', () => {
       [`${db}\\_\\_coffer\\_%`],
     )
     expect(side).toEqual([])
+  })
+
+  it('diffs a table stored in parts part by part, on several connections', async () => {
+    await admin.query(`ANALYZE TABLE ${q('items')}`)
+    const writer = await SnapshotWriter.start(repo)
+    await captureMysql(parseMysqlUrl(`${MYSQL_URL}/${db}`), writer, driverContext(), {
+      partRows: 1000,
+    })
+    const split = await writer.commit({ paths: ['/services/mysql'], hostname: 'shop' })
+    const tree = snapshotTreeReader(await RepoReader.open(repo), split.tree)
+    const files = (await tree.list(`services/mysql/${db}`)).map((e) => e.name)
+    expect(files.filter((f) => /^items\.\d+\.tsv$/.test(f)).length).toBeGreaterThan(1)
+    await admin.query(`
+      UPDATE ${q('items')} SET qty = 7 WHERE id IN (10, 1500, 2900);
+      DELETE FROM ${q('items')} WHERE id = 2000;
+      INSERT INTO ${q('items')} (sku, qty) VALUES ('past the end', 1);`)
+    const plan = (
+      await restoreMysql(tree, parseMysqlUrl(`${MYSQL_URL}?connections=2`), driverContext())
+    ).databases[0]!
+    expect(plan.reload).toEqual([])
+    expect([...plan.patch].sort()).toEqual(['audit', 'items'])
+    expect(plan.patchRows).toBe(3 + 1 + 1 + 1)
+    expect(await describeDatabase(admin, db)).toEqual(want)
   })
 
   it('sets the AUTO_INCREMENT counter back when only it changed', async () => {
