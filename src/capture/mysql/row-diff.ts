@@ -190,27 +190,14 @@ class LineCursor {
   }
 
   private compareWithPrev(): number {
-    for (let k = 0; k < this.values.length; k++) {
-      const a = this.prevValues[k]!
-      const b = this.values[k]!
-      const c =
-        a === a && b === b
-          ? a < b
-            ? -1
-            : a > b
-              ? 1
-              : 0
-          : compareIntegers(
-              this.prevInBuf ? this.buf : this.prevKey,
-              this.prevFields[2 * k]!,
-              this.prevFields[2 * k + 1]!,
-              this.buf,
-              this.fields[2 * k]!,
-              this.fields[2 * k + 1]!,
-            )
-      if (c !== 0) return c
-    }
-    return 0
+    return compareKeyFields(
+      this.prevValues,
+      this.prevInBuf ? this.buf : this.prevKey,
+      this.prevFields,
+      this.values,
+      this.buf,
+      this.fields,
+    )
   }
 
   private findKeyFields(): void {
@@ -301,9 +288,24 @@ const TAB_BYTE = Buffer.from([TAB])
 const NEWLINE_BYTE = Buffer.from([NEWLINE])
 
 function compareKeys(a: LineCursor, b: LineCursor): number {
-  for (let k = 0; k < a.values.length; k++) {
-    const x = a.values[k]!
-    const y = b.values[k]!
+  return compareKeyFields(a.values, a.bytes, a.fields, b.values, b.bytes, b.fields)
+}
+
+/**
+ * Compares two keys field by field: as numbers where both values are (not NaN), else as the
+ * decimal text of the fields, `[start, end)` pairs in `af` and `bf`.
+ */
+function compareKeyFields(
+  av: readonly number[],
+  a: Buffer,
+  af: readonly number[],
+  bv: readonly number[],
+  b: Buffer,
+  bf: readonly number[],
+): number {
+  for (let k = 0; k < av.length; k++) {
+    const x = av[k]!
+    const y = bv[k]!
     const c =
       x === x && y === y
         ? x < y
@@ -311,14 +313,7 @@ function compareKeys(a: LineCursor, b: LineCursor): number {
           : x > y
             ? 1
             : 0
-        : compareIntegers(
-            a.bytes,
-            a.fields[2 * k]!,
-            a.fields[2 * k + 1]!,
-            b.bytes,
-            b.fields[2 * k]!,
-            b.fields[2 * k + 1]!,
-          )
+        : compareIntegers(a, af[2 * k]!, af[2 * k + 1]!, b, bf[2 * k]!, bf[2 * k + 1]!)
     if (c !== 0) return c
   }
   return 0

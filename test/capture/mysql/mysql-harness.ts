@@ -93,6 +93,15 @@ export async function treeOf(repo: Repository, snap: StoredSnapshot): Promise<Tr
 }
 
 /** CHECKSUM TABLE and row count of every table, SHOW CREATE of every object, of `db`. */
+/** The side databases (staging, trash, journal) a restore into `db` left on the server. */
+export async function sideDatabasesLeft(c: mysql.Connection, db: string): Promise<string[]> {
+  const [rows] = await c.query<mysql.RowDataPacket[]>(
+    'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
+    [`${db.replace(/[\\%_]/g, (x) => `\\${x}`)}\\_\\_coffer\\_%`],
+  )
+  return rows.map((r) => String(r.n))
+}
+
 export async function describeDatabase(
   c: mysql.Connection,
   db: string,

@@ -13,6 +13,7 @@ import {
   adminConnection,
   createRepo,
   describeDatabase,
+  sideDatabasesLeft,
   driverContext,
   MYSQL_URL,
   snapshotDatabases,
@@ -61,11 +62,7 @@ describe('mysql restore in place', () => {
       )
       await expect(run).rejects.toThrow(`stopped at ${phase}`)
       expect(await describeDatabase(admin, db)).toEqual(before)
-      const [side] = await admin.query<mysql.RowDataPacket[]>(
-        'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-        [`${db}\\_\\_coffer\\_%`],
-      )
-      expect(side).toEqual([])
+      expect(await sideDatabasesLeft(admin, db)).toEqual([])
     },
   )
 

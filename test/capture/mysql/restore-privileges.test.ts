@@ -9,6 +9,7 @@ import {
   adminConnection,
   createRepo,
   describeDatabase,
+  sideDatabasesLeft,
   driverContext,
   snapshotDatabases,
   testDbName,
@@ -68,11 +69,7 @@ describe('mysql restore without the privileges for the objects', () => {
     )
     await expect(run).rejects.not.toThrow(password)
     expect(await describeDatabase(admin, db)).toEqual(before)
-    const [side] = await admin.query<mysql.RowDataPacket[]>(
-      'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-      [`${db}\\_\\_coffer\\_%`],
-    )
-    expect(side).toEqual([])
+    expect(await sideDatabasesLeft(admin, db)).toEqual([])
   })
 
   it('restores once the privilege is granted, the trigger included', async () => {

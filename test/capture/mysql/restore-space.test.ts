@@ -12,6 +12,7 @@ import {
   adminConnection,
   createRepo,
   describeDatabase,
+  sideDatabasesLeft,
   driverContext,
   MYSQL_URL,
   snapshotDatabases,
@@ -58,11 +59,7 @@ describe('mysql restore and room for staging', () => {
       /^Not enough room for the staging copy on the server's datadir \/.*: the restore needs about .* \(.* of table data × 1000000000000000\) and .* is free\. Nothing was changed\.$/,
     )
     expect(await describeDatabase(admin, db)).toEqual(before)
-    const [side] = await admin.query<mysql.RowDataPacket[]>(
-      'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
-      [`${db}\\_\\_coffer\\_%`],
-    )
-    expect(side).toEqual([])
+    expect(await sideDatabasesLeft(admin, db)).toEqual([])
   })
 
   it('restores with the default factor when there is room', async () => {
