@@ -17,7 +17,7 @@ const run = promisify(execFile)
  * environment layer, against the best peer steps an administrator would script, same run:
  * `mydumper -t 2 -c` + `restic backup` of the dump and the mounts for a capture,
  * `restic restore` + `myloader -t 2` for a restore. Coffer runs each step in its own process
- * (bench/lib/env-step.ts); its time is the step's own, without Node's start-up, and its
+ * (bench/lib/env-step.mjs); its time is the step's own, without Node's start-up, and its
  * pause (writes held) is reported as recorded in the snapshot.
  */
 export async function runBench(args: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { measure, type Measured } from './measure.js'
 
-/** What bench/lib/env-step.ts prints after a step. */
+/** What bench/lib/env-step.mjs prints after a step. */
 export interface StepReport {
   readonly seconds?: number
   readonly id?: string
@@ -12,7 +12,7 @@ export interface StepReport {
 
 /**
  * Runs steps of the environment layer on repository `repo`, each in its own process
- * (bench/lib/env-step.ts) so that its peak RSS is its own; a step's time is the one it
+ * (bench/lib/env-step.mjs) so that its peak RSS is its own; a step's time is the one it
  * reports, without Node's start-up.
  */
 export function envStepRunner(
@@ -21,9 +21,7 @@ export function envStepRunner(
 ): (op: string, extra: object) => Promise<Measured & { report: StepReport }> {
   return async (op, extra) => {
     const m = await measure(process.execPath, [
-      '--import',
-      'tsx',
-      'bench/lib/env-step.ts',
+      'bench/lib/env-step.mjs',
       op,
       JSON.stringify({ repo, password, ...extra }),
     ])

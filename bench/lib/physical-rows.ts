@@ -19,7 +19,7 @@ export interface PhysicalRowsInput {
 /**
  * The physical rows of `npm run bench -- mysql` (issue: MySQL physical mode): Coffer's
  * physical capture of the shop database (a hot `mariabackup` backup, prepared for export and
- * stored in the repository, through the environment layer, bench/lib/env-step.ts) against
+ * stored in the repository, through the environment layer, bench/lib/env-step.mjs) against
  * `mariabackup --backup` of the same database alone, and Coffer's physical restore into a new
  * database against `myloader -t 2`'s full restore measured in the same run. Rows in the mysql
  * bench's table shape: step, peer, Coffer s, peer s, ratio, Coffer MB, peer MB.

@@ -1,24 +1,19 @@
-import { LocalBackend, Repository } from '../../src/repo/index.js'
-import {
-  createEnvironmentSnapshot,
-  restoreEnvironment,
-  type EnvironmentSpec,
-} from '../../src/snapshots/index.js'
-import { silentLogger } from '../../src/lib/index.js'
+/* global process, performance, AbortController */
+// Plain JavaScript over the built code (npm run build first), like the other benches' runs of
+// the built CLI: run through tsx, the step's process carried about 140 MB of the loader's
+// (624 against 486 MB peak for a consistent snapshot of the scale-1 environment).
+import { LocalBackend, Repository } from '../../dist/repo/index.js'
+import { createEnvironmentSnapshot, restoreEnvironment } from '../../dist/snapshots/index.js'
+import { silentLogger } from '../../dist/lib/index.js'
 
 /**
  * One step of `npm run bench -- env`, in its own process so that its peak RSS is measured
- * alone: `node --import tsx bench/lib/env-step.ts <init|snapshot|restore> <json>`. Prints one
+ * alone: `node bench/lib/env-step.mjs <init|snapshot|restore> <json>`. Prints one
  * JSON line: the step's own duration (without Node's start-up) and what it reported.
  */
 const [op, json] = process.argv.slice(2)
-const args = JSON.parse(json ?? '{}') as {
-  repo: string
-  password: string
-  env: EnvironmentSpec
-  live?: boolean
-  snapshot?: string
-}
+/** @type {{ repo: string, password: string, env: object, live?: boolean, snapshot?: string }} */
+const args = JSON.parse(json ?? '{}')
 const ctx = {
   signal: new AbortController().signal,
   log: silentLogger,
@@ -28,7 +23,8 @@ const ctx = {
 }
 const started = performance.now()
 const backend = await LocalBackend.open(args.repo)
-let out: Record<string, unknown> = {}
+/** @type {Record<string, unknown>} */
+let out = {}
 if (op === 'init') {
   await (await Repository.init({ backend, password: args.password })).close()
 } else {
@@ -43,7 +39,7 @@ if (op === 'init') {
       )
       out = { id: info.id, pauseMs: info.pauseMs }
     } else if (op === 'restore') {
-      const r = await restoreEnvironment(repo, args.snapshot!, args.env, [], ctx)
+      const r = await restoreEnvironment(repo, args.snapshot, args.env, [], ctx)
       out = {
         switchMs: r.switchMs,
         tablesReloaded: r.tablesReloaded,
