@@ -21,7 +21,7 @@ import {
   writeJournal,
 } from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
-import { loadDataSql, TEXT_INPUT_TYPES } from './row-format.js'
+import { loadDataSql, textInputColumns } from './row-format.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables } from './schema-reader.js'
 import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
@@ -688,12 +688,7 @@ async function stageDatabase(
   }
   ctx.signal.throwIfAborted()
   const textInput = new Map(
-    (await listTables(main, stage)).map((t) => [
-      t.name,
-      new Set(
-        t.columns.filter((c) => TEXT_INPUT_TYPES.has(c.dataType.toLowerCase())).map((c) => c.name),
-      ),
-    ]),
+    (await listTables(main, stage)).map((t) => [t.name, textInputColumns(t.columns)]),
   )
 
   opts.onPhase?.('load', entry.name)

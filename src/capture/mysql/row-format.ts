@@ -49,6 +49,13 @@ export function planColumns(columns: readonly ColumnInfo[]): ColumnPlan[] {
  */
 export const TEXT_INPUT_TYPES: ReadonlySet<string> = new Set(['uuid', 'inet4', 'inet6'])
 
+/** The columns of `columns` loaded through a variable (of a type in TEXT_INPUT_TYPES). */
+export function textInputColumns(columns: readonly ColumnInfo[]): Set<string> {
+  return new Set(
+    columns.filter((c) => TEXT_INPUT_TYPES.has(c.dataType.toLowerCase())).map((c) => c.name),
+  )
+}
+
 /**
  * The statement that loads a data file of `columns` into `db`.`table`. The columns named in
  * `textInput` (of a type in TEXT_INPUT_TYPES) are read into `@cN` and assigned as utf8mb4 text.

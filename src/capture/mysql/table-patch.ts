@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import type { TreeReader } from '../ports.js'
 import type { DatabaseEntry, TableEntry } from './database-entry.js'
 import { qualified, quoteIdent } from './names.js'
-import { loadDataSql, planColumns, TEXT_INPUT_TYPES } from './row-format.js'
+import { loadDataSql, planColumns, textInputColumns } from './row-format.js'
 import { diffRows, type RowDiff } from './row-diff.js'
 import { rowEncoders } from './row-encoders.js'
 import { listTables, type TableInfo } from './schema-reader.js'
@@ -270,11 +270,7 @@ export async function stagePatches(
     if (!patch) throw new Error(`no patch for ${to}.${table}`)
     let deletes = `coffer_delete_${++n}`
     while (taken.has(deletes)) deletes = `coffer_delete_${++n}`
-    const textInput = new Set(
-      (live.get(table)?.columns ?? [])
-        .filter((c) => TEXT_INPUT_TYPES.has(c.dataType.toLowerCase()))
-        .map((c) => c.name),
-    )
+    const textInput = textInputColumns(live.get(table)?.columns ?? [])
     await stagePatch(s, stage, to, table, deletes, patch, textInput)
     out.push({
       table,

@@ -3,7 +3,7 @@ import { CofferError, RefusedError } from '../../../errors.js'
 import { forEachLimit } from '../../../lib/index.js'
 import type { DriverContext } from '../../ports.js'
 import { quoteIdent, quoteString } from '../names.js'
-import { loadDataSql, TEXT_INPUT_TYPES } from '../row-format.js'
+import { loadDataSql, textInputColumns } from '../row-format.js'
 import { listTables } from '../schema-reader.js'
 import type { MysqlSession } from '../session.js'
 import { retryingDeadlocks } from '../deadlock-retry.js'
@@ -113,11 +113,7 @@ export async function restoreThroughPrivateServer(
     const textInput = new Map(
       (await listTables(targetSessions[0]!, stage)).map((t) => [
         t.name,
-        new Set(
-          t.columns
-            .filter((c) => TEXT_INPUT_TYPES.has(c.dataType.toLowerCase()))
-            .map((c) => c.name),
-        ),
+        textInputColumns(t.columns),
       ]),
     )
     const parts = tables.flatMap((t) =>
