@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/index.js'
-import type { Node } from '../repo/index.js'
+import type { HashedChunk, Node, Polynomial } from '../repo/index.js'
 
 /**
  * What a capture driver needs from the repository while taking a snapshot: a place to stream
@@ -22,6 +22,21 @@ export interface TreeWriter {
    * a writer without it makes drivers write such files again.
    */
   addFile?(path: string, node: Node): void
+  /**
+   * The repository's chunker polynomial, for a driver that cuts its content into chunks on a
+   * thread of its own (`ChunkAssembler`) and hands them to `writeChunkedFile`. Optional, with
+   * it: a writer without them gets the bytes through `writeFile`.
+   */
+  readonly pol?: Polynomial
+  /**
+   * `writeFile` for content cut with `pol` into chunks, each with its SHA-256 (`hashId`), in
+   * order: stores the same file as `writeFile` of the chunks' bytes would.
+   */
+  writeChunkedFile?(
+    path: string,
+    chunks: AsyncIterable<HashedChunk>,
+    opts?: { readonly mode?: number; readonly mtime?: Date; readonly signal?: AbortSignal },
+  ): Promise<{ readonly size: number }>
 }
 
 export interface TreeEntry {

@@ -119,21 +119,28 @@ export class BlobSaver {
 
   /**
    * Seals and adds a blob the caller has claimed (`claim` returned true): on the worker
-   * pool, or inline when small. Takes `plaintext` over.
+   * pool, or inline when small. Takes `plaintext` over. With `recycle`, `plaintext` is a view
+   * of an ArrayBuffer of the caller's alone, which `recycle` gets back once the blob is sealed
+   * (a data blob's buffer travels to the worker and back without a copy).
    */
   async sealAndAdd(
     type: BlobType,
     id: BlobId,
     plaintext: Uint8Array,
     signal?: AbortSignal,
+    recycle?: (buffer: ArrayBuffer) => void,
   ): Promise<void> {
     const length = plaintext.length
     const compress = this.repo.version >= 2
     if (length < INLINE_SEAL_BYTES) {
-      await this.add(type, id, sealBlob(this.repo.key, type, plaintext, compress), length, signal)
+      const sealed = sealBlob(this.repo.key, type, plaintext, compress)
+      recycle?.(plaintext.buffer as ArrayBuffer)
+      await this.add(type, id, sealed, length, signal)
     } else if (type === 'data') {
       const { pool, target } = this.packTarget()
-      await this.addPacked(await pool.sealIntoPack(id, plaintext, compress, target), length, signal)
+      const packed = await pool.sealIntoPack(id, plaintext, compress, target, recycle !== undefined)
+      if (packed.spare) recycle?.(packed.spare)
+      await this.addPacked(packed, length, signal)
     } else {
       await this.add(type, id, await this.repo.pool.seal(type, plaintext, compress), length, signal)
     }

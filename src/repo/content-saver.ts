@@ -1,6 +1,7 @@
 import type { BlobSaver } from './blob-saver.js'
 import { MIN_SIZE, type Polynomial } from './chunker/index.js'
 import type { BlobId } from './id.js'
+import type { HashedChunk } from './workers/worker-chunking.js'
 
 export interface SavedContent {
   /** Data blob IDs of the content, in order. */
@@ -57,26 +58,43 @@ async function saveFrom(
     return { content: [id], size: head.length, newBytes: added ? head.length : 0 }
   }
 
+  const rest = resume(head.parts, input)
+  return saveChunks(saver.repo.pool.chunks(rest, pol, signal), saver, opts)
+}
+
+/**
+ * Saves content that was already cut into restic's chunks (with the repository's
+ * polynomial) and hashed, in order: deduplicates them and seals the new ones on the worker
+ * threads. For a producer that chunks on a thread of its own (a MySQL capture cuts the
+ * lines it encodes where it encodes them). An ID must be the SHA-256 of its chunk's bytes
+ * (`hashId`): the repository stores the blob under it without hashing again.
+ */
+export async function saveChunks(
+  chunks: AsyncIterable<HashedChunk>,
+  saver: BlobSaver,
+  opts: { readonly signal?: AbortSignal; readonly onBytes?: (n: number) => void } = {},
+): Promise<SavedContent> {
+  const signal = opts.signal
   const content: BlobId[] = []
   let size = 0
   let newBytes = 0
   const inFlight = new Set<Promise<void>>()
   let failure: { error: unknown } | undefined
   try {
-    const rest = resume(head.parts, input)
-    for await (const { id: hex, data } of saver.repo.pool.chunks(rest, pol, signal)) {
+    for await (const { id: hex, data, recycle } of chunks) {
       if (failure) break
       const id = hex as BlobId
       const length = data.length
       content.push(id)
       size += length
       if (!saver.claim('data', id)) {
+        recycle?.(data.buffer as ArrayBuffer)
         opts.onBytes?.(length)
         continue
       }
       // Sealing happens on worker threads while the next chunks are cut.
       const p: Promise<void> = saver
-        .sealAndAdd('data', id, data, signal)
+        .sealAndAdd('data', id, data, signal, recycle)
         .then(() => {
           newBytes += length
           opts.onBytes?.(length)

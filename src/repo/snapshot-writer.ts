@@ -2,7 +2,7 @@ import { hostname as osHostname, userInfo } from 'node:os'
 import { silentLogger, type Logger } from '../lib/index.js'
 import { BlobSaver } from './blob-saver.js'
 import { parsePolynomial, type Polynomial } from './chunker/index.js'
-import { saveContent, type SavedContent } from './content-saver.js'
+import { saveChunks, saveContent, type SavedContent } from './content-saver.js'
 import { goTimeFromNs, type GoTime } from './go/index.js'
 import type { SnapshotId } from './id.js'
 import type { RepoLock } from './lock.js'
@@ -10,6 +10,14 @@ import type { Repository } from './repository.js'
 import { encodeSnapshot, type Snapshot, type StoredSnapshot } from './snapshot.js'
 import { treePath, TreeBuilder, type TreePath } from './tree-builder.js'
 import { GO_MODE, type Node, type TreeId } from './tree/index.js'
+import type { HashedChunk } from './workers/worker-chunking.js'
+
+/** How a file written into the snapshot's tree is stored. */
+interface FileOptions {
+  readonly mode?: number
+  readonly mtime?: Date
+  readonly signal?: AbortSignal
+}
 
 export interface SnapshotWriterOptions {
   readonly signal?: AbortSignal
@@ -133,12 +141,33 @@ export class SnapshotWriter {
   async writeFile(
     path: string,
     data: AsyncIterable<Uint8Array>,
-    opts: { readonly mode?: number; readonly mtime?: Date; readonly signal?: AbortSignal } = {},
+    opts: FileOptions = {},
+  ): Promise<{ readonly size: number }> {
+    return this.addSaved(path, () => this.saveContent(data), opts)
+  }
+
+  /**
+   * `writeFile` for content already cut into chunks with `pol` and hashed, in
+   * order (see `saveChunks`): the same file as `writeFile` of the chunks' bytes would store.
+   */
+  async writeChunkedFile(
+    path: string,
+    chunks: AsyncIterable<HashedChunk>,
+    opts: FileOptions = {},
+  ): Promise<{ readonly size: number }> {
+    return this.addSaved(path, () => saveChunks(chunks, this.saver, { signal: this.signal }), opts)
+  }
+
+  /** Saves a file's content with `save`, then adds its node at `path`. */
+  private async addSaved(
+    path: string,
+    save: () => Promise<SavedContent>,
+    opts: FileOptions,
   ): Promise<{ readonly size: number }> {
     const parts = [...treePath(path)]
     const name = parts.pop()
     if (!name) throw new Error(`not a file path: ${path}`)
-    const saved = await this.saveContent(data)
+    const saved = await save()
     const t = opts.mtime ? goTimeFromNs(BigInt(opts.mtime.getTime()) * 1_000_000n) : nowNs(this.now)
     this.tree.addNode(parts, {
       name,

@@ -21,7 +21,15 @@ import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } 
 import { SessionPool } from './session-pool.js'
 import { ParentTables } from './parent-tables.js'
 import { vouchedFingerprints, type TableFingerprint } from './table-fingerprint.js'
-import { newCount, PART_ROWS, partBytes, planParts, tableHash, tableReadOf } from './table-parts.js'
+import {
+  newCount,
+  PART_ROWS,
+  partBytes,
+  partChunks,
+  planParts,
+  tableHash,
+  tableReadOf,
+} from './table-parts.js'
 
 export interface MysqlCaptureOptions {
   /** The service's name in the tree: `services/<service>/…`. Default `mysql`. */
@@ -371,12 +379,21 @@ export class MysqlCapture {
       async ({ range, i }, partSignal) => {
         const name = `${file}.${String(i + 1).padStart(4, '0')}.tsv`
         const count = newCount()
+        const opts = { signal: partSignal, mtime: this.ctx.now() }
+        const tree = this.tree
         await pool.use((s) =>
-          this.tree.writeFile(
-            `${dir}/${name}`,
-            partBytes(s, read, range, count, partSignal, onBytes),
-            { signal: partSignal, mtime: this.ctx.now() },
-          ),
+          // Cut into chunks where the lines are made when the writer takes chunks.
+          tree.writeChunkedFile && tree.pol !== undefined
+            ? tree.writeChunkedFile(
+                `${dir}/${name}`,
+                partChunks(s, read, range, count, tree.pol, partSignal, onBytes),
+                opts,
+              )
+            : tree.writeFile(
+                `${dir}/${name}`,
+                partBytes(s, read, range, count, partSignal, onBytes),
+                opts,
+              ),
         )
         parts[i] = {
           file: name,

@@ -1,27 +1,42 @@
+import type { HashedChunk, Polynomial } from '../../repo/index.js'
+
 /** Messages between the row encoders (row-encoders.ts) and their worker threads. */
 
+/**
+ * What a stream sends back: the encoded lines; nothing (it is only counted and hashed); or
+ * the lines cut into the repository's chunks with polynomial `pol`, each with its ID.
+ */
+export type EncoderOutput = 'lines' | 'none' | { readonly pol: Polynomial }
+
 export type EncoderRequest =
-  /** Starts a stream; `lines`: send the encoded lines back (else only count and hash). */
-  | { readonly kind: 'open'; readonly stream: number; readonly lines: boolean }
+  | { readonly kind: 'open'; readonly stream: number; readonly output: EncoderOutput }
   /** A feed of framed row packets (row-feeds.ts), transferred. */
   | { readonly kind: 'feed'; readonly stream: number; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly stream: number }
   /** Forgets a stream that will not be ended. */
   | { readonly kind: 'drop'; readonly stream: number }
+  /** A chunk's buffer back from the repository (transferred), for the thread's next chunks. */
+  | { readonly kind: 'spare'; readonly buffer: ArrayBuffer }
 
 export type EncoderAnswer =
-  /** A feed's lines (when asked for), and the feed's buffer back for reuse. */
+  /**
+   * A feed done: its lines, or the chunks that ended within them (as the stream's output
+   * says), and the feed's buffer back for reuse.
+   */
   | {
       readonly kind: 'encoded'
       readonly stream: number
       readonly lines?: Uint8Array
+      readonly chunks?: readonly HashedChunk[]
       readonly feed: Uint8Array
     }
+  /** The stream's end: its counts, and its last chunk when it is chunked. */
   | {
       readonly kind: 'done'
       readonly stream: number
       readonly rows: number
       readonly bytes: number
       readonly sha256: string
+      readonly chunks?: readonly HashedChunk[]
     }
   | { readonly kind: 'failed'; readonly stream: number; readonly message: string }

@@ -1,14 +1,24 @@
 import { createHash, type Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
+import {
+  ChunkAssembler,
+  GearChunker,
+  hashId,
+  type HashedChunk,
+  type Polynomial,
+} from '../../repo/index.js'
 import type { EncoderAnswer, EncoderRequest } from './row-encoder-messages.js'
 import { encodedBound, encodeFeed } from './row-format.js'
 
 /**
  * A row encoder thread: turns feeds of row packets into data-file lines (row-format.ts),
- * counting the rows and bytes and hashing the lines of each stream as they pass.
+ * counting the rows and bytes and hashing the lines of each stream as they pass. A chunked
+ * stream's lines are also cut into the repository's chunks and hashed here, where they are
+ * made: they cross to the sealing threads once, as chunks, instead of going to the main
+ * thread as lines and from there to a chunking thread.
  */
 interface Stream {
-  readonly lines: boolean
+  readonly output: 'lines' | 'none' | Chunking
   readonly hash: Hash
   rows: number
   bytes: number
@@ -19,16 +29,97 @@ const streams = new Map<number, Stream>()
 /** Where lines are encoded before being copied out at their exact length; grows once. */
 let scratch = Buffer.allocUnsafe(0)
 
+/** Forgets a stream; its assembler, if any, serves the next one. */
+function close(stream: number): void {
+  const s = streams.get(stream)
+  streams.delete(stream)
+  if (s && typeof s.output !== 'string') endChunking(s.output)
+}
+
 const answer = (a: EncoderAnswer, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(a, transfer)
+
+/**
+ * Chunks' buffers back from the repository, reused for the next chunks: memory written for
+ * the first time costs a page fault per 4 KiB, which on this project's machines costs more
+ * than the copy into it. Bounded: about as many as there are chunks in flight.
+ */
+const spares: ArrayBuffer[] = []
+const MAX_SPARES = 8
+/** New chunk buffers are whole MiBs, so that a buffer fits most later chunks. */
+const SPARE_STEP = 1024 * 1024
+
+/** A view of `length` bytes for a chunk: of a spare buffer that fits, or of a new one. */
+function chunkBuffer(length: number): Uint8Array {
+  for (let i = 0; i < spares.length; i++) {
+    const b = spares[i]!
+    if (b.byteLength >= length) {
+      spares.splice(i, 1)
+      return new Uint8Array(b, 0, length)
+    }
+  }
+  return new Uint8Array(new ArrayBuffer(Math.ceil(length / SPARE_STEP) * SPARE_STEP), 0, length)
+}
+
+function keepSpare(b: ArrayBuffer): void {
+  spares.push(b)
+  if (spares.length <= MAX_SPARES) return
+  // Keep the largest: they fit any chunk the smaller ones would.
+  let smallest = 0
+  for (let i = 1; i < spares.length; i++)
+    if (spares[i]!.byteLength < spares[smallest]!.byteLength) smallest = i
+  spares.splice(smallest, 1)
+}
+
+/**
+ * Assemblers of ended streams, for the next ones: each keeps the buffer it grew for a
+ * chunk's bytes that span feeds (fresh memory again for every stream otherwise).
+ */
+const idleAssemblers = new Map<Polynomial, ChunkAssembler[]>()
+const MAX_IDLE_ASSEMBLERS = 4
+
+interface Chunking {
+  readonly pol: Polynomial
+  readonly assembler: ChunkAssembler
+}
+
+function startChunking(pol: Polynomial): Chunking {
+  const assembler =
+    idleAssemblers.get(pol)?.pop() ??
+    new ChunkAssembler(new GearChunker(pol), { alloc: chunkBuffer })
+  return { pol, assembler }
+}
+
+/** A stream's chunking is over (its assembler ended or dropped: ready for a new stream). */
+function endChunking(c: Chunking): void {
+  c.assembler.end()
+  const idle = idleAssemblers.get(c.pol) ?? []
+  if (idle.length < MAX_IDLE_ASSEMBLERS) idle.push(c.assembler)
+  idleAssemblers.set(c.pol, idle)
+}
+
+/** Chunks with their IDs; each chunk has an ArrayBuffer of its own, to transfer. */
+const hashed = (chunks: readonly Uint8Array[]): HashedChunk[] =>
+  chunks.map((data) => ({ id: hashId(data), data }))
+
+const buffersOf = (chunks: readonly HashedChunk[]): ArrayBuffer[] =>
+  chunks.map((c) => c.data.buffer as ArrayBuffer)
 
 port.on('message', (req: EncoderRequest) => {
   switch (req.kind) {
     case 'open':
-      streams.set(req.stream, { lines: req.lines, hash: createHash('sha256'), rows: 0, bytes: 0 })
+      streams.set(req.stream, {
+        output: typeof req.output === 'string' ? req.output : startChunking(req.output.pol),
+        hash: createHash('sha256'),
+        rows: 0,
+        bytes: 0,
+      })
       return
     case 'drop':
-      streams.delete(req.stream)
+      close(req.stream)
+      return
+    case 'spare':
+      keepSpare(req.buffer)
       return
     case 'feed': {
       const s = streams.get(req.stream)
@@ -42,19 +133,25 @@ port.on('message', (req: EncoderRequest) => {
         s.hash.update(out)
         s.rows += rows
         s.bytes += end
-        if (s.lines) {
+        const feed = req.data.buffer as ArrayBuffer
+        if (s.output === 'lines') {
           // A copy of its own, handed over without another: the scratch stays here.
           const lines = new Uint8Array(out)
           answer({ kind: 'encoded', stream: req.stream, lines, feed: req.data }, [
             lines.buffer,
-            req.data.buffer as ArrayBuffer,
+            feed,
           ])
-        } else
-          answer({ kind: 'encoded', stream: req.stream, feed: req.data }, [
-            req.data.buffer as ArrayBuffer,
+        } else if (s.output === 'none') {
+          answer({ kind: 'encoded', stream: req.stream, feed: req.data }, [feed])
+        } else {
+          const chunks = hashed(s.output.assembler.push(out))
+          answer({ kind: 'encoded', stream: req.stream, chunks, feed: req.data }, [
+            ...buffersOf(chunks),
+            feed,
           ])
+        }
       } catch (e) {
-        streams.delete(req.stream)
+        close(req.stream)
         answer({ kind: 'failed', stream: req.stream, message: (e as Error).message })
       }
       return
@@ -62,14 +159,20 @@ port.on('message', (req: EncoderRequest) => {
     case 'end': {
       const s = streams.get(req.stream)
       if (!s) return
-      streams.delete(req.stream)
-      answer({
-        kind: 'done',
-        stream: req.stream,
-        rows: s.rows,
-        bytes: s.bytes,
-        sha256: s.hash.digest('hex'),
-      })
+      const last = typeof s.output === 'string' ? undefined : s.output.assembler.end()
+      close(req.stream)
+      const chunks = last ? hashed([last]) : []
+      answer(
+        {
+          kind: 'done',
+          stream: req.stream,
+          rows: s.rows,
+          bytes: s.bytes,
+          sha256: s.hash.digest('hex'),
+          ...(chunks.length > 0 ? { chunks } : {}),
+        },
+        buffersOf(chunks),
+      )
       return
     }
   }

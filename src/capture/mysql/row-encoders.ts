@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { workerEntry } from '../../lib/index.js'
-import type { EncoderAnswer, EncoderRequest } from './row-encoder-messages.js'
+import type { HashedChunk, Polynomial } from '../../repo/index.js'
+import type { EncoderAnswer, EncoderOutput, EncoderRequest } from './row-encoder-messages.js'
 import { FEED_BYTES, type RowFeed } from './row-feeds.js'
 
 /** Where a query's feeds come from (a session's `stream`). */
@@ -43,12 +44,13 @@ interface Slot {
 }
 
 /**
- * Worker threads that turn row packets into data-file lines (row-encoder-worker.ts), so the
+ * Worker threads that turn row packets into data-file lines (row-format.ts), so the
  * thread reading the server's socket only copies packets: encoding and hashing a table's
- * rows ran on that thread before, and it was the capture's bottleneck. One per two cores
- * (encoding is about a fifth of a capture's work: the rest is the crypto pool's chunking,
- * hashing and compression), shared by every query of the process, started on first use; a worker is referenced only while it
- * has streams, so an idle encoder does not keep the process alive.
+ * rows ran on that thread before, and it was the capture's bottleneck. A capture's lines are
+ * also cut into chunks there (most of a capture's work: the crypto pool only compresses and
+ * seals them), so there is one per core, up to four, shared by every query of the process
+ * and started on first use; a worker is referenced only while it has streams, so an idle
+ * encoder does not keep the process alive.
  */
 class RowEncoders {
   private readonly slots: Slot[] = []
@@ -68,19 +70,49 @@ class RowEncoders {
     lines: boolean,
     signal?: AbortSignal,
   ): AsyncGenerator<Uint8Array> {
-    const stream = this.nextStream++
+    for await (const a of this.run(source, count, lines ? 'lines' : 'none', signal))
+      if (a.lines && a.lines.length > 0) yield a.lines
+  }
+
+  /**
+   * `encode`, the lines cut into the repository's chunks with polynomial `pol` on the
+   * worker, each with its ID (for TreeWriter.writeChunkedFile); yields them in order.
+   */
+  async *encodeChunks(
+    source: RowFeedSource,
+    count: EncodedCount,
+    pol: Polynomial,
+    signal?: AbortSignal,
+  ): AsyncGenerator<HashedChunk> {
     const slot = this.slotFor()
+    // A chunk's buffer goes back to the thread that made it, for its next chunks.
+    const recycle = (buffer: ArrayBuffer): void => {
+      if (this.slots.includes(slot)) this.post(slot, { kind: 'spare', buffer }, [buffer])
+    }
+    for await (const a of this.run(source, count, { pol }, signal, slot))
+      if (a.chunks) for (const c of a.chunks) yield { ...c, recycle }
+  }
+
+  /** The worker's answers to the feeds of `source` then to its end, in order. */
+  private async *run(
+    source: RowFeedSource,
+    count: EncodedCount,
+    output: EncoderOutput,
+    signal?: AbortSignal,
+    slot = this.slotFor(),
+  ): AsyncGenerator<{ readonly lines?: Uint8Array; readonly chunks?: readonly HashedChunk[] }> {
+    const stream = this.nextStream++
     const state: StreamState = { slot, encoded: [] }
     this.streams.set(stream, state)
     if (slot.streams++ === 0) slot.worker.ref()
     let finished = false
     const inFlight: Promise<Extract<EncoderAnswer, { kind: 'encoded' }>>[] = []
     try {
-      this.post(slot, { kind: 'open', stream, lines })
-      const take = async (): Promise<Uint8Array | undefined> => {
+      this.post(slot, { kind: 'open', stream, output })
+      const take = async (): Promise<Extract<EncoderAnswer, { kind: 'encoded' }>> => {
         const a = await inFlight.shift()!
         source.recycle(Buffer.from(a.feed.buffer, a.feed.byteOffset, a.feed.buffer.byteLength))
-        return a.lines
+        return a
       }
       for (;;) {
         signal?.throwIfAborted()
@@ -100,15 +132,9 @@ class RowEncoders {
         // buffer pool (a small feed built elsewhere) is copied instead.
         const own = data.buffer.byteLength >= FEED_BYTES
         this.post(slot, { kind: 'feed', stream, data }, own ? [data.buffer as ArrayBuffer] : [])
-        if (inFlight.length >= FEEDS_IN_FLIGHT) {
-          const out = await take()
-          if (out && out.length > 0) yield out
-        }
+        if (inFlight.length >= FEEDS_IN_FLIGHT) yield await take()
       }
-      while (inFlight.length > 0) {
-        const out = await take()
-        if (out && out.length > 0) yield out
-      }
+      while (inFlight.length > 0) yield await take()
       const done = await new Promise<Extract<EncoderAnswer, { kind: 'done' }>>(
         (resolve, reject) => {
           if (state.failure) return reject(state.failure.error)
@@ -120,6 +146,7 @@ class RowEncoders {
       count.bytes = done.bytes
       count.sha256 = done.sha256
       finished = true
+      if (done.chunks) yield done
     } finally {
       if (!finished) {
         source.discard()
@@ -186,7 +213,7 @@ let shared: RowEncoders | undefined
 
 /** The process's row encoders (started on first use). */
 export function rowEncoders(): RowEncoders {
-  shared ??= new RowEncoders(Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))))
+  shared ??= new RowEncoders(Math.max(1, Math.min(4, availableParallelism())))
   return shared
 }
 

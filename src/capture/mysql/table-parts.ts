@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { HashedChunk, Polynomial } from '../../repo/index.js'
 import type { PartEntry } from './database-entry.js'
 import { qualified, quoteIdent } from './names.js'
 import { planColumns, type ColumnPlan } from './row-format.js'
@@ -100,16 +101,35 @@ export function partBytes(
   onBytes?: (n: number) => void,
 ): AsyncGenerator<Uint8Array> {
   const lines = rowEncoders().encode(s.stream(partSelect(t, range), signal), count, true, signal)
-  return onBytes ? counting(lines, onBytes) : lines
+  return onBytes ? counting(lines, (l) => onBytes(l.length)) : lines
 }
 
-async function* counting(
-  lines: AsyncGenerator<Uint8Array>,
-  onBytes: (n: number) => void,
-): AsyncGenerator<Uint8Array> {
-  for await (const chunk of lines) {
-    onBytes(chunk.length)
-    yield chunk
+/**
+ * `partBytes` cut into the repository's chunks with polynomial `pol` on the encoder thread
+ * (for TreeWriter.writeChunkedFile).
+ */
+export function partChunks(
+  s: MysqlSession,
+  t: TableRead,
+  range: PartRange,
+  count: PartCount,
+  pol: Polynomial,
+  signal: AbortSignal,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<HashedChunk> {
+  const chunks = rowEncoders().encodeChunks(
+    s.stream(partSelect(t, range), signal),
+    count,
+    pol,
+    signal,
+  )
+  return onBytes ? counting(chunks, (c) => onBytes(c.data.length)) : chunks
+}
+
+async function* counting<T>(items: AsyncGenerator<T>, onItem: (item: T) => void): AsyncGenerator<T> {
+  for await (const item of items) {
+    onItem(item)
+    yield item
   }
 }
 

@@ -19,4 +19,10 @@ export {
 } from './polynomial.js'
 export type { Polynomial } from './polynomial.js'
 export { ChunkAssembler, chunkStream, MAX_SIZE, MIN_SIZE, RabinChunker } from './rabin-chunker.js'
-export type { ChunkerOptions, ChunkStreamOptions } from './rabin-chunker.js'
+export type {
+  AssemblerOptions,
+  Chunker,
+  ChunkerOptions,
+  ChunkStreamOptions,
+} from './rabin-chunker.js'
+export { GearChunker } from './gear-chunker.js'

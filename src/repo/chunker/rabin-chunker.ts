@@ -10,6 +10,15 @@ const SPLIT_MASK = (1 << 20) - 1
 /** The degree the fast path is written for: restic only ever draws degree-53 polynomials. */
 const FAST_DEGREE = 53
 
+/** What `ChunkAssembler` cuts with: `RabinChunker` or `GearChunker`. */
+export interface Chunker {
+  readonly maxSize: number
+  /** The index just past the next cut in `buf` from `offset`, or -1 (see `RabinChunker.next`). */
+  next(buf: Uint8Array, offset: number): number
+  /** Forgets the stream so far. */
+  reset(): void
+}
+
 export interface ChunkerOptions {
   /** No cut before this many bytes (default 512 KiB, at least 64). */
   readonly minSize?: number
@@ -97,7 +106,7 @@ function buildTables(pol: Polynomial): Int32Array {
  *   start = cut
  * }
  */
-export class RabinChunker {
+export class RabinChunker implements Chunker {
   readonly minSize: number
   readonly maxSize: number
   private readonly table: Int32Array
@@ -312,23 +321,36 @@ function hashWords(
   return -1
 }
 
+export interface AssemblerOptions extends ChunkerOptions {
+  /**
+   * Where a chunk of `length` bytes goes: a view of exactly that length, of an ArrayBuffer
+   * that is the chunk's alone (it may be longer). By default a new ArrayBuffer of `length`;
+   * a producer that gets its chunks' buffers back passes them here again, as first-touched
+   * memory costs more than the copy into it.
+   */
+  readonly alloc?: (length: number) => Uint8Array
+}
+
 /**
  * Cuts a stream fed in buffers of any size into whole chunks (see `RabinChunker`), on one
  * thread and synchronously: `chunkStream` and the worker threads that chunk for the saver
- * share it. Each chunk is a new Uint8Array with its own ArrayBuffer of exactly its length,
- * so it can be transferred to another thread; the buffers fed in are only read, and may be
+ * share it. Each chunk has an ArrayBuffer of its own (`alloc`), so it can be transferred to
+ * another thread; the buffers fed in are only read, and may be
  * reused once `push` returns. Memory: the part of the current chunk that came from earlier
  * buffers (< `maxSize`), copied.
  */
 export class ChunkAssembler {
-  private readonly chunker: RabinChunker
+  private readonly chunker: Chunker
+  private readonly alloc: (length: number) => Uint8Array
   // The current chunk's bytes from earlier buffers, copied: input may span many small
   // buffers, and a source may reuse its buffer. Grows up to maxSize, then is reused.
   private held = new Uint8Array(0)
   private heldLength = 0
 
-  constructor(pol: Polynomial, opts: ChunkerOptions = {}) {
-    this.chunker = new RabinChunker(pol, opts)
+  /** Cuts with restic's chunker for `pol`, or with the chunker given. */
+  constructor(cutter: Polynomial | Chunker, opts: AssemblerOptions = {}) {
+    this.chunker = typeof cutter === 'bigint' ? new RabinChunker(cutter, opts) : cutter
+    this.alloc = opts.alloc ?? ((length) => new Uint8Array(length))
   }
 
   /** The chunks that end within `buf`, in order; the rest of `buf` is kept for the next. */
@@ -361,14 +383,18 @@ export class ChunkAssembler {
    * last chunk (undefined when nothing was). The assembler is then ready for a new stream.
    */
   end(): Uint8Array | undefined {
-    const last = this.heldLength > 0 ? this.held.slice(0, this.heldLength) : undefined
+    let last: Uint8Array | undefined
+    if (this.heldLength > 0) {
+      last = this.alloc(this.heldLength)
+      last.set(this.held.subarray(0, this.heldLength))
+    }
     this.heldLength = 0
     this.chunker.reset()
     return last
   }
 
   private take(buf: Uint8Array, start: number, end: number): Uint8Array {
-    const chunk = new Uint8Array(this.heldLength + end - start)
+    const chunk = this.alloc(this.heldLength + end - start)
     if (this.heldLength > 0) chunk.set(this.held.subarray(0, this.heldLength))
     chunk.set(buf.subarray(start, end), this.heldLength)
     this.heldLength = 0

@@ -49,6 +49,8 @@ export type CryptoRequest =
       readonly compress: boolean
       /** Seal into this pack (the blob's ID is then needed for its header). */
       readonly into?: PackTarget & { readonly id: string }
+      /** Send `data`'s ArrayBuffer back once sealed into the pack, for its producer to reuse. */
+      readonly giveBack?: boolean
     }
   | {
       readonly kind: 'hash'
@@ -195,6 +197,8 @@ export type CryptoResponse =
       readonly uncompressedLength?: number
       /** The pack this blob filled, finished. */
       readonly full?: PackFromWorker
+      /** The request's ArrayBuffer, when it asked for it back (`giveBack`). */
+      readonly spare?: ArrayBuffer
     }
   | { readonly kind: 'pack-finished'; readonly task: number; readonly pack?: PackFromWorker }
   | { readonly kind: 'grew'; readonly task: number }

@@ -47,6 +47,8 @@ export interface PackedBlob {
   readonly uncompressedLength?: number
   /** The pack this blob filled, finished: the caller saves it. */
   readonly full?: WorkerBuiltPack
+  /** The blob's plaintext buffer, back from the worker (`giveBack`). */
+  readonly spare?: ArrayBuffer
 }
 
 /** A pack a worker finished: save `data`, then `release` it (its buffer goes back). */
@@ -198,14 +200,19 @@ export class CryptoPool {
     return this.nextPacker++
   }
 
-  /** Seals a data blob whose ID is `id` into a packer's pack on a worker. Takes `data` over. */
+  /**
+   * Seals a data blob whose ID is `id` into a packer's pack on a worker. Takes `data` over.
+   * With `giveBack`, `data` is a view of an ArrayBuffer of the caller's alone: the whole
+   * buffer moves to the worker without a copy and comes back as the answer's `spare`.
+   */
   sealIntoPack(
     id: string,
     data: Uint8Array,
     compress: boolean,
     into: PackTarget,
+    giveBack = false,
   ): Promise<PackedBlob> {
-    const owned = transferable(data)
+    const owned = giveBack ? data : transferable(data)
     return new Promise((resolve, reject) => {
       this.start(
         (task) => ({
@@ -215,6 +222,7 @@ export class CryptoPool {
           data: owned,
           compress,
           into: { ...into, id },
+          ...(giveBack ? { giveBack } : {}),
         }),
         [owned.buffer as ArrayBuffer],
         (slot, _task, r) => {
@@ -282,6 +290,7 @@ export class CryptoPool {
       length: r.length,
       ...(r.uncompressedLength === undefined ? {} : { uncompressedLength: r.uncompressedLength }),
       ...(r.full ? { full: this.builtPack(slot, r.full) } : {}),
+      ...(r.spare ? { spare: r.spare } : {}),
     }
   }
 

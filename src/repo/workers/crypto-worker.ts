@@ -66,6 +66,7 @@ function sendPacked(
   id: string,
   data: Uint8Array,
   compress: boolean,
+  giveBack = false,
 ): void {
   let pack = packs.get(into.packer)
   if (!pack) {
@@ -78,8 +79,15 @@ function sendPacked(
     packs.delete(into.packer)
     full = pack.finish(key)
   }
-  const res: CryptoResponse = { kind: 'packed', task, ...added, ...(full ? { full } : {}) }
-  port.postMessage(res, full ? [full.buffer] : [])
+  const spare = giveBack ? (data.buffer as ArrayBuffer) : undefined
+  const res: CryptoResponse = {
+    kind: 'packed',
+    task,
+    ...added,
+    ...(full ? { full } : {}),
+    ...(spare ? { spare } : {}),
+  }
+  port.postMessage(res, [...(full ? [full.buffer] : []), ...(spare ? [spare] : [])])
 }
 
 /** Sends a whole chunk back with its ID; the assembler made it its own ArrayBuffer. */
@@ -94,7 +102,7 @@ port.on('message', (req: CryptoRequest) => {
     switch (req.kind) {
       case 'seal':
         if (req.into && req.type === 'data')
-          sendPacked(req.task, req.into, req.into.id, req.data, req.compress)
+          sendPacked(req.task, req.into, req.into.id, req.data, req.compress, req.giveBack)
         else sendSealed(req.task, req.type, req.data, req.compress)
         return
       case 'hash': {

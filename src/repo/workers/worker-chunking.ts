@@ -7,6 +7,11 @@ export interface HashedChunk {
   readonly id: string
   /** The chunk's bytes, with an ArrayBuffer of their own (transferable). */
   readonly data: Uint8Array
+  /**
+   * Takes the chunk's ArrayBuffer back once it is stored or found stored: `data` is then a
+   * view of a buffer its producer reuses, and may be longer than the chunk.
+   */
+  readonly recycle?: (buffer: ArrayBuffer) => void
 }
 
 /** One task of the pool kept open for several requests and answers, on one worker. */

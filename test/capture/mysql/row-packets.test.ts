@@ -7,7 +7,18 @@ import {
   RowFeedCollector,
   type PacketWindow,
 } from '../../../src/capture/mysql/row-feeds.js'
-import { rowEncoders, type RowFeedSource } from '../../../src/capture/mysql/row-encoders.js'
+import {
+  rowEncoders,
+  type EncodedCount,
+  type RowFeedSource,
+} from '../../../src/capture/mysql/row-encoders.js'
+import {
+  ChunkAssembler,
+  GearChunker,
+  hashId,
+  parsePolynomial,
+  type HashedChunk,
+} from '../../../src/repo/index.js'
 import { openSession, type MysqlSession } from '../../../src/capture/mysql/session.js'
 import { parseMysqlUrl } from '../../../src/capture/mysql/index.js'
 import { MYSQL_URL } from './mysql-harness.js'
@@ -291,6 +302,48 @@ describe('rows from the server, encoded on the encoder threads', () => {
     })
     expect(yielded).toBe(0)
     expect(hashOnly).toEqual(count)
+  })
+
+  it('cuts the lines into gear chunks on the encoder thread, and reuses given-back buffers', async () => {
+    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
+    let want = ''
+    for (let i = 1; i <= 300_000; i++)
+      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
+    const wantBytes = Buffer.from(want)
+    const pol = parsePolynomial('3da3358b4dc173')
+    const expected = new ChunkAssembler(new GearChunker(pol))
+    const wantChunks = [...expected.push(wantBytes), expected.end()!]
+    expect(wantChunks.length).toBeGreaterThan(3)
+    const run = async (): Promise<{ chunks: HashedChunk[]; count: EncodedCount }> => {
+      const count = { rows: 0, bytes: 0, sha256: '' }
+      const chunks = await withSession(async (s) => {
+        const got: HashedChunk[] = []
+        for await (const c of rowEncoders().encodeChunks(
+          s.stream(sql, new AbortController().signal),
+          count,
+          pol,
+        ))
+          got.push(c)
+        return got
+      })
+      return { chunks, count }
+    }
+    const first = await run()
+    expect(first.chunks.map((c) => c.data.length)).toEqual(wantChunks.map((c) => c.length))
+    expect(first.chunks.map((c) => c.id)).toEqual(wantChunks.map((c) => hashId(c)))
+    expect(Buffer.concat(first.chunks.map((c) => c.data)).equals(wantBytes)).toBe(true)
+    expect(first.count).toEqual({
+      rows: 300_000,
+      bytes: wantBytes.length,
+      sha256: createHash('sha256').update(wantBytes).digest('hex'),
+    })
+    // Buffers given back travel to the encoder thread (detached here), and chunks come out
+    // the same when cut into them.
+    for (const c of first.chunks) c.recycle!(c.data.buffer as ArrayBuffer)
+    expect(first.chunks.every((c) => c.data.buffer.byteLength === 0)).toBe(true)
+    const second = await run()
+    expect(second.chunks.map((c) => c.id)).toEqual(first.chunks.map((c) => c.id))
+    expect(Buffer.concat(second.chunks.map((c) => c.data)).equals(wantBytes)).toBe(true)
   })
 
   it('puts together rows sent as several packets, among ordinary ones', async () => {
