@@ -126,7 +126,10 @@ export function partChunks(
   return onBytes ? counting(chunks, (c) => onBytes(c.data.length)) : chunks
 }
 
-async function* counting<T>(items: AsyncGenerator<T>, onItem: (item: T) => void): AsyncGenerator<T> {
+async function* counting<T>(
+  items: AsyncGenerator<T>,
+  onItem: (item: T) => void,
+): AsyncGenerator<T> {
   for await (const item of items) {
     onItem(item)
     yield item

@@ -133,6 +133,29 @@ export interface PatchSwitch {
   readonly autoIncrement?: string
 }
 
+/** Bytes per write of a patch's lines to LOAD DATA. */
+const BATCH_BYTES = 256 * 1024
+
+/**
+ * The lines joined into buffers of about BATCH_BYTES: each buffer the infile stream yields
+ * goes to the server as a packet of its own (and a write), so 12,000 rows given one by one
+ * took 0.25 s to stage where they take 10 ms in a few buffers.
+ */
+function* inBatches(lines: readonly Buffer[]): Generator<Buffer> {
+  let batch: Buffer[] = []
+  let bytes = 0
+  for (const line of lines) {
+    batch.push(line)
+    bytes += line.length
+    if (bytes >= BATCH_BYTES) {
+      yield Buffer.concat(batch, bytes)
+      batch = []
+      bytes = 0
+    }
+  }
+  if (bytes > 0) yield Buffer.concat(batch, bytes)
+}
+
 /**
  * Stages a table's patch in `stage`: a table like the target's holding the rows to write,
  * and a table of the keys to delete (named `deletes`). Checks the rows loaded.
@@ -154,11 +177,11 @@ async function stagePatch(
   )
   const written = await s.load(
     loadDataSql(stage, table, patch.columns, textInput),
-    Readable.from(patch.diff.writes),
+    Readable.from(inBatches(patch.diff.writes)),
   )
   const deleted = await s.load(
     loadDataSql(stage, deletes, patch.keys),
-    Readable.from(patch.diff.deletes),
+    Readable.from(inBatches(patch.diff.deletes)),
   )
   if (written !== patch.diff.writeRows || deleted !== patch.diff.deleteRows)
     throw new Error(
