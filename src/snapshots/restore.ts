@@ -166,6 +166,8 @@ export async function restoreEnvironment(
 ): Promise<RestoreResult> {
   const lock = await repo.lock(false, { signal: ctx.signal, now: ctx.now })
   const staged: { name: string; restore: StagedRestore }[] = []
+  let mountsStaging: Promise<void> = Promise.resolve()
+  let stopStaging = (): void => undefined
   // Once the commit record is written nothing is undone: the parts are finished, now or by
   // `cleanupStaging` with the record.
   let decided = false
@@ -181,28 +183,42 @@ export async function restoreEnvironment(
 
     let filesWritten = 0
     let filesKept = 0
-    for (const { mount, path } of plan.mounts) {
-      ctx.logLine(`Staging mount ${mount.name}`)
-      const subtree = await reader.subtreeAt(
-        snap.tree,
-        treePath(`mounts/${mount.name}`),
-        ctx.signal,
-      )
-      if (!subtree)
-        throw new CofferError('restore_failed', `The snapshot has no data for mount ${mount.name}.`)
-      const restore = await stageRestore(reader, subtree, mount.path, {
-        ...(path ? { include: [treePath(path)] } : {}),
-        ...(opts.verifyContent ? { verifyContent: true } : {}),
-        signal: ctx.signal,
-        log: ctx.log,
-      })
-      staged.push({ name: mount.name, restore })
-      const t = restore.totals
-      filesKept += t.keep
-      ctx.logLine(
-        `Mount ${mount.name}: ${t.write + t.copy} file${t.write + t.copy === 1 ? '' : 's'} to write, ${t.keep} unchanged, ${t.remove} to remove`,
-      )
-    }
+    // The mounts are staged while the databases are (the files' walk and writes beside the
+    // tables' reads and loads), and both wait for the hold. A database that fails stops the
+    // mounts' staging (`staging`) before what they staged is discarded; a mount that fails
+    // reaches the databases at their barrier, where they roll back.
+    const staging = new AbortController()
+    const stagingSignal = AbortSignal.any([ctx.signal, staging.signal])
+    mountsStaging = (async () => {
+      for (const { mount, path } of plan.mounts) {
+        ctx.logLine(`Staging mount ${mount.name}`)
+        const subtree = await reader.subtreeAt(
+          snap.tree,
+          treePath(`mounts/${mount.name}`),
+          stagingSignal,
+        )
+        if (!subtree)
+          throw new CofferError(
+            'restore_failed',
+            `The snapshot has no data for mount ${mount.name}.`,
+          )
+        const restore = await stageRestore(reader, subtree, mount.path, {
+          ...(path ? { include: [treePath(path)] } : {}),
+          ...(opts.verifyContent ? { verifyContent: true } : {}),
+          signal: stagingSignal,
+          log: ctx.log,
+        })
+        staged.push({ name: mount.name, restore })
+        const t = restore.totals
+        filesKept += t.keep
+        ctx.logLine(
+          `Mount ${mount.name}: ${t.write + t.copy} file${t.write + t.copy === 1 ? '' : 's'} to write, ${t.keep} unchanged, ${t.remove} to remove`,
+        )
+      }
+    })()
+    // Its failure is awaited with the databases' barrier, or in the catch.
+    mountsStaging.catch(() => undefined)
+    stopStaging = () => staging.abort(new Error('the restore failed'))
 
     let switchMs = 0
     const switchAll = async (): Promise<void> => {
@@ -218,13 +234,15 @@ export async function restoreEnvironment(
       }
       switchMs += performance.now() - started
     }
-    const mountsStaged = staged.map(({ name, restore }) => ({ name, id: restore.id }))
     const services = await restoreServicesThenSwitch(serviceJobs, reader, snap.tree, target, ctx, {
+      // The databases are staged: the mounts must be too before the hold.
+      staged: () => mountsStaging,
       // Inside the hold, every part staged, before any is switched: the environment's point
       // of no return. If recording fails, every part is rolled back.
       decide: async (journals) => {
         if (!opts.commitPoint) return
-        await opts.commitPoint.record({ version: 1, services: journals, mounts: mountsStaged })
+        const mounts = staged.map(({ name, restore }) => ({ name, id: restore.id }))
+        await opts.commitPoint.record({ version: 1, services: journals, mounts })
         decided = true
       },
       // Inside the hold, right after the databases' switch.
@@ -242,7 +260,11 @@ export async function restoreEnvironment(
       filesKept,
     }
   } catch (e) {
-    if (!decided) await Promise.allSettled(staged.map((s) => s.restore.discard()))
+    if (!decided) {
+      stopStaging()
+      await mountsStaging.catch(() => undefined)
+      await Promise.allSettled(staged.map((s) => s.restore.discard()))
+    }
     throw e
   } finally {
     await lock.release()
@@ -261,6 +283,8 @@ async function restoreServicesThenSwitch(
   env: EnvironmentSpec,
   ctx: OpContext,
   steps: {
+    /** Resolves when the environment's other parts are staged too. */
+    staged: () => Promise<void>
     decide: (journals: RestoreCommitRecord['services']) => Promise<void>
     afterDatabases: () => Promise<void>
   },
@@ -288,7 +312,7 @@ async function restoreServicesThenSwitch(
   // Every run's failure is also reported through `ready` or awaited below.
   for (const r of runs) r.catch(() => undefined)
   try {
-    await Promise.all(ready.map((r) => r.promise))
+    await Promise.all([...ready.map((r) => r.promise), steps.staged()])
   } catch (e) {
     gate.reject(e)
     await Promise.allSettled(runs)

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -219,6 +219,33 @@ describe('environment snapshots of a database and mounts together', () => {
     )
     const before = await ordersOf(db)
     await admin.query(`DELETE FROM \`${db}\`.orders WHERE id % 3 = 0`)
+    await restoreEnvironment(repo, info.id, quiet(), [], testContext())
+    expect(await ordersOf(db)).toEqual(before)
+  })
+
+  it('leaves database and files as they were when a mount cannot be staged beside the database', async () => {
+    // Mounts are staged while the databases are: one failing side must roll the other back.
+    const info = await createEnvironmentSnapshot(
+      repo,
+      quiet(),
+      { live: false, automated: false },
+      testContext(),
+    )
+    const before = await ordersOf(db)
+    await admin.query(`DELETE FROM \`${db}\`.orders WHERE id % 4 = 0`)
+    const changedRows = await ordersOf(db)
+    const blocked = join(tmp.path, 'blocked')
+    await writeFile(blocked, 'a file where the mount should be a directory')
+    const broken: EnvironmentSpec = { ...quiet(), mounts: [{ name: 'pub/media', path: blocked }] }
+    await expect(restoreEnvironment(repo, info.id, broken, [], testContext())).rejects.toThrow()
+    expect(await ordersOf(db)).toEqual(changedRows)
+    expect(await readFile(blocked, 'utf8')).toBe('a file where the mount should be a directory')
+    const [side] = await admin.query(
+      `SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${db}\\_\\_coffer\\_%'`,
+    )
+    expect(side).toEqual([])
+    expect((await readdir(tmp.path)).filter((n) => n.includes('coffer'))).toEqual([])
+    // With the mount where it belongs, the same restore goes through.
     await restoreEnvironment(repo, info.id, quiet(), [], testContext())
     expect(await ordersOf(db)).toEqual(before)
   })
