@@ -34,3 +34,22 @@ export function seededText(seed: string, length: number): Buffer {
   }
   return Buffer.from(parts.join('')).subarray(0, length)
 }
+
+/**
+ * Random bytes with runs of zeros and copies of one 3,000-byte block in them, one of either
+ * every `spacing` bytes on average: data on which chunkers find both random and degenerate
+ * windows.
+ */
+export function mixedBytes(seed: string, length: number, spacing: number): Uint8Array {
+  const data = new Uint8Array(seededBytes(seed, length))
+  const block = seededBytes(`${seed}-block`, 3000)
+  const rnd = seededBytes(`${seed}-layout`, 4096)
+  for (let i = 0, r = 0; i < length; r += 2) {
+    const pick = rnd[r % rnd.length]!
+    const len = 100 + 16 * rnd[(r + 1) % rnd.length]!
+    if (pick % 3 === 0) data.fill(0, i, Math.min(length, i + len))
+    else if (pick % 3 === 1) data.set(block.subarray(0, Math.min(block.length, length - i)), i)
+    i += len + Math.round((pick * spacing) / 128)
+  }
+  return data
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Polynomial } from './polynomial.js'
-import { MAX_SIZE, MIN_SIZE, type ChunkerOptions } from './rabin-chunker.js'
+import { chunkBounds, type ChunkerOptions } from './rabin-chunker.js'
 
 /**
  * Bytes hashed before a cut may happen: the digest's top 20 bits (those the cut looks at)
@@ -60,14 +60,7 @@ export class GearChunker {
   private count = 0
 
   constructor(pol: Polynomial, opts: ChunkerOptions = {}) {
-    const minSize = opts.minSize ?? MIN_SIZE
-    const maxSize = opts.maxSize ?? MAX_SIZE
-    if (!Number.isSafeInteger(minSize) || minSize < WINDOW) {
-      throw new RangeError(`minSize must be an integer of at least ${WINDOW}, got ${minSize}`)
-    }
-    if (!Number.isSafeInteger(maxSize) || maxSize < minSize) {
-      throw new RangeError(`maxSize must be an integer of at least minSize, got ${maxSize}`)
-    }
+    const { minSize, maxSize } = chunkBounds(opts, WINDOW)
     this.minSize = minSize
     this.maxSize = maxSize
     this.gear = gearTable(pol)

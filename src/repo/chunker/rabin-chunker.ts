@@ -19,6 +19,22 @@ export interface Chunker {
   reset(): void
 }
 
+/** The chunk bounds of `opts` (restic's by default), checked against a chunker's window. */
+export function chunkBounds(
+  opts: ChunkerOptions,
+  window: number,
+): { readonly minSize: number; readonly maxSize: number } {
+  const minSize = opts.minSize ?? MIN_SIZE
+  const maxSize = opts.maxSize ?? MAX_SIZE
+  if (!Number.isSafeInteger(minSize) || minSize < window) {
+    throw new RangeError(`minSize must be an integer of at least ${window}, got ${minSize}`)
+  }
+  if (!Number.isSafeInteger(maxSize) || maxSize < minSize) {
+    throw new RangeError(`maxSize must be an integer of at least minSize, got ${maxSize}`)
+  }
+  return { minSize, maxSize }
+}
+
 export interface ChunkerOptions {
   /** No cut before this many bytes (default 512 KiB, at least 64). */
   readonly minSize?: number
@@ -130,14 +146,7 @@ export class RabinChunker implements Chunker {
   private view: DataView | undefined
 
   constructor(pol: Polynomial, opts: ChunkerOptions = {}) {
-    const minSize = opts.minSize ?? MIN_SIZE
-    const maxSize = opts.maxSize ?? MAX_SIZE
-    if (!Number.isSafeInteger(minSize) || minSize < WINDOW) {
-      throw new RangeError(`minSize must be an integer of at least ${WINDOW}, got ${minSize}`)
-    }
-    if (!Number.isSafeInteger(maxSize) || maxSize < minSize) {
-      throw new RangeError(`maxSize must be an integer of at least minSize, got ${maxSize}`)
-    }
+    const { minSize, maxSize } = chunkBounds(opts, WINDOW)
     this.minSize = minSize
     this.maxSize = maxSize
     this.table = buildTables(pol)

@@ -6,7 +6,7 @@ import {
   parsePolynomial,
   type Polynomial,
 } from '../../../src/repo/chunker/index.js'
-import { seededBytes } from '../../helpers/seeded-bytes.js'
+import { mixedBytes, seededBytes } from '../../helpers/seeded-bytes.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -49,21 +49,6 @@ function referenceChunks(data: Uint8Array, pol: Polynomial, minSize: number, max
   return lengths
 }
 
-/** Random bytes with runs of zeros and a repeated block in them. */
-function mixedData(seed: string, length: number, spacing: number): Uint8Array {
-  const data = new Uint8Array(seededBytes(seed, length))
-  const block = seededBytes(`${seed}-block`, 3000)
-  const rnd = seededBytes(`${seed}-layout`, 4096)
-  for (let i = 0, r = 0; i < length; r += 2) {
-    const pick = rnd[r % rnd.length]!
-    const len = 100 + 16 * rnd[(r + 1) % rnd.length]!
-    if (pick % 3 === 0) data.fill(0, i, Math.min(length, i + len))
-    else if (pick % 3 === 1) data.set(block.subarray(0, Math.min(block.length, length - i)), i)
-    i += len + Math.round((pick * spacing) / 128)
-  }
-  return data
-}
-
 /** Chunk lengths through ChunkAssembler, the input fed in pieces of `piece` bytes. */
 function assembled(data: Uint8Array, chunker: GearChunker, piece: number): number[] {
   const a = new ChunkAssembler(chunker)
@@ -77,7 +62,7 @@ function assembled(data: Uint8Array, chunker: GearChunker, piece: number): numbe
 
 describe('GearChunker', () => {
   it('cuts where its documented definition does, however the input is split', () => {
-    const data = mixedData('gear-defaults', 12 * MiB, 2 * MiB)
+    const data = mixedBytes('gear-defaults', 12 * MiB, 2 * MiB)
     const want = referenceChunks(data, polA, 512 * KiB, 8 * MiB)
     expect(want.length).toBeGreaterThan(4)
     expect(want.slice(0, -1).every((n) => n >= 512 * KiB && n <= 8 * MiB)).toBe(true)
@@ -110,7 +95,7 @@ describe('GearChunker', () => {
   })
 
   it('cuts differently for another repository polynomial', () => {
-    const data = mixedData('gear-pol', 6 * MiB, 1 * MiB)
+    const data = mixedBytes('gear-pol', 6 * MiB, 1 * MiB)
     const a = referenceChunks(data, polA, 512 * KiB, 8 * MiB)
     const b = referenceChunks(data, polB, 512 * KiB, 8 * MiB)
     expect(assembled(data, new GearChunker(polB), 1 * MiB)).toEqual(b)
@@ -143,7 +128,7 @@ describe('GearChunker', () => {
 
 describe('ChunkAssembler with a buffer allocator', () => {
   it('puts each chunk in a buffer from `alloc`, bytes equal to the input', () => {
-    const data = mixedData('alloc', 5 * MiB, 1 * MiB)
+    const data = mixedBytes('alloc', 5 * MiB, 1 * MiB)
     const given: ArrayBuffer[] = []
     const a = new ChunkAssembler(new GearChunker(polA), {
       alloc: (n) => {

@@ -8,7 +8,7 @@ import {
   RabinChunker,
   type Polynomial,
 } from '../../../src/repo/chunker/index.js'
-import { seededBytes } from '../../helpers/seeded-bytes.js'
+import { mixedBytes, seededBytes } from '../../helpers/seeded-bytes.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -73,24 +73,6 @@ function referenceChunks(data: Uint8Array, pol: bigint, minSize: number, maxSize
   return lengths
 }
 
-/**
- * Random data with zero runs (whose fingerprint is 0, so they cut) and a repeated block,
- * one of them every `spacing` bytes on average.
- */
-function mixedData(seed: string, length: number, spacing: number): Uint8Array {
-  const data = new Uint8Array(seededBytes(seed, length))
-  const block = seededBytes(`${seed}-block`, 3000)
-  const rnd = seededBytes(`${seed}-layout`, 4096)
-  for (let i = 0, r = 0; i < length; r += 2) {
-    const pick = rnd[r % rnd.length]!
-    const len = 100 + 16 * rnd[(r + 1) % rnd.length]!
-    if (pick % 3 === 0) data.fill(0, i, Math.min(length, i + len))
-    else if (pick % 3 === 1) data.set(block.subarray(0, Math.min(block.length, length - i)), i)
-    i += len + Math.round((pick * spacing) / 128)
-  }
-  return data
-}
-
 async function* pieces(data: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.length;) {
     const n = sizes()
@@ -129,7 +111,7 @@ const polys = [53, 47, 41, 40, 39, 33, 32, 31, 24, 20, 9, 8].map((d) => {
 
 describe('RabinChunker against chunker.go transcribed', () => {
   it('cuts where restic does with its defaults', () => {
-    const data = mixedData('defaults', 8 * MiB, 2 * MiB)
+    const data = mixedBytes('defaults', 8 * MiB, 2 * MiB)
     const want = referenceChunks(data, testPol, 512 * KiB, 8 * MiB)
     expect(want.length).toBeGreaterThan(3)
     expect(lengthsByteByByte(data, new RabinChunker(testPol))).toEqual(want)
@@ -147,7 +129,7 @@ describe('RabinChunker against chunker.go transcribed', () => {
   it.each(polys.map((pol) => ({ pol, degree: deg(pol) })))(
     'cuts where restic does with a polynomial of degree $degree',
     async ({ pol }) => {
-      const data = mixedData(`deg-${deg(pol)}`, 192 * KiB, 8 * KiB)
+      const data = mixedBytes(`deg-${deg(pol)}`, 192 * KiB, 8 * KiB)
       const opts = { minSize: 1 * KiB, maxSize: 6 * KiB }
       const want = referenceChunks(data, pol, opts.minSize, opts.maxSize)
       expect(new Set(want).size).toBeGreaterThan(5)
@@ -178,7 +160,7 @@ describe('RabinChunker against chunker.go transcribed', () => {
 
   it('cuts at the digest right after minSize and forces the cut at maxSize', async () => {
     const opts = { minSize: 64, maxSize: 200 }
-    const data = mixedData('edges', 64 * KiB, 1 * KiB)
+    const data = mixedBytes('edges', 64 * KiB, 1 * KiB)
     const want = referenceChunks(data, testPol, opts.minSize, opts.maxSize)
     expect(want).toContain(64)
     expect(want).toContain(200)
@@ -225,7 +207,7 @@ describe('RabinChunker', () => {
   })
 
   it('starts over on reset', () => {
-    const data = mixedData('reset', 4 * MiB, 256 * KiB)
+    const data = mixedBytes('reset', 4 * MiB, 256 * KiB)
     const a = new RabinChunker(testPol)
     const first = a.next(data, 0)
     const b = new RabinChunker(testPol)
@@ -235,7 +217,7 @@ describe('RabinChunker', () => {
   })
 
   it('cuts the same whatever the alignment and type of the input buffers', async () => {
-    const data = mixedData('alignment', 6 * MiB, 256 * KiB)
+    const data = mixedBytes('alignment', 6 * MiB, 256 * KiB)
     const want = await lengthsOf(
       pieces(data, () => data.length),
       testPol,
@@ -263,7 +245,7 @@ describe('RabinChunker', () => {
 })
 
 describe('chunkStream', () => {
-  const data = mixedData('stream', 12 * MiB, 512 * KiB)
+  const data = mixedBytes('stream', 12 * MiB, 512 * KiB)
   const sha = (c: Uint8Array): string => createHash('sha256').update(c).digest('hex')
 
   it('cuts the same chunks whatever the sizes of the pieces fed in', async () => {
