@@ -63,8 +63,8 @@ async function saveFrom(
 }
 
 /**
- * Saves content that was already cut into restic's chunks (with the repository's
- * polynomial) and hashed, in order: deduplicates them and seals the new ones on the worker
+ * Saves content that was already cut into chunks (with a chunker drawn from the repository's
+ * polynomial: restic's, or the gear chunker for MySQL data files) and hashed, in order: deduplicates them and seals the new ones on the worker
  * threads. For a producer that chunks on a thread of its own (a MySQL capture cuts the
  * lines it encodes where it encodes them). An ID must be the SHA-256 of its chunk's bytes
  * (`hashId`): the repository stores the blob under it without hashing again.

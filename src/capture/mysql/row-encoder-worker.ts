@@ -107,21 +107,15 @@ const hashed = (chunks: readonly Uint8Array[]): HashedChunk[] =>
 const buffersOf = (chunks: readonly HashedChunk[]): ArrayBuffer[] =>
   chunks.map((c) => c.data.buffer as ArrayBuffer)
 
-port.on('message', (req: EncoderRequest) => handle(req))
-
-function handle(req: EncoderRequest): void {
+port.on('message', (req: EncoderRequest) => {
   switch (req.kind) {
     case 'open':
-      try {
-        streams.set(req.stream, {
-          output: typeof req.output === 'string' ? req.output : startChunking(req.output.pol),
-          hash: createHash('sha256'),
-          rows: 0,
-          bytes: 0,
-        })
-      } catch (e) {
-        answer({ kind: 'failed', stream: req.stream, message: (e as Error).message })
-      }
+      streams.set(req.stream, {
+        output: typeof req.output === 'string' ? req.output : startChunking(req.output.pol),
+        hash: createHash('sha256'),
+        rows: 0,
+        bytes: 0,
+      })
       return
     case 'drop':
       close(req.stream)
@@ -184,4 +178,4 @@ function handle(req: EncoderRequest): void {
       return
     }
   }
-}
+})
