@@ -127,6 +127,55 @@ describe('diffRows', () => {
     }
   })
 
+  it('finds sparse changes between long runs of equal rows, whatever the chunks', async () => {
+    let seed = 11
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    for (let round = 0; round < 12; round++) {
+      const snapshot: string[] = []
+      const live: string[] = []
+      for (let k = 1; k <= 5000; k++) {
+        const row = `${k}\t${'abcdefgh'.slice(0, 1 + (k % 8))}\t${k * 7}`
+        const fate = rand(150)
+        if (fate !== 0) snapshot.push(row)
+        if (fate === 1) continue
+        // A change of one byte, at the row's end or in its middle.
+        live.push(fate === 2 ? `${row}9` : fate === 3 ? row.replace('\ta', '\tA') : row)
+      }
+      // Big chunks (runs passed over within one), and chunks of any size on the other side.
+      const d = await diffRows(
+        chunked(lines(snapshot), [20000 + rand(50000), 1 + rand(300)]),
+        chunked(lines(live), [1 + rand(100000)]),
+        [0],
+        NO_LIMIT,
+      )
+      const want = expected(snapshot, live, (r) => r.split('\t')[0]!)
+      expect(want.writes.length + want.deletes.length).toBeGreaterThan(50)
+      expect(text(d!.writes)).toEqual(want.writes)
+      expect(text(d!.deletes)).toEqual(want.deletes)
+    }
+  })
+
+  it('gives up on a row out of order right after a run of equal rows', async () => {
+    const run = Array.from({ length: 300 }, (_, i) => `${i + 10}\tsame`)
+    const good = lines([...run, '400\tx'])
+    const bad = lines([...run, '5\tx'])
+    expect(
+      await diffRows(chunked(bad, [100000]), chunked(good, [100000]), [0], NO_LIMIT),
+    ).toBeUndefined()
+    expect(
+      await diffRows(chunked(good, [100000]), chunked(bad, [100000]), [0], NO_LIMIT),
+    ).toBeUndefined()
+    // The same disorder inside a run on both sides is the live table's own order: nothing
+    // differs, nothing to do.
+    const inside = lines([...run.slice(0, 150), '5\tx', ...run.slice(150), '400\tx'])
+    expect(
+      await diffRows(chunked(inside, [100000]), chunked(inside, [70000]), [0], NO_LIMIT),
+    ).toMatchObject({ writeRows: 0, deleteRows: 0 })
+  })
+
   it('gives up on rows out of key order, on either side', async () => {
     const good = lines(['1\ta', '2\tb', '3\tc'])
     const bad = lines(['1\ta', '3\tc', '2\tb'])
