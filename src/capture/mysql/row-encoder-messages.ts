@@ -9,13 +9,22 @@ import type { HashedChunk, Polynomial } from '../../repo/index.js'
 export type EncoderOutput = 'lines' | 'none' | { readonly pol: Polynomial }
 
 export type EncoderRequest =
-  | { readonly kind: 'open'; readonly stream: number; readonly output: EncoderOutput }
+  | {
+      readonly kind: 'open'
+      readonly stream: number
+      readonly output: EncoderOutput
+      /** Whether the lines are hashed (the `done` answer's sha256; empty when not). */
+      readonly hashed: boolean
+    }
   /** A feed of framed row packets (row-feeds.ts), transferred. */
   | { readonly kind: 'feed'; readonly stream: number; readonly data: Uint8Array }
   | { readonly kind: 'end'; readonly stream: number }
   /** Forgets a stream that will not be ended. */
   | { readonly kind: 'drop'; readonly stream: number }
-  /** A chunk's buffer back from the repository (transferred), for the thread's next chunks. */
+  /**
+   * A chunk's buffer back from the repository, or a lines buffer back from its reader
+   * (transferred), for the thread's next chunks or lines.
+   */
   | { readonly kind: 'spare'; readonly buffer: ArrayBuffer }
 
 export type EncoderAnswer =

@@ -14,7 +14,7 @@ import { encodedBound, encodeFeed } from './row-format.js'
  */
 interface Stream {
   readonly output: 'lines' | 'none' | Chunking
-  readonly hash: Hash
+  readonly hash: Hash | undefined
   rows: number
   bytes: number
 }
@@ -35,7 +35,8 @@ const answer = (a: EncoderAnswer, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(a, transfer)
 
 /**
- * Chunks' buffers back from the repository, reused for the next chunks: memory written for
+ * Chunks' buffers back from the repository, and lines buffers back from readers that are
+ * done with them, reused for the next chunks and lines: memory written for
  * the first time costs a page fault per 4 KiB, which on this project's machines costs more
  * than the copy into it. Bounded: about as many as there are chunks in flight.
  */
@@ -44,8 +45,8 @@ const MAX_SPARES = 8
 /** New chunk buffers are whole MiBs, so that a buffer fits most later chunks. */
 const SPARE_STEP = 1024 * 1024
 
-/** A view of `length` bytes for a chunk: of a spare buffer that fits, or of a new one. */
-function chunkBuffer(length: number): Uint8Array {
+/** A view of `length` bytes for a chunk or lines: of a spare buffer that fits, or of a new one. */
+function outputBuffer(length: number): Uint8Array {
   for (let i = 0; i < spares.length; i++) {
     const b = spares[i]!
     if (b.byteLength >= length) {
@@ -81,7 +82,7 @@ interface Chunking {
 function startChunking(pol: Polynomial): Chunking {
   const assembler =
     idleAssemblers.get(pol)?.pop() ??
-    new ChunkAssembler(new GearChunker(pol), { alloc: chunkBuffer })
+    new ChunkAssembler(new GearChunker(pol), { alloc: outputBuffer })
   return { pol, assembler }
 }
 
@@ -112,7 +113,7 @@ port.on('message', (req: EncoderRequest) => {
     case 'open':
       streams.set(req.stream, {
         output: typeof req.output === 'string' ? req.output : startChunking(req.output.pol),
-        hash: createHash('sha256'),
+        hash: req.hashed ? createHash('sha256') : undefined,
         rows: 0,
         bytes: 0,
       })
@@ -132,15 +133,17 @@ port.on('message', (req: EncoderRequest) => {
         if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, 3 << 20))
         const { end, rows } = encodeFeed(data, scratch)
         const out = scratch.subarray(0, end)
-        s.hash.update(out)
+        s.hash?.update(out)
         s.rows += rows
         s.bytes += end
         const feed = req.data.buffer as ArrayBuffer
         if (s.output === 'lines') {
-          // A copy of its own, handed over without another: the scratch stays here.
-          const lines = new Uint8Array(out)
+          // A copy of its own (in a buffer a reader gave back, when there is one), handed
+          // over without another: the scratch stays here.
+          const lines = outputBuffer(out.length)
+          lines.set(out)
           answer({ kind: 'encoded', stream: req.stream, lines, feed: req.data }, [
-            lines.buffer,
+            lines.buffer as ArrayBuffer,
             feed,
           ])
         } else if (s.output === 'none') {
@@ -170,7 +173,7 @@ port.on('message', (req: EncoderRequest) => {
           stream: req.stream,
           rows: s.rows,
           bytes: s.bytes,
-          sha256: s.hash.digest('hex'),
+          sha256: s.hash?.digest('hex') ?? '',
           ...(chunks.length > 0 ? { chunks } : {}),
         },
         buffersOf(chunks),

@@ -62,16 +62,28 @@ class RowEncoders {
   /**
    * Encodes the feeds of `source` on a worker; yields the lines (unless `lines` is false, for
    * a hash alone) and sets `count` when the rows end. A reader that stops early, or a
-   * failure, discards the rest of the source.
+   * failure, discards the rest of the source. Options: `hashed: false` leaves
+   * `count.sha256` empty (the lines are not hashed); `reused: true` takes each buffer of
+   * lines back once the reader asks for the next (it must keep no view of them), so that
+   * the worker writes the next lines into memory already mapped.
    */
   async *encode(
     source: RowFeedSource,
     count: EncodedCount,
     lines: boolean,
     signal?: AbortSignal,
+    opts: { readonly hashed?: boolean; readonly reused?: boolean } = {},
   ): AsyncGenerator<Uint8Array> {
-    for await (const a of this.run(source, count, lines ? 'lines' : 'none', signal))
-      if (a.lines && a.lines.length > 0) yield a.lines
+    const slot = this.slotFor()
+    const output = lines ? 'lines' : 'none'
+    for await (const a of this.run(source, count, output, signal, slot, opts.hashed ?? true)) {
+      if (!a.lines || a.lines.length === 0) continue
+      yield a.lines
+      if (opts.reused && this.slots.includes(slot)) {
+        const buffer = a.lines.buffer as ArrayBuffer
+        this.post(slot, { kind: 'spare', buffer }, [buffer])
+      }
+    }
   }
 
   /**
@@ -100,6 +112,7 @@ class RowEncoders {
     output: EncoderOutput,
     signal?: AbortSignal,
     slot = this.slotFor(),
+    hashed = true,
   ): AsyncGenerator<{ readonly lines?: Uint8Array; readonly chunks?: readonly HashedChunk[] }> {
     const stream = this.nextStream++
     const state: StreamState = { slot, encoded: [] }
@@ -108,7 +121,7 @@ class RowEncoders {
     let finished = false
     const inFlight: Promise<Extract<EncoderAnswer, { kind: 'encoded' }>>[] = []
     try {
-      this.post(slot, { kind: 'open', stream, output })
+      this.post(slot, { kind: 'open', stream, output, hashed })
       const take = async (): Promise<Extract<EncoderAnswer, { kind: 'encoded' }>> => {
         const a = await inFlight.shift()!
         source.recycle(Buffer.from(a.feed.buffer, a.feed.byteOffset, a.feed.buffer.byteLength))

@@ -113,11 +113,14 @@ export async function diffLiveTable(
     ...(range?.from !== undefined ? { from: range.from } : {}),
     ...(range?.to !== undefined ? { to: range.to } : {}),
   }
+  // The diff keeps no view of a chunk of lines once it asks for the next (row-diff.ts), and
+  // needs no hash of them.
   const lines = rowEncoders().encode(
     s.stream(partSelect(read, bounds), signal),
     newCount(),
     true,
     signal,
+    { hashed: false, reused: true },
   )
   return diffRows(snapshot, lines, keys, patchLimits(snapshotRows, share))
 }

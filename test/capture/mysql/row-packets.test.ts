@@ -304,6 +304,38 @@ describe('rows from the server, encoded on the encoder threads', () => {
     expect(hashOnly).toEqual(count)
   })
 
+  it('takes each buffer of lines back when the next is asked for, and skips the hash', async () => {
+    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
+    let want = ''
+    for (let i = 1; i <= 300_000; i++)
+      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
+    const wantBytes = Buffer.from(want)
+    for (let round = 0; round < 2; round++) {
+      const count = { rows: 0, bytes: 0, sha256: 'unset' }
+      const copies: Buffer[] = []
+      let detached = 0
+      await withSession(async (s) => {
+        let previous: Uint8Array | undefined
+        for await (const c of rowEncoders().encode(
+          s.stream(sql, new AbortController().signal),
+          count,
+          true,
+          undefined,
+          { hashed: false, reused: true },
+        )) {
+          if (previous && previous.buffer.byteLength === 0) detached++
+          copies.push(Buffer.from(c))
+          previous = c
+        }
+      })
+      expect(copies.length).toBeGreaterThan(3)
+      expect(detached).toBe(copies.length - 1)
+      // The second round's lines are written into the buffers the first gave back.
+      expect(Buffer.concat(copies).equals(wantBytes)).toBe(true)
+      expect(count).toEqual({ rows: 300_000, bytes: wantBytes.length, sha256: '' })
+    }
+  })
+
   it('cuts the lines into gear chunks on the encoder thread, and reuses given-back buffers', async () => {
     const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
     let want = ''
