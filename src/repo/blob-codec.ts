@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { Scratch } from '../lib/index.js'
 import { compressIfSmaller, compress, decompressExact } from './compression.js'
-import { open, sealInto, SEAL_OVERHEAD, type MasterKey } from './crypto/index.js'
+// Not the crypto index: key files and the KDF are not needed where blobs are sealed.
+import { open, sealInto, SEAL_OVERHEAD } from './crypto/authenticated-encryption.js'
+import type { MasterKey } from './crypto/index.js'
 import type { BlobType } from './pack/index.js'
 
 /**

@@ -3,7 +3,7 @@ import { Scratch } from '../../lib/index.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openBlob, OpenScratch, sealBlob } from '../blob-codec.js'
 import { ChunkAssembler } from '../chunker/index.js'
-import { MasterKey } from '../crypto/index.js'
+import { MasterKey } from '../crypto/master-key.js'
 import type { BlobType } from '../pack/index.js'
 import type {
   CryptoRequest,
