@@ -32,6 +32,14 @@ function expected(
   }
 }
 
+/** A deterministic generator of integers below `n`. */
+function seededRandom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed % n
+  }
+}
+
 describe('diffRows', () => {
   it('finds changed, missing and extra rows whatever the chunks', async () => {
     const snapshot = ['1\ta', '2\tb', '5\tc\\td', '9\t\\N', '10\tx', '11\ty']
@@ -98,11 +106,7 @@ describe('diffRows', () => {
   })
 
   it('agrees with a map-based diff on random tables', async () => {
-    let seed = 7
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
+    const rand = seededRandom(7)
     for (let round = 0; round < 30; round++) {
       const snapshot: string[] = []
       const live: string[] = []
@@ -128,11 +132,7 @@ describe('diffRows', () => {
   })
 
   it('finds sparse changes between long runs of equal rows, whatever the chunks', async () => {
-    let seed = 11
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
+    const rand = seededRandom(11)
     for (let round = 0; round < 12; round++) {
       const snapshot: string[] = []
       const live: string[] = []

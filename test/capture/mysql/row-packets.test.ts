@@ -23,6 +23,17 @@ import { openSession, type MysqlSession } from '../../../src/capture/mysql/sessi
 import { parseMysqlUrl } from '../../../src/capture/mysql/index.js'
 import { MYSQL_URL } from './mysql-harness.js'
 
+/** 300,000 rows of a server-side sequence, and the data-file lines they encode to. */
+const SEQ_ROWS = ((): { sql: string; wantBytes: Buffer } => {
+  let want = ''
+  for (let i = 1; i <= 300_000; i++)
+    want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
+  return {
+    sql: 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000',
+    wantBytes: Buffer.from(want),
+  }
+})()
+
 /** A length-coded string of the text protocol, with the marker a server would choose. */
 function lengthCoded(v: Buffer | null): Buffer {
   if (v === null) return Buffer.from([0xfb])
@@ -270,11 +281,7 @@ describe('rows from the server, encoded on the encoder threads', () => {
   })
 
   it('streams many feeds with the connection paused and resumed, and hashes without lines', async () => {
-    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
-    let want = ''
-    for (let i = 1; i <= 300_000; i++)
-      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
-    const wantBytes = Buffer.from(want)
+    const { sql, wantBytes } = SEQ_ROWS
     let readFromSocket = 0
     const { lines, count } = await withSession(async (s) => {
       const source = s.stream(sql, new AbortController().signal)
@@ -305,11 +312,7 @@ describe('rows from the server, encoded on the encoder threads', () => {
   })
 
   it('takes each buffer of lines back when the next is asked for, and skips the hash', async () => {
-    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
-    let want = ''
-    for (let i = 1; i <= 300_000; i++)
-      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
-    const wantBytes = Buffer.from(want)
+    const { sql, wantBytes } = SEQ_ROWS
     for (let round = 0; round < 2; round++) {
       const count = { rows: 0, bytes: 0, sha256: 'unset' }
       const copies: Buffer[] = []
@@ -337,11 +340,7 @@ describe('rows from the server, encoded on the encoder threads', () => {
   })
 
   it('cuts the lines into gear chunks on the encoder thread, and reuses given-back buffers', async () => {
-    const sql = 'SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 97) FROM test.seq_1_to_300000'
-    let want = ''
-    for (let i = 1; i <= 300_000; i++)
-      want += `${i}\t${String.fromCharCode(65 + (i % 26)).repeat(i % 97)}\n`
-    const wantBytes = Buffer.from(want)
+    const { sql, wantBytes } = SEQ_ROWS
     const pol = parsePolynomial('3da3358b4dc173')
     const expected = new ChunkAssembler(new GearChunker(pol))
     const wantChunks = [...expected.push(wantBytes), expected.end()!]
