@@ -55,10 +55,10 @@ export async function run(args: string[]): Promise<void> {
   }
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
+  // BIN itself, as a user starts the server (its first line sets the allocator's options).
   const serve = spawn(
-    process.execPath,
+    BIN,
     [
-      BIN,
       'serve',
       '--data-dir',
       join(work, 'data'),

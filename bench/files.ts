@@ -3,7 +3,7 @@ import { cp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
-import { printTable, ratio, settleDisk } from './lib/measure.js'
+import { COFFER_CLI, printTable, ratio, settleDisk } from './lib/measure.js'
 
 /** Wall time, CPU time (user + system) and peak RSS of one command. */
 interface Measured {
@@ -72,7 +72,7 @@ export async function run(args: string[]): Promise<void> {
   await cp(pristine, data, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })
   const password = 'bench'
   const coffer = (a: string[]): Promise<Measured> =>
-    measure(process.execPath, ['bin/coffer', ...a, '--repo', join(work, 'coffer')], {
+    measure(COFFER_CLI, [...a, '--repo', join(work, 'coffer')], {
       COFFER_PASSWORD: password,
     })
   const restic = (a: string[]): Promise<Measured> =>
@@ -80,7 +80,7 @@ export async function run(args: string[]): Promise<void> {
       RESTIC_PASSWORD: password,
     })
   const cpA = (from: string, to: string): Promise<Measured> => measure('cp', ['-a', from, to])
-  const startup = await measure(process.execPath, ['bin/coffer', 'help'])
+  const startup = await measure(COFFER_CLI, ['help'])
   process.stdout.write(
     `coffer start-up (bin/coffer help): ${startup.seconds.toFixed(2)} s (${startup.cpuSeconds.toFixed(2)} cpu)\n`,
   )
@@ -115,8 +115,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const snapshotOf = async (): Promise<string> => {
     const out = await measure(
-      process.execPath,
-      ['bin/coffer', 'repo:snapshots', '--json', '--repo', join(work, 'coffer')],
+      COFFER_CLI,
+      ['repo:snapshots', '--json', '--repo', join(work, 'coffer')],
       { COFFER_PASSWORD: password },
     )
     const list = JSON.parse(out.stdout) as { id: string }[]

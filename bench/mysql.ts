@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
-import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import { COFFER_CLI, measure, printTable, ratio, type Measured } from './lib/measure.js'
 import { physicalRows } from './lib/physical-rows.js'
 import {
   changeShopRows,
@@ -258,7 +258,7 @@ type CofferTool =
 async function cofferTool(server: URL, repo: string): Promise<CofferTool> {
   const help = async (command: string): Promise<string> =>
     new Promise((resolve) =>
-      execFile(process.execPath, ['bin/coffer', command, '--help'], (error, stdout, stderr) =>
+      execFile(COFFER_CLI, [command, '--help'], (error, stdout, stderr) =>
         resolve(error && !stdout ? `${stderr}${error.message}` : stdout),
       ),
     )
@@ -277,8 +277,7 @@ async function cofferTool(server: URL, repo: string): Promise<CofferTool> {
   if (!restoreHelp.includes('--mysql'))
     return { available: false, reason: 'repo:restore has no --mysql option in dist/' }
   const env = { COFFER_PASSWORD: 'bench' }
-  const cli = (a: string[]): Promise<Measured> =>
-    measure(process.execPath, ['bin/coffer', ...a, '--repo', repo], env)
+  const cli = (a: string[]): Promise<Measured> => measure(COFFER_CLI, [...a, '--repo', repo], env)
   const at = (db: string): string => new URL(`/${db}`, server).href
   return {
     available: true,

@@ -2,7 +2,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
-import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import { COFFER_CLI, measure, printTable, ratio, type Measured } from './lib/measure.js'
 
 /**
  * `npm run bench -- repo [--scale S]`: the repository engine against restic on the mounts
@@ -19,7 +19,7 @@ export async function run(args: string[]): Promise<void> {
   await rm(work, { recursive: true, force: true })
   const password = 'bench'
   const coffer = (a: string[]): Promise<Measured> =>
-    measure(process.execPath, ['bin/coffer', ...a, '--repo', join(work, 'coffer')], {
+    measure(COFFER_CLI, [...a, '--repo', join(work, 'coffer')], {
       COFFER_PASSWORD: password,
     })
   const restic = (a: string[], cwd?: string): Promise<Measured> =>

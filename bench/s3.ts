@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startS3Server } from '../test/helpers/s3-server.js'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
-import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import { COFFER_CLI, measure, printTable, ratio, type Measured } from './lib/measure.js'
 
 /**
  * `npm run bench -- s3 [--scale S]`: Coffer against restic on the same local S3 server
@@ -24,7 +24,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const scale = Number(arg('--scale') ?? 1) || 1
   const base = process.env.COFFER_BENCH_DIR ?? join(tmpdir(), 'coffer-bench')
-  const cli = process.env.COFFER_BENCH_CLI ?? 'bin/coffer'
+  const cli = process.env.COFFER_BENCH_CLI ?? COFFER_CLI
   process.stdout.write(`data set: mounts, scale ${scale}, under ${base}\n`)
   const data = await ensureMountsDataset(join(base, `mounts-${scale}`), scale)
   const work = join(base, 's3-bench')
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<void> {
     const cofferRepo = server.freshLocation('coffer')
     const resticRepo = server.freshLocation('restic')
     const coffer = (a: string[]): Promise<Measured> =>
-      measure(process.execPath, [cli, ...a, '--repo', cofferRepo], {
+      measure(cli, [...a, '--repo', cofferRepo], {
         ...env,
         COFFER_PASSWORD: password,
       })

@@ -20,8 +20,7 @@ export function envStepRunner(
   password: string,
 ): (op: string, extra: object) => Promise<Measured & { report: StepReport }> {
   return async (op, extra) => {
-    const m = await measure(process.execPath, [
-      'bench/lib/env-step.mjs',
+    const m = await measure('bench/lib/env-step.mjs', [
       op,
       JSON.stringify({ repo, password, ...extra }),
     ])

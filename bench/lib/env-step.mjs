@@ -1,3 +1,5 @@
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:${GLIBC_TUNABLES} node
+// Started as bin/coffer starts the server that runs these steps (its first line).
 /* global process, performance, AbortController */
 // Plain JavaScript over the built code (npm run build first), like the other benches' runs of
 // the built CLI: run through tsx, the step's process carried about 140 MB of the loader's

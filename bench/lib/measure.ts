@@ -7,6 +7,12 @@ export interface Measured {
 }
 
 /**
+ * Coffer as a user runs it: through bin/coffer's first line, which sets the process's
+ * allocator options (docs/OPERATIONS.md, "Memory"); `node bin/coffer` would bypass them.
+ */
+export const COFFER_CLI = 'bin/coffer'
+
+/**
  * Writes every dirty page out (sync(1)) before a measured command: otherwise a command pays
  * for the write-back of what the one before it wrote (a gigabyte after a restore), and the
  * tool measured second in a step is always the one that pays. Not timed.
