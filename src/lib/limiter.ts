@@ -6,6 +6,8 @@
 export class Limiter {
   private active = 0
   private readonly waiting: (() => void)[] = []
+  /** Producers waiting in `room` for the queue to shorten. */
+  private readonly producers: (() => void)[] = []
 
   constructor(readonly limit: number) {
     if (!(limit >= 1)) throw new RangeError(`limit must be at least 1, got ${limit}`)
@@ -19,6 +21,17 @@ export class Limiter {
     } finally {
       this.active--
       this.waiting.shift()?.()
+      for (const wake of this.producers.splice(0)) wake()
     }
+  }
+
+  /**
+   * Resolves once fewer than `queued` runs wait for a slot: a producer that awaits it before
+   * each `run` stays at most that far ahead of the work, and what it holds for the runs not
+   * yet started (a walk's file stats, paths and closures) stays bounded.
+   */
+  async room(queued: number): Promise<void> {
+    while (this.waiting.length >= queued)
+      await new Promise<void>((resolve) => this.producers.push(resolve))
   }
 }
