@@ -221,6 +221,8 @@ export async function restoreEnvironment(
     stopStaging = () => staging.abort(new Error('the restore failed'))
 
     let switchMs = 0
+    /** Switched mounts, whose old versions are removed once the hold is released. */
+    const switched: StagedRestore[] = []
     const switchAll = async (): Promise<void> => {
       // Once decided, an abort no longer stops the switch: the cleanup would finish it anyway.
       if (!decided) ctx.signal.throwIfAborted()
@@ -229,6 +231,7 @@ export async function restoreEnvironment(
         const { name, restore } = staged[0]!
         const stats = await restore.switchIn()
         staged.shift()
+        switched.push(restore)
         filesWritten += stats.filesWritten
         ctx.log.info({ mount: name, switchMs: stats.switchMs }, 'mount switched')
       }
@@ -249,6 +252,8 @@ export async function restoreEnvironment(
       afterDatabases: switchAll,
     })
     if (decided) await opts.commitPoint?.clear()
+    // Outside the hold: a whole-mount switch leaves the old version beside the mount.
+    for (const restore of switched) await restore.cleanUp()
     switchMs = Math.round(switchMs + services.switchMs)
     ctx.logLine(`Switched in ${switchMs} ms`)
     return {

@@ -201,6 +201,29 @@ describe('environment snapshots of a database and mounts together', () => {
     expect(Number((extra as { n: number }[])[0]!.n)).toBe(0)
   })
 
+  it("removes the mount's old version after the hold is released, not inside it", async () => {
+    const info = await createEnvironmentSnapshot(
+      repo,
+      quiet(),
+      { live: false, automated: false },
+      testContext(),
+    )
+    await writeFile(join(media, 'order-2.jpg'), 'changed again')
+    const parent = join(media, '..')
+    const atRelease = join(tmp.path, 'at-release.txt')
+    const hooked: EnvironmentSpec = {
+      ...quiet(),
+      hooks: { hold: 'true', release: `ls -a ${parent} > ${atRelease}` },
+    }
+    await restoreEnvironment(repo, info.id, hooked, [], testContext())
+    // The whole-mount switch moved the old version aside; it was still there at release…
+    const listed = (await readFile(atRelease, 'utf8')).split('\n')
+    expect(listed.filter((n) => n.startsWith('.coffer-old-'))).toHaveLength(1)
+    // …and is gone once the restore is done, with the rest of the switch's work areas.
+    expect((await readdir(parent)).filter((n) => n.startsWith('.coffer-'))).toEqual([])
+    expect(await readFile(join(media, 'order-2.jpg'), 'utf8')).not.toBe('changed again')
+  })
+
   it('stores the table unchanged since the last consistent snapshot without reading it, a live one in between', async () => {
     // The server vouches for a table changed before the second its capture locks in.
     await new Promise((r) => setTimeout(r, 1100))

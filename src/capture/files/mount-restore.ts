@@ -115,8 +115,17 @@ export interface StagedRestore {
    */
   readonly id: string
   readonly totals: PlanTotals
-  /** Switches the staged version in (short) and removes the old version. */
+  /**
+   * Switches the staged version in (short). In whole mode the old version stays beside the
+   * mount, outside it, until `cleanUp`: its removal (a link per kept file) need not hold up
+   * the caller's pause.
+   */
   switchIn(): Promise<MountRestoreStats>
+  /**
+   * After `switchIn`: removes what the switch left beside the mount. The mount is not
+   * touched; idempotent. Not called (a kill), it is done by the mount's next restore.
+   */
+  cleanUp(): Promise<void>
   /** Removes the staging area; the mount stays exactly as it was. */
   discard(): Promise<void>
 }
@@ -307,10 +316,11 @@ export async function stageRestore(
         await switchWhole(mountPath, names, rootSt !== undefined, (done, total) =>
           opts.onProgress?.({ phase: 'switch', done, total, bytes: written.bytes }),
         )
-        const switchMs = Math.round(performance.now() - started)
+        return stats(mode, Math.round(performance.now() - started))
+      },
+      cleanUp: async () => {
         opts.onProgress?.({ phase: 'cleanup', done: 0, total: 1, bytes: written.bytes })
         await finishWhole(names)
-        return stats(mode, switchMs)
       },
       discard: async () => {
         await recoverStagedRestore(mountPath)
@@ -399,6 +409,9 @@ export async function stageRestore(
       await finishSwitch(mountPath, stage, ops)
       return stats(mode, switchMs)
     },
+    // The staging area is inside the mount: removed by the switch, with the root's times
+    // put back after it.
+    cleanUp: () => Promise.resolve(),
     discard: async () => {
       await recoverStagedRestore(mountPath)
     },
@@ -467,7 +480,9 @@ export async function restoreMount(
       throw e
     }
   }
-  return staged.switchIn()
+  const stats = await staged.switchIn()
+  await staged.cleanUp()
+  return stats
 }
 
 async function chooseMode(

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs'
 import { lstat, open, rename, rm } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
+import { removeTree } from './remove-tree.js'
 import type { BesideNames } from './stage-names.js'
 
 const exists = (p: string): Promise<boolean> =>
@@ -58,7 +59,7 @@ export async function markWholeCommitted(names: BesideNames): Promise<boolean> {
 
 /** After the switch: removes the old version, then the marker. Idempotent. */
 export async function finishWhole(names: BesideNames): Promise<void> {
-  await rm(names.old, { recursive: true, force: true })
+  await removeTree(names.old)
   await rm(names.marker, { force: true })
 }
 
@@ -80,8 +81,8 @@ export async function recoverWhole(
     await finishWhole(names)
     return 'completed'
   }
-  await rm(names.stage, { recursive: true, force: true })
+  await removeTree(names.stage)
   // Without a marker the old version was never moved aside: nothing else to undo.
-  await rm(names.old, { recursive: true, force: true })
+  await removeTree(names.old)
   return 'rolled-back'
 }
