@@ -1,6 +1,12 @@
 import { createHash, type Hash } from 'node:crypto'
 import { parentPort } from 'node:worker_threads'
-import { ChunkAssembler, GearChunker, type Polynomial } from '../../repo/chunker/index.js'
+import { SpareBuffers } from '../../lib/spare-buffers.js'
+import {
+  ChunkAssembler,
+  GearChunker,
+  IdleAssemblers,
+  type Polynomial,
+} from '../../repo/chunker/index.js'
 import type { HashedChunk } from '../../repo/index.js'
 import type { EncoderAnswer, EncoderRequest } from './row-encoder-messages.js'
 import { encodedBound, encodeFeed } from './row-format.js'
@@ -20,6 +26,7 @@ interface Stream {
 }
 
 const port = parentPort!
+const SPARE_BYTES = 24 * 1024 * 1024
 const streams = new Map<number, Stream>()
 /** Where lines are encoded before being copied out at their exact length; grows once. */
 let scratch = Buffer.allocUnsafe(0)
@@ -36,43 +43,17 @@ const answer = (a: EncoderAnswer, transfer: ArrayBuffer[] = []): void =>
 
 /**
  * Chunks' buffers back from the repository, and lines buffers back from readers that are
- * done with them, reused for the next chunks and lines: memory written for
- * the first time costs a page fault per 4 KiB, which on this project's machines costs more
- * than the copy into it. Bounded: about as many as there are chunks in flight.
+ * done with them, reused for the next chunks and lines (see SpareBuffers): about what two
+ * streams have in flight (two feeds of lines, four chunks sealing, each 1-2 MiB).
  */
-const spares: ArrayBuffer[] = []
-const MAX_SPARES = 8
-/** New chunk buffers are whole MiBs, so that a buffer fits most later chunks. */
-const SPARE_STEP = 1024 * 1024
-
+const spares = new SpareBuffers(SPARE_BYTES)
 /** A view of `length` bytes for a chunk or lines: of a spare buffer that fits, or of a new one. */
-function outputBuffer(length: number): Uint8Array {
-  for (let i = 0; i < spares.length; i++) {
-    const b = spares[i]!
-    if (b.byteLength >= length) {
-      spares.splice(i, 1)
-      return new Uint8Array(b, 0, length)
-    }
-  }
-  return new Uint8Array(new ArrayBuffer(Math.ceil(length / SPARE_STEP) * SPARE_STEP), 0, length)
-}
+const outputBuffer = (length: number): Uint8Array => spares.take(length)
 
-function keepSpare(b: ArrayBuffer): void {
-  spares.push(b)
-  if (spares.length <= MAX_SPARES) return
-  // Keep the largest: they fit any chunk the smaller ones would.
-  let smallest = 0
-  for (let i = 1; i < spares.length; i++)
-    if (spares[i]!.byteLength < spares[smallest]!.byteLength) smallest = i
-  spares.splice(smallest, 1)
-}
-
-/**
- * Assemblers of ended streams, for the next ones: each keeps the buffer it grew for a
- * chunk's bytes that span feeds (fresh memory again for every stream otherwise).
- */
-const idleAssemblers = new Map<Polynomial, ChunkAssembler[]>()
-const MAX_IDLE_ASSEMBLERS = 2
+/** Assemblers of ended streams, for the next ones (see IdleAssemblers). */
+const assemblers = new IdleAssemblers(
+  (pol) => new ChunkAssembler(new GearChunker(pol), { alloc: outputBuffer }),
+)
 
 interface Chunking {
   readonly pol: Polynomial
@@ -80,18 +61,12 @@ interface Chunking {
 }
 
 function startChunking(pol: Polynomial): Chunking {
-  const assembler =
-    idleAssemblers.get(pol)?.pop() ??
-    new ChunkAssembler(new GearChunker(pol), { alloc: outputBuffer })
-  return { pol, assembler }
+  return { pol, assembler: assemblers.take(pol) }
 }
 
 /** A stream's chunking is over (its assembler ended or dropped: ready for a new stream). */
 function endChunking(c: Chunking): void {
-  c.assembler.end()
-  const idle = idleAssemblers.get(c.pol) ?? []
-  if (idle.length < MAX_IDLE_ASSEMBLERS) idle.push(c.assembler)
-  idleAssemblers.set(c.pol, idle)
+  assemblers.give(c.pol, c.assembler)
 }
 
 /**
@@ -122,7 +97,7 @@ port.on('message', (req: EncoderRequest) => {
       close(req.stream)
       return
     case 'spare':
-      keepSpare(req.buffer)
+      spares.keep(req.buffer)
       return
     case 'feed': {
       const s = streams.get(req.stream)

@@ -26,3 +26,4 @@ export type {
   ChunkStreamOptions,
 } from './rabin-chunker.js'
 export { GearChunker } from './gear-chunker.js'
+export { IdleAssemblers } from './idle-assemblers.js'

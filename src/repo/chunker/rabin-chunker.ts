@@ -402,6 +402,12 @@ export class ChunkAssembler {
     return last
   }
 
+  /** Drops a stream half-way: what was fed since the last cut is forgotten. */
+  reset(): void {
+    this.heldLength = 0
+    this.chunker.reset()
+  }
+
   private take(buf: Uint8Array, start: number, end: number): Uint8Array {
     const chunk = this.alloc(this.heldLength + end - start)
     if (this.heldLength > 0) chunk.set(this.held.subarray(0, this.heldLength))

@@ -12,8 +12,9 @@ import type { BlobType, PackEntry } from '../pack/index.js'
  * `chunk-open` starts a stream the worker cuts into chunks: each `chunk-feed` brings its next
  * bytes; the worker answers every whole chunk with `chunk` (its ID and bytes, transferred
  * back, so that any worker can seal it) and each feed with `fed`; the feed marked `end`
- * also yields the stream's last chunk, and its `fed` ends the task. `chunk-close` forgets
- * a stream abandoned half-way.
+ * also yields the stream's last chunk, and its `fed` ends the task. `fed` brings the feed's
+ * buffer back, and `chunk-spare` (no task) gives a chunk's buffer back to the worker that cut
+ * it, once sealed: both are reused. `chunk-close` forgets a stream abandoned half-way.
  *
  * `read-hash` is `hash` for a small file the worker reads itself (by name, latin1): the
  * bytes never cross threads, and the read costs no round trip through libuv's pool. It is
@@ -76,6 +77,7 @@ export type CryptoRequest =
       readonly end: boolean
     }
   | { readonly kind: 'chunk-close'; readonly task: number }
+  | { readonly kind: 'chunk-spare'; readonly task: 0; readonly buffer: ArrayBuffer }
   | { readonly kind: 'seal-held'; readonly task: number; readonly into?: PackTarget }
   | { readonly kind: 'pack-finish'; readonly task: number; readonly packer: number }
   | { readonly kind: 'pack-drop'; readonly task: number; readonly packer: number }
@@ -209,7 +211,13 @@ export type CryptoResponse =
       readonly id: string
       readonly data: Uint8Array
     }
-  | { readonly kind: 'fed'; readonly task: number; readonly end: boolean }
+  | {
+      readonly kind: 'fed'
+      readonly task: number
+      readonly end: boolean
+      /** The feed's buffer, back for the next feed. */
+      readonly feed: ArrayBuffer
+    }
   | { readonly kind: 'opened'; readonly task: number; readonly data: Uint8Array }
   | ({
       readonly kind: 'verified-pack'

@@ -173,6 +173,11 @@ export class CryptoPool {
         slot.worker.postMessage({ kind: 'chunk-close', task } satisfies CryptoRequest)
         this.finish(task, t)
       },
+      spare: (buffer) => {
+        if (this.closed) return
+        const req: CryptoRequest = { kind: 'chunk-spare', task: 0, buffer }
+        slot.worker.postMessage(req, [buffer])
+      },
     }
   }
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { Scratch } from '../../lib/index.js'
+import { SpareBuffers } from '../../lib/spare-buffers.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { openBlob, OpenScratch, sealBlob } from '../blob-codec.js'
-import { ChunkAssembler } from '../chunker/index.js'
+import { ChunkAssembler, IdleAssemblers, type Polynomial } from '../chunker/index.js'
 import { MasterKey } from '../crypto/master-key.js'
 import type { BlobType } from '../pack/index.js'
 import type {
@@ -33,8 +34,19 @@ const packs = new Map<number, WorkerPack>()
 /** Buffers of saved packs, given back by the main thread for the next ones. */
 const spareBuffers: ArrayBuffer[] = []
 const MAX_SPARE_BUFFERS = 1
-/** Streams being chunked here, by task. */
-const streams = new Map<number, ChunkAssembler>()
+/**
+ * Chunks' buffers, given back by the main thread once their blobs are sealed or found
+ * stored, for the next chunks cut here (see SpareBuffers): a large file's stream has
+ * about 12 MiB of chunks in flight (queued, then sealing).
+ */
+const CHUNK_SPARE_BYTES = 12 * 1024 * 1024
+const chunkBuffers = new SpareBuffers(CHUNK_SPARE_BYTES)
+/** Streams being chunked here, by task, with their polynomial. */
+const streams = new Map<number, { pol: Polynomial; assembler: ChunkAssembler }>()
+/** Assemblers of ended streams, for the next ones (see IdleAssemblers). */
+const assemblers = new IdleAssemblers(
+  (pol) => new ChunkAssembler(pol, { alloc: (length) => chunkBuffers.take(length) }),
+)
 const ranges = new RangeWriter(key)
 /** Blobs a check opens are only verified: their plaintext reuses these buffers. */
 const verifying = new OpenScratch()
@@ -90,7 +102,7 @@ function sendPacked(
   port.postMessage(res, [...(full ? [full.buffer] : []), ...(spare ? [spare] : [])])
 }
 
-/** Sends a whole chunk back with its ID; the assembler made it its own ArrayBuffer. */
+/** Sends a whole chunk back with its ID; the assembler made it a view of its own ArrayBuffer. */
 function sendChunk(task: number, data: Uint8Array): void {
   const id = createHash('sha256').update(data).digest('hex')
   const res: CryptoResponse = { kind: 'chunk', task, id, data }
@@ -134,23 +146,32 @@ port.on('message', (req: CryptoRequest) => {
         return
       }
       case 'chunk-open':
-        streams.set(req.task, new ChunkAssembler(req.pol))
+        streams.set(req.task, { pol: req.pol, assembler: assemblers.take(req.pol) })
         return
       case 'chunk-feed': {
         const stream = streams.get(req.task)
         if (!stream) throw new Error(`no stream for task ${req.task}`)
-        for (const chunk of stream.push(req.data)) sendChunk(req.task, chunk)
+        for (const chunk of stream.assembler.push(req.data)) sendChunk(req.task, chunk)
         if (req.end) {
           streams.delete(req.task)
-          const last = stream.end()
+          const last = stream.assembler.end()
           if (last) sendChunk(req.task, last)
+          assemblers.give(stream.pol, stream.assembler)
         }
-        const res: CryptoResponse = { kind: 'fed', task: req.task, end: req.end }
-        port.postMessage(res)
+        // The assembler copied what it keeps: the feed's buffer goes back for the next feed.
+        const feed = req.data.buffer as ArrayBuffer
+        const res: CryptoResponse = { kind: 'fed', task: req.task, end: req.end, feed }
+        port.postMessage(res, [feed])
         return
       }
-      case 'chunk-close':
+      case 'chunk-close': {
+        const stream = streams.get(req.task)
         streams.delete(req.task)
+        if (stream) assemblers.give(stream.pol, stream.assembler)
+        return
+      }
+      case 'chunk-spare':
+        chunkBuffers.keep(req.buffer)
         return
       case 'seal-held': {
         const h = held.get(req.task)

@@ -20,6 +20,8 @@ export interface WorkerChannel {
   post(req: CryptoRequest, transfer?: ArrayBuffer[]): void
   /** Ends the task if it is still open (the worker forgets the stream). */
   close(): void
+  /** Gives a chunk's buffer back to the worker, for its next chunks; even once closed. */
+  spare(buffer: ArrayBuffer): void
 }
 
 /**
@@ -38,7 +40,10 @@ export type OpenChannel = (
  * may reuse its buffers), so small reads cost one message per MiB, not one each.
  */
 const FEED_BYTES = 1024 * 1024
-/** Feeds sent and not yet chunked: keeps the worker busy while the source reads on. */
+/**
+ * Feeds sent and not yet chunked: keeps the worker busy while the source reads on. Each comes
+ * back with its `fed` answer and is filled again, so a stream maps these few MiB once.
+ */
 const FEEDS_IN_FLIGHT = 3
 /** Chunks cut but not yet taken by the caller, in bytes, beyond which feeding waits. */
 const QUEUED_BYTES = 8 * 1024 * 1024
@@ -59,6 +64,7 @@ export async function* chunkOnWorker(
   signal?: AbortSignal,
 ): AsyncGenerator<HashedChunk> {
   const queue: HashedChunk[] = []
+  const spareFeeds: Uint8Array<ArrayBuffer>[] = []
   let queuedBytes = 0
   let feedsInFlight = 0
   let ended = false
@@ -77,18 +83,22 @@ export async function* chunkOnWorker(
     notify()
   }
 
+  // Sealed chunks' buffers go back to the worker that cut them, for its next chunks.
+  const recycle = (buffer: ArrayBuffer): void => channel.spare(buffer)
   const channel = open(
     (task) => ({ kind: 'chunk-open', task, pol }),
     (r) => {
       // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- a stream gets only these two; any other answer is a failure
       switch (r.kind) {
         case 'chunk':
-          queue.push({ id: r.id, data: r.data })
+          queue.push({ id: r.id, data: r.data, recycle })
           queuedBytes += r.data.length
           notify()
           return false
         case 'fed':
           feedsInFlight--
+          if (r.feed.byteLength === FEED_BYTES && spareFeeds.length < FEEDS_IN_FLIGHT)
+            spareFeeds.push(new Uint8Array(r.feed))
           if (r.end) ended = true
           notify()
           return r.end
@@ -101,7 +111,8 @@ export async function* chunkOnWorker(
   signal?.addEventListener('abort', notify)
 
   const pump = async (): Promise<void> => {
-    let feed = new Uint8Array(FEED_BYTES)
+    const newFeed = (): Uint8Array<ArrayBuffer> => spareFeeds.pop() ?? new Uint8Array(FEED_BYTES)
+    let feed = newFeed()
     let fill = 0
     const send = async (end: boolean): Promise<void> => {
       while (
@@ -114,7 +125,7 @@ export async function* chunkOnWorker(
       const data = fill === feed.length ? feed : feed.slice(0, fill)
       channel.post({ kind: 'chunk-feed', task: channel.task, data, end }, [data.buffer])
       feedsInFlight++
-      feed = end ? new Uint8Array(0) : new Uint8Array(FEED_BYTES)
+      feed = end ? new Uint8Array(0) : newFeed()
       fill = 0
     }
     for await (const buf of source) {
