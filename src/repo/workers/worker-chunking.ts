@@ -122,7 +122,8 @@ export async function* chunkOnWorker(
       )
         await wait()
       if (closed || failure) throw new Error('chunking stopped')
-      const data = fill === feed.length ? feed : feed.slice(0, fill)
+      // A view, not a copy, of a last feed that is not full: the worker reads only its bytes.
+      const data = feed.subarray(0, fill)
       channel.post({ kind: 'chunk-feed', task: channel.task, data, end }, [data.buffer])
       feedsInFlight++
       feed = end ? new Uint8Array(0) : newFeed()
