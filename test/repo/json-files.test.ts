@@ -74,7 +74,7 @@ describe('repository JSON files, checked field by field', () => {
     )
     expect(idx.supersedes).toEqual([])
     expect(idx.packs[0]!.blobs).toEqual([
-      { id: ID, type: 'data', offset: 0, length: 100, uncompressedLength: 300 },
+      { id: ID, type: 'data', packId: ID2, offset: 0, length: 100, uncompressedLength: 300 },
     ])
     expect(idx.packs[1]!.blobs).toEqual([])
     expect(parseIndexFile(json({ packs: null })).packs).toEqual([])

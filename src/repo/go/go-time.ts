@@ -97,7 +97,69 @@ export function formatGoTime(t: GoTime): string {
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
 
+/** The value of the decimal digit at `i`, or -1. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48
+  return c >= 0 && c <= 9 ? c : -1
+}
+
+/** The number of the `n` digits at `i`, or -1 when one is not a digit. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0
+  for (let k = i; k < i + n; k++) {
+    const c = digit(s, k)
+    if (c < 0) return -1
+    v = v * 10 + c
+  }
+  return v
+}
+
+/**
+ * The common form (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm)`, as Go writes it) read by
+ * character codes; undefined for anything else, which the expression reads (and rejects
+ * with its message). A walk of 15,000 files parses three times each: with the regular
+ * expression and its match strings, that was most of decoding the trees.
+ */
+function parseCommon(s: string): GoTime | undefined {
+  const n = s.length
+  if (n < 20 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':')
+    return undefined
+  const y = digits(s, 0, 4)
+  const mo = digits(s, 5, 2)
+  const d = digits(s, 8, 2)
+  const h = digits(s, 11, 2)
+  const mi = digits(s, 14, 2)
+  const se = digits(s, 17, 2)
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59) return undefined
+  if (se < 0 || se > 59 || d > (mo === 2 && isLeap(y) ? 29 : MONTH_DAYS[mo - 1]!)) return undefined
+  let i = 19
+  let fraction = 0
+  if (s[i] === '.') {
+    i++
+    const start = i
+    for (; i < n && digit(s, i) >= 0; i++) if (i - start < 9) fraction = fraction * 10 + digit(s, i)
+    if (i === start) return undefined
+    for (let k = Math.min(i - start, 9); k < 9; k++) fraction *= 10
+  }
+  let offsetSeconds = 0
+  if (i === n - 1 && s[i] === 'Z') {
+    offsetSeconds = 0
+  } else if (i === n - 6 && (s[i] === '+' || s[i] === '-') && s[i + 3] === ':') {
+    const oh = digits(s, i + 1, 2)
+    const om = digits(s, i + 4, 2)
+    if (oh < 0 || om < 0) return undefined
+    offsetSeconds = (s[i] === '-' ? -1 : 1) * (oh * 3600 + om * 60)
+  } else {
+    return undefined
+  }
+  const sec = daysFromCivil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + se - offsetSeconds
+  const unixNs = BigInt(sec) * NS_PER_S + (fraction === 0 ? 0n : BigInt(fraction))
+  return { unixNs, offsetSeconds }
+}
+
 export function parseGoTime(s: string): GoTime {
+  const common = parseCommon(s)
+  if (common) return common
   const m = RFC3339.exec(s)
   if (!m) throw new Error(`invalid time "${s.slice(0, 60)}": expected RFC 3339`)
   const y = Number(m[1])

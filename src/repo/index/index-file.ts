@@ -1,6 +1,6 @@
 import { HEX64, JsonFields } from '../json-fields.js'
 import type { BlobId, IndexId, PackId } from '../id.js'
-import type { PackEntry } from '../pack/index.js'
+import type { BlobLocation, PackEntry } from '../pack/index.js'
 
 /**
  * An index file (design.rst, "Indexing"): the packs it describes with their blobs, and the
@@ -28,37 +28,39 @@ export function parseIndexFile(json: Buffer): IndexFile {
       const blobs = p.raw('blobs')
       if (blobs !== null && !Array.isArray(blobs))
         throw new Error(`the index: pack ${i}: blobs is not an array`)
-      return {
-        id: p.matching('id', HEX64, 'an ID') as PackId,
-        blobs: ((blobs ?? []) as unknown[]).map((b, j) => readBlob(b, i, j)),
-      }
+      const id = p.matching('id', HEX64, 'an ID') as PackId
+      return { id, blobs: ((blobs ?? []) as unknown[]).map((b, j) => readBlob(b, id, i, j)) }
     }),
   }
 }
 
 /**
  * One blob of an index, checked field by field without an object per blob (an index lists
- * every blob of the repository: hundreds of thousands in a large one).
+ * every blob of the repository: hundreds of thousands in a large one). The entry carries its
+ * pack's ID, so that the master index keeps it as the blob's location without a copy.
  */
-function readBlob(x: unknown, pack: number, at: number): PackEntry {
+function readBlob(x: unknown, packId: PackId, pack: number, at: number): BlobLocation {
   const b = x as Record<string, unknown> | null
-  const bad = (what: string): Error => new Error(`the index: pack ${pack}: blob ${at}: ${what}`)
-  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw bad('not an object')
-  const { id, type, offset, length, uncompressed_length: raw } = b
-  if (typeof id !== 'string' || !HEX64.test(id)) throw bad('id is not an ID')
-  if (type !== 'data' && type !== 'tree') throw bad('type is not "data" or "tree"')
-  if (!isUint(offset)) throw bad('offset is not a non-negative integer')
-  if (!isUint(length)) throw bad('length is not a non-negative integer')
+  if (typeof b !== 'object' || b === null || Array.isArray(b))
+    throw badBlob(pack, at, 'not an object')
+  const id = b.id
+  const type = b.type
+  const offset = b.offset
+  const length = b.length
+  const raw = b.uncompressed_length
+  if (typeof id !== 'string' || !HEX64.test(id)) throw badBlob(pack, at, 'id is not an ID')
+  if (type !== 'data' && type !== 'tree') throw badBlob(pack, at, 'type is not "data" or "tree"')
+  if (!isUint(offset)) throw badBlob(pack, at, 'offset is not a non-negative integer')
+  if (!isUint(length)) throw badBlob(pack, at, 'length is not a non-negative integer')
   if (raw !== undefined && !isUint(raw))
-    throw bad('uncompressed_length is not a non-negative integer')
-  return {
-    id: id as BlobId,
-    type,
-    offset,
-    length,
-    ...(raw ? { uncompressedLength: raw } : {}),
-  }
+    throw badBlob(pack, at, 'uncompressed_length is not a non-negative integer')
+  return raw
+    ? { id: id as BlobId, type, packId, offset, length, uncompressedLength: raw }
+    : { id: id as BlobId, type, packId, offset, length }
 }
+
+const badBlob = (pack: number, at: number, what: string): Error =>
+  new Error(`the index: pack ${pack}: blob ${at}: ${what}`)
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0
 

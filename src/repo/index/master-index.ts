@@ -10,7 +10,8 @@ import type { BlobLocation, BlobType, PackEntry } from '../pack/index.js'
  * are two different blobs (restic's BlobHandle is ID and type).
  */
 export class MasterIndex {
-  private readonly byType: Record<BlobType, Map<BlobId, BlobLocation[]>> = {
+  /** One location per blob, or a list for a blob stored in several packs (rare). */
+  private readonly byType: Record<BlobType, Map<BlobId, BlobLocation | BlobLocation[]>> = {
     data: new Map(),
     tree: new Map(),
   }
@@ -27,11 +28,14 @@ export class MasterIndex {
     if (this.packEntries.has(packId)) return
     this.packEntries.set(packId, entries)
     for (const e of entries) {
-      const loc: BlobLocation = { ...e, packId }
+      // Index files' entries carry their pack's ID already (parseIndexFile).
+      const loc: BlobLocation =
+        (e as Partial<BlobLocation>).packId === packId ? (e as BlobLocation) : { ...e, packId }
       const map = this.byType[e.type]
-      const list = map.get(e.id)
-      if (list) list.push(loc)
-      else map.set(e.id, [loc])
+      const had = map.get(e.id)
+      if (had === undefined) map.set(e.id, loc)
+      else if (Array.isArray(had)) had.push(loc)
+      else map.set(e.id, [had, loc])
     }
   }
 
@@ -40,11 +44,13 @@ export class MasterIndex {
   }
 
   lookup(type: BlobType, id: BlobId): BlobLocation | undefined {
-    return this.byType[type].get(id)?.[0]
+    const had = this.byType[type].get(id)
+    return Array.isArray(had) ? had[0] : had
   }
 
   locations(type: BlobType, id: BlobId): readonly BlobLocation[] {
-    return this.byType[type].get(id) ?? []
+    const had = this.byType[type].get(id)
+    return had === undefined ? [] : Array.isArray(had) ? had : [had]
   }
 
   /** Every indexed pack with its entries. */

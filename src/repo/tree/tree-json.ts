@@ -119,6 +119,35 @@ interface NodeJson {
 const HEX64 = /^[0-9a-f]{64}$/
 const TYPES: ReadonlySet<string> = new Set(NODE_TYPES)
 
+const STRING_FIELDS = [
+  'mtime',
+  'atime',
+  'ctime',
+  'user',
+  'group',
+  'linktarget',
+  'linktarget_raw',
+  'error',
+]
+const UINT_FIELDS = ['mode', 'uid', 'gid', 'inode', 'device_id', 'size', 'links', 'device']
+
+const badField = (at: number, field: string, want: string): Error =>
+  new Error(`node ${at}: ${field} is not ${want}`)
+
+/** Module-level checks (not closures per node: a walk checks every node of every tree). */
+function checkString(o: Record<string, unknown>, k: string, at: number, required = false): void {
+  const v = o[k]
+  if (v === undefined && !required) return
+  if (typeof v !== 'string') throw badField(at, k, 'a string')
+}
+
+function checkUint(o: Record<string, unknown>, k: string, at: number): void {
+  const v = o[k]
+  if (v === undefined) return
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+    throw badField(at, k, 'a non-negative integer')
+}
+
 /**
  * Checks one node of a tree's JSON: every field restic writes, of its type (unknown fields
  * are ignored, as restic does). Written out rather than declared with a schema library: a
@@ -126,44 +155,22 @@ const TYPES: ReadonlySet<string> = new Set(NODE_TYPES)
  * the JSON parse itself.
  */
 function readNodeJson(x: unknown, at: number): NodeJson {
-  const bad = (field: string, want: string): Error =>
-    new Error(`node ${at}: ${field} is not ${want}`)
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw bad('the node', 'an object')
+  if (typeof x !== 'object' || x === null || Array.isArray(x))
+    throw badField(at, 'the node', 'an object')
   const o = x as Record<string, unknown>
-  const str = (k: string, required = false): void => {
-    const v = o[k]
-    if (v === undefined && !required) return
-    if (typeof v !== 'string') throw bad(k, 'a string')
-  }
-  const uint = (k: string): void => {
-    const v = o[k]
-    if (v === undefined) return
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-      throw bad(k, 'a non-negative integer')
-  }
-  str('name', true)
-  if (typeof o.type !== 'string' || !TYPES.has(o.type)) throw bad('type', 'a node type')
-  for (const k of [
-    'mtime',
-    'atime',
-    'ctime',
-    'user',
-    'group',
-    'linktarget',
-    'linktarget_raw',
-    'error',
-  ])
-    str(k)
-  for (const k of ['mode', 'uid', 'gid', 'inode', 'device_id', 'size', 'links', 'device']) uint(k)
+  checkString(o, 'name', at, true)
+  if (typeof o.type !== 'string' || !TYPES.has(o.type)) throw badField(at, 'type', 'a node type')
+  for (const k of STRING_FIELDS) checkString(o, k, at)
+  for (const k of UINT_FIELDS) checkUint(o, k, at)
   const xattrs = o.extended_attributes
   if (xattrs !== undefined && xattrs !== null) {
-    if (!Array.isArray(xattrs)) throw bad('extended_attributes', 'an array')
+    if (!Array.isArray(xattrs)) throw badField(at, 'extended_attributes', 'an array')
     for (const a of xattrs as unknown[]) {
       const e = a as { name?: unknown; value?: unknown } | null
       if (typeof e !== 'object' || e === null || typeof e.name !== 'string')
-        throw bad('extended_attributes', 'a list of named attributes')
+        throw badField(at, 'extended_attributes', 'a list of named attributes')
       if (e.value !== null && typeof e.value !== 'string')
-        throw bad('extended_attributes', 'a list of base64 values')
+        throw badField(at, 'extended_attributes', 'a list of base64 values')
     }
   }
   const generic = o.generic_attributes
@@ -172,12 +179,13 @@ function readNodeJson(x: unknown, at: number): NodeJson {
     generic !== null &&
     (typeof generic !== 'object' || Array.isArray(generic))
   )
-    throw bad('generic_attributes', 'an object')
+    throw badField(at, 'generic_attributes', 'an object')
   const content = o.content
   if (content !== undefined && content !== null) {
-    if (!Array.isArray(content)) throw bad('content', 'an array')
+    if (!Array.isArray(content)) throw badField(at, 'content', 'an array')
     for (const c of content as unknown[])
-      if (typeof c !== 'string' || !HEX64.test(c)) throw bad('content', 'a list of blob IDs')
+      if (typeof c !== 'string' || !HEX64.test(c))
+        throw badField(at, 'content', 'a list of blob IDs')
   }
   const subtree = o.subtree
   if (
@@ -185,7 +193,7 @@ function readNodeJson(x: unknown, at: number): NodeJson {
     subtree !== null &&
     (typeof subtree !== 'string' || !HEX64.test(subtree))
   )
-    throw bad('subtree', 'a tree ID')
+    throw badField(at, 'subtree', 'a tree ID')
   return o as unknown as NodeJson
 }
 
@@ -201,6 +209,8 @@ function readTreeJson(x: unknown): NodeJson[] {
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 /**
  * Parses a tree blob. Throws a plain Error when the JSON does not match restic's tree format
  * (callers wrap it in an IntegrityError naming the blob).
@@ -208,40 +218,35 @@ const ZERO_TIME = '0001-01-01T00:00:00Z'
 export function decodeTree(json: Uint8Array): Node[] {
   const nodes = readTreeJson(JSON.parse(Buffer.from(json).toString('utf8')))
   return nodes.map((j) => {
-    const node: Node = {
+    // Assigned field by field: a spread per optional field cost an object and a copy each.
+    const node: Mutable<Node> = {
       name: unquoteGoName(j.name),
       type: j.type,
-      ...(j.mode ? { mode: j.mode } : {}),
       mtime: parseGoTime(j.mtime ?? ZERO_TIME),
       atime: parseGoTime(j.atime ?? ZERO_TIME),
       ctime: parseGoTime(j.ctime ?? ZERO_TIME),
       uid: j.uid ?? 0,
       gid: j.gid ?? 0,
-      ...(j.user ? { user: j.user } : {}),
-      ...(j.group ? { group: j.group } : {}),
-      ...(j.inode ? { inode: BigInt(j.inode) } : {}),
-      ...(j.device_id ? { deviceId: BigInt(j.device_id) } : {}),
-      ...(j.size ? { size: j.size } : {}),
-      ...(j.links ? { links: j.links } : {}),
-      ...(j.linktarget_raw
-        ? { linkTarget: Buffer.from(j.linktarget_raw, 'base64') }
-        : j.linktarget
-          ? { linkTarget: Buffer.from(j.linktarget, 'utf8') }
-          : {}),
-      ...(j.extended_attributes && j.extended_attributes.length > 0
-        ? {
-            extendedAttributes: j.extended_attributes.map((x) => ({
-              name: x.name,
-              value: Buffer.from(x.value ?? '', 'base64'),
-            })),
-          }
-        : {}),
-      ...(j.generic_attributes ? { genericAttributes: j.generic_attributes } : {}),
-      ...(j.device ? { device: BigInt(j.device) } : {}),
       content: j.content ? (j.content as BlobId[]) : null,
-      ...(j.subtree ? { subtree: j.subtree as BlobId } : {}),
-      ...(j.error ? { error: j.error } : {}),
     }
+    if (j.mode) node.mode = j.mode
+    if (j.user) node.user = j.user
+    if (j.group) node.group = j.group
+    if (j.inode) node.inode = BigInt(j.inode)
+    if (j.device_id) node.deviceId = BigInt(j.device_id)
+    if (j.size) node.size = j.size
+    if (j.links) node.links = j.links
+    if (j.linktarget_raw) node.linkTarget = Buffer.from(j.linktarget_raw, 'base64')
+    else if (j.linktarget) node.linkTarget = Buffer.from(j.linktarget, 'utf8')
+    if (j.extended_attributes && j.extended_attributes.length > 0)
+      node.extendedAttributes = j.extended_attributes.map((x) => ({
+        name: x.name,
+        value: Buffer.from(x.value ?? '', 'base64'),
+      }))
+    if (j.generic_attributes) node.genericAttributes = j.generic_attributes
+    if (j.device) node.device = BigInt(j.device)
+    if (j.subtree) node.subtree = j.subtree as BlobId
+    if (j.error) node.error = j.error
     return node
   })
 }

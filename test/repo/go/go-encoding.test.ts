@@ -78,6 +78,38 @@ describe('Go time.Time in RFC 3339 with nanoseconds', () => {
     expect(parseGoTime('2020-01-01T00:00:00.1234567891z').unixNs % 1_000_000_000n).toBe(123456789n)
   })
 
+  it('reads the forms Go writes and the other RFC 3339 spellings to the same instants', () => {
+    // 'T', 'Z' and '.' are read by character codes; 't', 'z' and ',' by the expression.
+    const pairs: [string, string][] = [
+      ['2020-06-01T10:20:30.000000001Z', '2020-06-01t10:20:30,000000001z'],
+      ['2020-06-01T10:20:30.5+02:00', '2020-06-01t10:20:30,5+02:00'],
+      ['1999-12-31T23:59:59-00:30', '1999-12-31t23:59:59-00:30'],
+      ['2020-06-01T10:20:30.123456789123Z', '2020-06-01T10:20:30,123456789123z'],
+    ]
+    for (const [common, other] of pairs) expect(parseGoTime(common)).toEqual(parseGoTime(other))
+    expect(parseGoTime('2020-06-01T10:20:30.5+02:00')).toEqual({
+      // 08:20:30.5 UTC
+      unixNs: 1_590_999_630_500_000_000n,
+      offsetSeconds: 7200,
+    })
+  })
+
+  it.each([
+    ['2020-01-01T24:00:00Z', /field out of range/],
+    ['2020-01-01T00:60:00Z', /field out of range/],
+    ['2020-01-01T00:00:60Z', /field out of range/],
+    ['2020-00-10T00:00:00Z', /field out of range/],
+    ['2021-02-29T00:00:00Z', /day out of range/],
+    ['2020-01-01T00:00:00.Z', /expected RFC 3339/],
+    ['2020-01-01T00:00:00+0100', /expected RFC 3339/],
+    ['2020-01-01T00:00:00Zjunk', /expected RFC 3339/],
+    ['2020-01-01T00:00:00+01:00x', /expected RFC 3339/],
+    ['2020-01-01T00:00:0aZ', /expected RFC 3339/],
+    ['2020-01-01T00:00:00+1a:00', /expected RFC 3339/],
+  ])('rejects %s with its reason', (s, why) => {
+    expect(() => parseGoTime(s)).toThrow(why)
+  })
+
   it.each(['2020-13-01T00:00:00Z', '2020-02-30T00:00:00Z', 'yesterday', '2020-01-01 00:00:00Z'])(
     'rejects %s',
     (s) => {
