@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:${GLIBC_TUNABLES} node
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:${GLIBC_TUNABLES} node
 // Started as bin/coffer starts the server that runs these steps (its first line).
 /* global process, performance, AbortController */
 // Plain JavaScript over the built code (npm run build first), like the other benches' runs of

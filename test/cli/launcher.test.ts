@@ -32,14 +32,14 @@ describe('the launcher line of bin/coffer', () => {
   const run = async (env: NodeJS.ProcessEnv): Promise<unknown> =>
     JSON.parse((await exec(script, [], { env })).stdout) as unknown
 
-  it('asks for transparent huge pages', async () => {
+  it('asks for transparent huge pages and a fixed 1 MiB mmap threshold', async () => {
     const { GLIBC_TUNABLES: _ignored, ...env } = process.env
-    expect(await run(env)).toBe('glibc.malloc.hugetlb=1:')
+    expect(await run(env)).toBe('glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:')
   })
 
   it("puts the caller's own tunables after its own, so that they win", async () => {
     expect(await run({ ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).toBe(
-      'glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0',
+      'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=0',
     )
   })
 

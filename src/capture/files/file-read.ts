@@ -3,7 +3,12 @@ import { open } from 'node:fs/promises'
 
 /** Files below this size are read in one call: they are one chunk anyway. */
 const SMALL_FILE = 512 * 1024
-const READ_SIZE = 1024 * 1024
+/**
+ * A large file's reads: just under 1 MiB, so that with glibc's mmap threshold fixed at 1 MiB
+ * (bin/coffer) each read buffer comes from the allocator's free memory instead of being mapped
+ * and unmapped (about 50,000 more page faults over the mounts data set's first capture).
+ */
+const READ_SIZE = 1024 * 1024 - 4096
 
 /**
  * Streams a file's bytes, counting them through `onBytes`. Small files take one read; a file that grew past its stat size goes on streaming, so what is
