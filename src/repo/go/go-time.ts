@@ -137,19 +137,18 @@ function parseCommon(s: string): GoTime | undefined {
   if (s[i] === '.') {
     i++
     const start = i
-    for (; i < n && digit(s, i) >= 0; i++) if (i - start < 9) fraction = fraction * 10 + digit(s, i)
+    for (let c = digit(s, i); c >= 0; c = digit(s, ++i))
+      if (i - start < 9) fraction = fraction * 10 + c
     if (i === start) return undefined
     for (let k = Math.min(i - start, 9); k < 9; k++) fraction *= 10
   }
   let offsetSeconds = 0
-  if (i === n - 1 && s[i] === 'Z') {
-    offsetSeconds = 0
-  } else if (i === n - 6 && (s[i] === '+' || s[i] === '-') && s[i + 3] === ':') {
+  if (i === n - 6 && (s[i] === '+' || s[i] === '-') && s[i + 3] === ':') {
     const oh = digits(s, i + 1, 2)
     const om = digits(s, i + 4, 2)
     if (oh < 0 || om < 0) return undefined
     offsetSeconds = (s[i] === '-' ? -1 : 1) * (oh * 3600 + om * 60)
-  } else {
+  } else if (i !== n - 1 || s[i] !== 'Z') {
     return undefined
   }
   const sec = daysFromCivil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + se - offsetSeconds
