@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { COFFER_VERSION } from '../lib/index.js'
 import { registeredCommands, renderCommandList } from './command-list.js'
 import { COMMANDS } from './commands/index.js'
+import { prefetchRepoKey } from './repo-tools/key-prefetch.js'
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     for (const alias of spec.aliases ?? []) cmd.alias(alias)
     spec.configure(cmd)
     cmd.action(async (...args: unknown[]) => {
+      if (spec.opensRepository) await prefetchRepoKey(cmd)
       const run = await spec.load()
       await run(cmd, args)
     })

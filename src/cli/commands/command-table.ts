@@ -13,6 +13,11 @@ export interface CommandSpec {
   readonly summary: string
   /** Its heading in `coffer list` when not the part of the name before ':'. */
   readonly group?: string
+  /**
+   * Opens a repository with a password (repo:* but init): its key's derivation starts before
+   * the command's code loads (repo-tools/key-prefetch.ts).
+   */
+  readonly opensRepository?: boolean
   readonly configure: (cmd: Command) => void
   readonly load: () => Promise<CommandRunner>
 }
@@ -137,6 +142,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:backup',
+    opensRepository: true,
     summary: 'back up files, directories and MySQL/MariaDB databases into a new snapshot',
     configure: (c) =>
       addRepoOptions(c)
@@ -159,12 +165,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:snapshots',
+    opensRepository: true,
     summary: 'list snapshots',
     configure: (c) => filters(addRepoOptions(c)).option('--json', 'print JSON'),
     load: async () => (await import('./repo-snapshots.js')).run,
   },
   {
     name: 'repo:ls',
+    opensRepository: true,
     summary: 'list the files of a snapshot',
     configure: (c) =>
       filters(addRepoOptions(c))
@@ -175,6 +183,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:restore',
+    opensRepository: true,
     summary: 'restore a snapshot into a directory and/or MySQL/MariaDB servers',
     configure: (c) =>
       filters(addRepoOptions(c))
@@ -216,6 +225,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:dump',
+    opensRepository: true,
     summary: 'write one file of a snapshot to standard output',
     configure: (c) =>
       filters(addRepoOptions(c))
@@ -225,6 +235,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:check',
+    opensRepository: true,
     summary: 'check the repository for errors',
     configure: (c) =>
       addRepoOptions(c)
@@ -234,6 +245,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:forget',
+    opensRepository: true,
     summary: 'remove snapshots by ID or by a keep policy',
     configure: (c) =>
       filters(addRepoOptions(c))
@@ -271,6 +283,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:prune',
+    opensRepository: true,
     summary: 'remove data no snapshot uses any more',
     configure: (c) =>
       addRepoOptions(c)
@@ -281,12 +294,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:key:list',
+    opensRepository: true,
     summary: 'list the keys (passwords) of the repository',
     configure: (c) => addRepoOptions(c).option('--json', 'print JSON'),
     load: async () => (await import('./repo-key.js')).list,
   },
   {
     name: 'repo:key:add',
+    opensRepository: true,
     summary: 'add a key (a new password) to the repository',
     configure: (c) =>
       addRepoOptions(c)
@@ -296,12 +311,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'repo:key:remove',
+    opensRepository: true,
     summary: 'remove a key from the repository',
     configure: (c) => addRepoOptions(c).argument('<id>', 'key ID or unique prefix'),
     load: async () => (await import('./repo-key.js')).remove,
   },
   {
     name: 'repo:unlock',
+    opensRepository: true,
     summary: 'remove stale locks',
     configure: (c) => addRepoOptions(c).option('--remove-all', 'remove all locks, even live ones'),
     load: async () => (await import('./repo-unlock.js')).run,

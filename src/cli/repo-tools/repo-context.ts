@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { readPassword } from './password.js'
 import type { Command } from 'commander'
 import { CofferError, InvalidInputError } from '../../errors.js'
 import {
@@ -13,6 +14,8 @@ import {
   type KdfParams,
   type OpenBackendOptions,
 } from '../../repo/index.js'
+
+export { readPassword }
 
 interface RepoFlags {
   readonly repo?: string
@@ -104,30 +107,6 @@ function positiveInt(value: string | undefined, name: string, min = 1): number |
     throw new InvalidInputError(name, `${name} must be a whole number of at least ${min}.`)
   }
   return n
-}
-
-/** Reads a password from a file (first line, as restic does) or COFFER_PASSWORD. */
-export async function readPassword(
-  file: string | undefined,
-  envName = 'COFFER_PASSWORD',
-): Promise<string> {
-  if (file) {
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (e) {
-      throw new InvalidInputError('password-file', `Cannot read the password file ${file}.`, {
-        cause: e,
-      })
-    }
-    return text.split(/\r?\n/)[0] ?? ''
-  }
-  const env = process.env[envName]
-  if (env !== undefined) return env
-  throw new InvalidInputError(
-    'password',
-    `No password given: use --password-file FILE or set ${envName}.`,
-  )
 }
 
 export async function openRepo(cmd: Command, signal?: AbortSignal): Promise<Repository> {

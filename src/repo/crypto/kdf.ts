@@ -1,4 +1,5 @@
-import { randomBytes, scrypt } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { scrypt64 } from '../../lib/index.js'
 import { MasterKey } from './master-key.js'
 
 /** scrypt parameters as a key file stores them (N, r, p). */
@@ -21,7 +22,10 @@ export function newSalt(): Buffer {
   return randomBytes(64)
 }
 
-/** Derives the 64-byte user key from a password with scrypt, as restic's key files do. */
+/**
+ * Derives the 64-byte user key from a password with scrypt, as restic's key files do (or
+ * takes the derivation a command started early: lib's scrypt64).
+ */
 export function deriveUserKey(
   password: string,
   salt: Uint8Array,
@@ -30,12 +34,5 @@ export function deriveUserKey(
   if (!Number.isInteger(params.N) || params.N < 2 || (params.N & (params.N - 1)) !== 0) {
     throw new RangeError(`scrypt N must be a power of two, got ${params.N}`)
   }
-  // node:crypto needs headroom beyond 128 * N * r bytes for scrypt's working set.
-  const maxmem = 128 * params.N * params.r * params.p + 64 * 1024 * 1024
-  return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(password, 'utf8'), salt, 64, { ...params, maxmem }, (err, derived) => {
-      if (err) reject(err)
-      else resolve(MasterKey.fromDerived(derived))
-    })
-  })
+  return scrypt64(password, salt, params).then((derived) => MasterKey.fromDerived(derived))
 }
