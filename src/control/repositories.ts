@@ -6,6 +6,7 @@ import {
   type KdfParams,
   type OpenBackendOptions,
   type S3BackendOptions,
+  UserKeyCache,
 } from '../repo/index.js'
 import type { RepositoryInitializer, RepositoryOpener, RepositoryTarget } from './ports.js'
 import type { RepositoryS3Settings } from './repository-settings.js'
@@ -32,11 +33,14 @@ export function repositories(opts: RepositoriesOptions = {}): {
       ...(opts.log ? { log: opts.log } : {}),
       s3: { ...opts.backend?.s3, ...s3Options(t.s3) },
     })
+  // Every activity opens its repository: scrypt runs once per repository and password.
+  const userKeys = new UserKeyCache()
   return {
     open: async (t, signal) =>
       Repository.open({
         backend: await backendOf(t),
         password: t.password,
+        userKeys,
         ...(opts.log ? { log: opts.log } : {}),
         ...(signal ? { signal } : {}),
       }),

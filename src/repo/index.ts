@@ -28,7 +28,7 @@ export type {
   OpenBackendOptions,
   S3BackendOptions,
 } from './backend/index.js'
-export { DEFAULT_KDF, parseKeyFile, TEST_KDF } from './crypto/index.js'
+export { DEFAULT_KDF, parseKeyFile, TEST_KDF, UserKeyCache } from './crypto/index.js'
 export type { KdfParams } from './crypto/index.js'
 export { checkRepository } from './check.js'
 export { readContentsByPack } from './content-by-pack.js'

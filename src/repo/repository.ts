@@ -11,6 +11,7 @@ import {
   openKeyFile,
   seal,
   type KdfParams,
+  type UserKeyCache,
 } from './crypto/index.js'
 import { formatPolynomial, randomPolynomial } from './chunker/index.js'
 import { encodeConfig, parseConfig, type RepoConfig } from './config.js'
@@ -31,6 +32,8 @@ export interface OpenOptions {
   readonly password: string
   readonly log?: Logger
   readonly signal?: AbortSignal
+  /** Keeps the password's derived key for the next opens (a long-running process's). */
+  readonly userKeys?: UserKeyCache
 }
 
 export interface InitOptions extends OpenOptions {
@@ -72,7 +75,7 @@ export class Repository {
       }
       throw e
     })
-    const { key, keyId } = await findKey(backend, opts.password, log, signal)
+    const { key, keyId } = await findKey(backend, opts.password, log, signal, opts.userKeys)
     const plain = open(key, rawConfig)
     if (!plain) throw new IntegrityError('config', 'it fails authentication (MAC)')
     let config: RepoConfig
@@ -187,6 +190,7 @@ async function findKey(
   password: string,
   log: Logger,
   signal?: AbortSignal,
+  userKeys?: UserKeyCache,
 ): Promise<{ key: MasterKey; keyId: KeyId }> {
   const damaged: string[] = []
   let tried = 0
@@ -201,7 +205,7 @@ async function findKey(
     }
     let key: MasterKey | undefined
     try {
-      key = await openKeyFile(bytes, password)
+      key = await openKeyFile(bytes, password, userKeys)
     } catch (e) {
       damaged.push(handleName(h))
       log.warn({ file: handleName(h), err: e }, 'unreadable key file')

@@ -3,6 +3,7 @@ import { goJsonMarshal } from '../go/index.js'
 import { open, seal } from './authenticated-encryption.js'
 import { deriveUserKey, newSalt, type KdfParams } from './kdf.js'
 import { MasterKey } from './master-key.js'
+import type { UserKeyCache } from './user-key-cache.js'
 
 /**
  * A key file (design.rst, "Keys, Encryption and MAC"): plain JSON, not encrypted, holding
@@ -39,15 +40,19 @@ export function parseKeyFile(bytes: Uint8Array): KeyFileInfo & { salt: Buffer; d
 /**
  * Tries `password` on a key file. Returns the master key, or undefined when the password
  * does not open this key (the MAC does not match). Throws when the file does not parse or
- * names a KDF other than scrypt.
+ * names a KDF other than scrypt. `userKeys` keeps derivations for the next opens.
  */
 export async function openKeyFile(
   bytes: Uint8Array,
   password: string,
+  userKeys?: UserKeyCache,
 ): Promise<MasterKey | undefined> {
   const kf = parseKeyFile(bytes)
   if (kf.kdf !== 'scrypt') throw new Error(`unsupported KDF "${kf.kdf}"`)
-  const user = await deriveUserKey(password, kf.salt, kf)
+  const params = { N: kf.N, r: kf.r, p: kf.p }
+  const user = await (userKeys
+    ? userKeys.derive(password, kf.salt, params)
+    : deriveUserKey(password, kf.salt, params))
   const plain = open(user, kf.data)
   if (!plain) return undefined
   return MasterKey.fromRepoJSON(JSON.parse(plain.toString('utf8')))
