@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { prefetchRepoKey } from '../../src/cli/repo-tools/key-prefetch.js'
@@ -9,6 +11,8 @@ import { LocalBackend, Repository, TEST_KDF } from '../../src/repo/index.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'prefetch pw'
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const MAIN = fileURLToPath(new URL('../../src/cli/entry.ts', import.meta.url))
 
 /** A repo:* command line as the CLI parses it. */
 const parsed = (args: string[]): Command =>
@@ -54,6 +58,35 @@ describe("a repository key's early derivation (key-prefetch.ts)", () => {
     expect(startedScryptCount()).toBe(1)
     await Repository.open({ backend: await LocalBackend.open(repo), password: PASSWORD })
     expect(startedScryptCount()).toBe(0)
+  })
+
+  it('reads a password file that can be read once only once (a pipe on standard input)', async () => {
+    // A shell's pipe, as `echo … | coffer … --password-file /dev/stdin` gives (Node's own
+    // stdin pipes are sockets, which /dev/stdin cannot open).
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        '/bin/sh',
+        [
+          '-c',
+          'printf "%s\\n" "$PW" | exec "$NODE" --import tsx "$MAIN" repo:snapshots --repo "$REPO" --password-file /dev/stdin --json',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            COFFER_PASSWORD: '',
+            PW: PASSWORD,
+            NODE: process.execPath,
+            MAIN,
+            REPO: repo,
+          },
+        },
+        (e, stdout, stderr) => resolve({ code: e ? Number(e.code) : 0, stdout, stderr }),
+      )
+    })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual([])
   })
 
   it('leaves a wrong password to the open, which refuses it', async () => {
