@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import { startScrypt64 } from '../../lib/index.js'
@@ -8,11 +8,13 @@ import { readPassword } from './password.js'
 const KEYS_PREFETCHED = 2
 
 /**
- * Beyond these, a key file's derivation is left to the open: an early start must never be
- * what makes a command take gigabytes (the open refuses or pays for such a key itself).
+ * scrypt's working set (128 · N · r · p bytes) beyond which a key file's derivation is left to
+ * the open: 256 MiB, N = 2^18 at r = 8, four times what restic's calibration allows itself.
+ * A command that stops early (a usage error) still waits for a derivation it started, so an
+ * early start must stay cheap; the open pays for a costlier key only when it needs it.
  */
-const MAX_PREFETCH_N = 1 << 20
-const MAX_PREFETCH_RP = 64
+const MAX_PREFETCH_BYTES = 256 * 1024 * 1024
+const MAX_KEY_FILE_BYTES = 64 * 1024
 
 /**
  * Starts deriving the key of a command's local repository before the command's modules load
@@ -36,14 +38,13 @@ export async function prefetchRepoKey(cmd: Command): Promise<void> {
   }
   for (const name of names.slice(0, KEYS_PREFETCHED)) {
     try {
-      const f = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>
+      const file = join(dir, name)
+      // A key file is a few hundred bytes: anything else is the open's to judge.
+      if (statSync(file).size > MAX_KEY_FILE_BYTES) continue
+      const f = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
       const { kdf, N, r, p, salt } = f
       if (kdf !== 'scrypt' || typeof salt !== 'string') continue
-      if (
-        !isCount(N, MAX_PREFETCH_N) ||
-        !isCount(r, MAX_PREFETCH_RP) ||
-        !isCount(p, MAX_PREFETCH_RP)
-      )
+      if (!isCount(N) || !isCount(r) || !isCount(p) || 128 * N * r * p > MAX_PREFETCH_BYTES)
         continue
       startScrypt64(password, Buffer.from(salt, 'base64'), { N, r, p })
     } catch {
@@ -52,5 +53,4 @@ export async function prefetchRepoKey(cmd: Command): Promise<void> {
   }
 }
 
-const isCount = (v: unknown, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1
