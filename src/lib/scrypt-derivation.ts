@@ -23,18 +23,13 @@ const started = new Map<string, Started>()
 const keyOf = (salt: Uint8Array, params: ScryptParams): string =>
   `${params.N},${params.r},${params.p},${Buffer.from(salt).toString('base64')}`
 
-/** Derives `length` bytes from `password` with scrypt, off the main thread. */
-function derive(
-  password: string,
-  salt: Uint8Array,
-  params: ScryptParams,
-  length: number,
-): Promise<Buffer> {
+/** Derives 64 bytes (a restic user key) from `password` with scrypt, off the main thread. */
+function derive(password: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
   // node:crypto needs headroom beyond 128 * N * r bytes for scrypt's working set.
   const maxmem = 128 * params.N * params.r * params.p + 64 * 1024 * 1024
   const { N, r, p } = params
   return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(password, 'utf8'), salt, length, { N, r, p, maxmem }, (err, key) => {
+    scrypt(Buffer.from(password, 'utf8'), salt, 64, { N, r, p, maxmem }, (err, key) => {
       if (err) reject(err)
       else resolve(key)
     })
@@ -49,7 +44,7 @@ function derive(
 export function startScrypt64(password: string, salt: Uint8Array, params: ScryptParams): void {
   const key = keyOf(salt, params)
   if (started.has(key)) return
-  const derived = derive(password, salt, params, 64)
+  const derived = derive(password, salt, params)
   derived.catch(() => undefined)
   started.set(key, { password, derived })
 }
@@ -70,7 +65,7 @@ export function scrypt64(
     started.delete(key)
     if (early.password === password) return early.derived
   }
-  return derive(password, salt, params, 64)
+  return derive(password, salt, params)
 }
 
 /** How many early derivations wait to be taken (tests; a command should leave none). */

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { scrypt64 } from '../../lib/index.js'
+import { scrypt64, type ScryptParams } from '../../lib/index.js'
 import { MasterKey } from './master-key.js'
 
 /** scrypt parameters as a key file stores them (N, r, p). */
-export interface KdfParams {
-  readonly N: number
-  readonly r: number
-  readonly p: number
-}
+export type KdfParams = ScryptParams
 
 /**
  * Coffer's default for new keys: N = 2^15, r = 8, p = 1 (32 MiB, a few hundred ms here),
@@ -26,7 +22,7 @@ export function newSalt(): Buffer {
  * Derives the 64-byte user key from a password with scrypt, as restic's key files do (or
  * takes the derivation a command started early: lib's scrypt64).
  */
-export function deriveUserKey(
+export async function deriveUserKey(
   password: string,
   salt: Uint8Array,
   params: KdfParams,
@@ -34,5 +30,5 @@ export function deriveUserKey(
   if (!Number.isInteger(params.N) || params.N < 2 || (params.N & (params.N - 1)) !== 0) {
     throw new RangeError(`scrypt N must be a power of two, got ${params.N}`)
   }
-  return scrypt64(password, salt, params).then((derived) => MasterKey.fromDerived(derived))
+  return MasterKey.fromDerived(await scrypt64(password, salt, params))
 }

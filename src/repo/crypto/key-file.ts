@@ -49,10 +49,9 @@ export async function openKeyFile(
 ): Promise<MasterKey | undefined> {
   const kf = parseKeyFile(bytes)
   if (kf.kdf !== 'scrypt') throw new Error(`unsupported KDF "${kf.kdf}"`)
-  const params = { N: kf.N, r: kf.r, p: kf.p }
   const user = await (userKeys
-    ? userKeys.derive(password, kf.salt, params)
-    : deriveUserKey(password, kf.salt, params))
+    ? userKeys.derive(password, kf.salt, kf)
+    : deriveUserKey(password, kf.salt, kf))
   const plain = open(user, kf.data)
   if (!plain) return undefined
   return MasterKey.fromRepoJSON(JSON.parse(plain.toString('utf8')))

@@ -37,13 +37,7 @@ export class UserKeyCache {
       return hit
     }
     this.derivations++
-    let derived: Promise<MasterKey>
-    try {
-      derived = deriveUserKey(password, salt, params)
-    } catch (e) {
-      // Parameters scrypt refuses at once (N not a power of two): nothing to keep.
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)))
-    }
+    const derived = deriveUserKey(password, salt, params)
     this.entries.set(name, derived)
     // A failed derivation (parameters scrypt refuses) is not kept.
     derived.catch(() => {
