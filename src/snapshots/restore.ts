@@ -161,10 +161,17 @@ export async function restoreEnvironment(
   snapshotId: string,
   target: EnvironmentSpec,
   only: readonly RestorePart[],
-  ctx: OpContext,
+  callerCtx: OpContext,
   opts: { readonly verifyContent?: boolean; readonly commitPoint?: RestoreCommitPoint } = {},
 ): Promise<RestoreResult> {
-  const lock = await repo.lock(false, { signal: ctx.signal, now: ctx.now })
+  // The lock's second look for conflicting locks (200 ms after it is written, as restic's)
+  // runs while the restore reads the repository and stages: nothing is switched before it
+  // has confirmed the lock, and a conflict it finds aborts the staging, which is discarded.
+  const lock = await repo.startLock(false, { signal: callerCtx.signal, now: callerCtx.now })
+  const ctx: OpContext = {
+    ...callerCtx,
+    signal: AbortSignal.any([callerCtx.signal, lock.signal]),
+  }
   const staged: { name: string; restore: StagedRestore }[] = []
   let mountsStaging: Promise<void> = Promise.resolve()
   let stopStaging = (): void => undefined
@@ -238,8 +245,11 @@ export async function restoreEnvironment(
       switchMs += performance.now() - started
     }
     const services = await restoreServicesThenSwitch(serviceJobs, reader, snap.tree, target, ctx, {
-      // The databases are staged: the mounts must be too before the hold.
-      staged: () => mountsStaging,
+      // The databases are staged: the mounts must be too before the hold, and the lock
+      // confirmed.
+      staged: async () => {
+        await Promise.all([mountsStaging, lock.confirmed])
+      },
       // Inside the hold, every part staged, before any is switched: the environment's point
       // of no return. If recording fails, every part is rolled back.
       decide: async (journals) => {
@@ -270,7 +280,8 @@ export async function restoreEnvironment(
       await mountsStaging.catch(() => undefined)
       await Promise.allSettled(staged.map((s) => s.restore.discard()))
     }
-    throw e
+    // A part stopped by the lock's refusal fails with an abort: the refusal is the error.
+    throw lock.signal.aborted && !callerCtx.signal.aborted ? lock.signal.reason : e
   } finally {
     await lock.release()
   }

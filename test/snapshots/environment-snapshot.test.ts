@@ -1,5 +1,7 @@
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stageRestore } from '../../src/capture/index.js'
 import { LocalBackend, RepoReader, Repository, TEST_KDF, treePath } from '../../src/repo/index.js'
@@ -11,6 +13,7 @@ import {
   restoreEnvironment,
   type EnvironmentSpec,
 } from '../../src/snapshots/index.js'
+import type { CofferError } from '../../src/errors.js'
 import { describeTree, diffTrees } from '../helpers/dir-snapshot.js'
 import { writeEdgeTree } from '../helpers/edge-tree.js'
 import { testContext } from '../helpers/op-context.js'
@@ -116,6 +119,40 @@ describe('environment snapshots of mounts', () => {
     expect(result.filesWritten).toBeGreaterThanOrEqual(2)
     expect(result.filesKept).toBeGreaterThan(10)
     expect(diffTrees(await describeTree(media), before, { mtimeSlackUs: 1n })).toEqual([])
+  })
+
+  it('stages while its lock is confirmed, and switches nothing when an exclusive lock appears meanwhile', async () => {
+    const media = env.mounts[0]!.path
+    const [snap] = await listEnvironmentSnapshots(repo, 'shop', 'develop')
+    await writeFile(join(media, 'small.txt'), 'changed again after the snapshot\n')
+    const before = await describeTree(media)
+    const locks = join(tmp.path, 'repo', 'locks')
+    const ctx = testContext()
+    const restoring = restoreEnvironment(repo, snap!.id, env, [], ctx).catch((e: unknown) => e)
+    // Between the restore's lock and its second look (200 ms later), a prune takes its lock,
+    // as a process that did not see the restore's lock yet would.
+    while ((await readdir(locks)).length === 0) await sleep(1)
+    const json = JSON.stringify({
+      time: new Date().toISOString(),
+      exclusive: true,
+      hostname: hostname(),
+      username: 'prune',
+      pid: process.pid,
+    })
+    const foreign = await repo.store.saveUnpacked('locks', Buffer.from(json))
+    const err = await restoring
+    await repo.backend.remove({ type: 'locks', name: foreign })
+    expect((err as CofferError).code).toBe('repo_locked')
+    expect((err as CofferError).message).toMatch(
+      /^The repository is already locked exclusively by PID/,
+    )
+    expect(ctx.lines.some((l) => l.startsWith('Switched in'))).toBe(false)
+    expect(diffTrees(await describeTree(media), before)).toEqual([])
+    expect((await readdir(join(media, '..'))).some((n) => n.startsWith('.coffer-'))).toBe(false)
+    expect(await readdir(locks)).toEqual([])
+    // Without the other lock, the same restore goes through.
+    await restoreEnvironment(repo, snap!.id, env, [], testContext())
+    expect(await readFile(join(media, 'small.txt'), 'utf8')).not.toContain('changed again')
   })
 
   it('takes a live snapshot without running the hooks, as the second of the environment', async () => {
