@@ -17,7 +17,7 @@ import {
   type DatabaseInfo,
   type TableInfo,
 } from './schema-reader.js'
-import { cellText, errorNumber, openSession, serverMessage, type MysqlSession } from './session.js'
+import { cellText, errorNumber, openSessions, serverMessage, type MysqlSession } from './session.js'
 import { SessionPool } from './session-pool.js'
 import { ParentTables } from './parent-tables.js'
 import { vouchedFingerprints, type TableFingerprint } from './table-fingerprint.js'
@@ -133,7 +133,7 @@ export class MysqlCapture {
   async prepare(): Promise<void> {
     await this.step('connect', async () => {
       const count = this.mode === 'live' ? 1 : this.source.connections
-      for (let i = 0; i < count; i++) this.sessions.push(await openSession(this.source))
+      this.sessions.push(...(await openSessions(this.source, count)))
       this.version = cellText((await this.main.query('SELECT VERSION()'))[0]?.[0])
     })
   }

@@ -24,7 +24,7 @@ import { renameDatabase } from './object-sql.js'
 import { loadDataSql, textInputColumns } from './row-format.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables } from './schema-reader.js'
-import { cellText, openSession, serverMessage, type MysqlSession } from './session.js'
+import { cellText, openSession, openSessions, serverMessage, type MysqlSession } from './session.js'
 import { retryingDeadlocks } from './deadlock-retry.js'
 import { SessionPool } from './session-pool.js'
 import { liveFingerprints, serverIdentity, type ServerIdentity } from './table-fingerprint.js'
@@ -150,7 +150,7 @@ export async function restoreMysql(
   let switching = false
   let barrierFailed = false
   try {
-    for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
+    sessions.push(...(await openSessions(target, target.connections)))
     for (const s of sessions) await loadSettings(s)
     const main = sessions[0]!
     await lockRestoreTargets(main, targets, locks)

@@ -122,6 +122,22 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
 }
 
 /**
+ * `count` sessions to `source`, connected side by side: each connection's handshake and
+ * first statement are round trips and the server's work, a few milliseconds each, which a
+ * capture or restore would otherwise wait for one after the other. When one fails, the
+ * others are closed and the first failure is the error.
+ */
+export async function openSessions(source: MysqlSource, count: number): Promise<MysqlSession[]> {
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => openSession(source)))
+  const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) {
+    for (const r of opened) if (r.status === 'fulfilled') r.value.destroy()
+    throw failed.reason
+  }
+  return opened.map((r) => (r as PromiseFulfilledResult<MysqlSession>).value)
+}
+
+/**
  * Makes a query hand each row packet to `parser.next` instead of building a row of one
  * Buffer per field: millions of rows times their columns of small objects cost more than
  * reading the rows. mysql2 has no option for it; its query keeps the row parser in

@@ -2,7 +2,7 @@ import { CofferError } from '../../../errors.js'
 import type { DriverContext, TreeReader } from '../../ports.js'
 import type { MysqlRestorePlan, RestorePhase } from '../mysql-restore.js'
 import { describeMysqlSource, type MysqlSource } from '../mysql-source.js'
-import { openSession, serverMessage, type MysqlSession } from '../session.js'
+import { openSession, openSessions, serverMessage, type MysqlSession } from '../session.js'
 import { planPhysicalDatabase } from './physical-plan.js'
 import { LogicalFallback, type FallbackReason } from './logical-fallback.js'
 import { checkFit } from './physical-fit.js'
@@ -130,7 +130,7 @@ export async function restorePhysical(
   let datadir = ''
   let fallback: LogicalFallback | undefined
   try {
-    for (let i = 0; i < target.connections; i++) sessions.push(await openSession(target))
+    sessions.push(...(await openSessions(target, target.connections)))
     for (const s of sessions) await restoreSettings(s)
     const main = sessions[0]!
     const facts = await readServerFacts(main)

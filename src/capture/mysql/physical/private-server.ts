@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { CofferError } from '../../../errors.js'
 import { processAlive, type Logger } from '../../../lib/index.js'
 import type { MysqlSource } from '../mysql-source.js'
-import { cellText, openSession, type MysqlSession } from '../session.js'
+import { cellText, openSession, openSessions, type MysqlSession } from '../session.js'
 
 const run = promisify(execFile)
 
@@ -146,7 +146,7 @@ export class PrivateServer {
     try {
       const first = await waitUntilReady(source, () => pidLine, exited, opts.signal)
       sessions.push(first)
-      for (let i = 1; i < opts.connections; i++) sessions.push(await openSession(source))
+      sessions.push(...(await openSessions(source, opts.connections - 1)))
       const version = cellText((await first.query('SELECT VERSION()'))[0]?.[0])
       opts.log.info({ binary, version, datadir }, 'private MariaDB server started')
       return new PrivateServer(child, exited, version, datadir, source, sessions)
