@@ -190,16 +190,6 @@ async function stagePatch(
     throw new Error(
       `staging the patch of ${to}.${table} loaded ${written} rows and ${deleted} keys where it has ${patch.diff.writeRows} and ${patch.diff.deleteRows}`,
     )
-  // The switch deletes and replaces the target's rows of these keys inside the hold: read now,
-  // their pages are in the server's buffer pool then, and the switch does not wait for the disk
-  // (the 12,000 rows of a 1 % patch of the scale-1 shop took 217 ms to replace after a large
-  // load into another database had filled the buffer pool, 64 ms with their pages there).
-  for (const staged of [table, deletes]) {
-    const on = patch.keys.map((k) => `t.${quoteIdent(k)} = w.${quoteIdent(k)}`).join(' AND ')
-    await s.query(
-      `SELECT COUNT(*) FROM ${qualified(stage, staged)} w JOIN ${qualified(to, table)} t FORCE INDEX (PRIMARY) ON ${on}`,
-    )
-  }
 }
 
 /**
