@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
-import { measure, printTable, ratio, type Measured } from './lib/measure.js'
+import {
+  measure,
+  printTable,
+  ratio,
+  settleBeforeEachCommand,
+  type Measured,
+} from './lib/measure.js'
+import { settleServer } from './lib/server-settle.js'
 import { envStepRunner } from './lib/env-step-runner.js'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
 import { changeShopRows, ensureShopDatabase, shopDatabaseName } from './lib/shop-dataset.js'
@@ -35,6 +42,8 @@ export async function runBench(args: string[]): Promise<void> {
     user: decodeURIComponent(server.username),
     password: decodeURIComponent(server.password),
   })
+  // Each measured command starts once the server has written back the previous one's rows.
+  const unsettle = settleBeforeEachCommand(() => settleServer(session))
   const url = (database: string): string =>
     `mysql://${server.username}${server.password ? `:${server.password}` : ''}@${server.host}/${database}`
   const rows: string[][] = []
@@ -124,6 +133,7 @@ export async function runBench(args: string[]): Promise<void> {
     printTable(['step', 'coffer s', 'peer', 'peer s', 'ratio', 'coffer MB', ''], rows)
   } finally {
     await session.query(`DROP DATABASE IF EXISTS \`${target}\``).catch(() => undefined)
+    unsettle()
     await session.end()
   }
 }

@@ -3,7 +3,15 @@ import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
-import { COFFER_CLI, measure, printTable, ratio, type Measured } from './lib/measure.js'
+import {
+  COFFER_CLI,
+  measure,
+  printTable,
+  ratio,
+  settleBeforeEachCommand,
+  type Measured,
+} from './lib/measure.js'
+import { settleServer } from './lib/server-settle.js'
 import { physicalRows } from './lib/physical-rows.js'
 import {
   changeShopRows,
@@ -53,6 +61,8 @@ export async function run(args: string[]): Promise<void> {
     password: decodeURIComponent(server.password),
     charset: 'utf8mb4_general_ci',
   })
+  // Each measured command starts once the server has written back the previous one's rows.
+  const unsettle = settleBeforeEachCommand(() => settleServer(session))
   let sourceChanged = false
   try {
     process.stdout.write(`data set: shop, scale ${scale}, database ${db}, files under ${work}\n`)
@@ -177,6 +187,7 @@ export async function run(args: string[]): Promise<void> {
   } finally {
     // Back to the generated content, so the next run reuses the same data.
     if (sourceChanged) await changeShopRows(session, db, 0.01, 1, true)
+    unsettle()
     await session.end()
   }
 }

@@ -21,17 +21,32 @@ export function settleDisk(): void {
   spawnSync('sync')
 }
 
+const settlers: (() => Promise<void>)[] = []
+
 /**
- * Runs a command under /usr/bin/time to get wall time and peak RSS, after `settleDisk`;
- * fails if it fails.
+ * Also waits for `settle` before every measured command, after `settleDisk`: a bench whose
+ * tools write into a database server registers the server's own write-back (server-settle.ts).
+ * Returns the function that stops it (before the bench closes what `settle` uses).
  */
-export function measure(
+export function settleBeforeEachCommand(settle: () => Promise<void>): () => void {
+  settlers.push(settle)
+  return () => {
+    settlers.splice(settlers.indexOf(settle), 1)
+  }
+}
+
+/**
+ * Runs a command under /usr/bin/time to get wall time and peak RSS, after `settleDisk` and
+ * the registered settles; fails if it fails.
+ */
+export async function measure(
   cmd: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   cwd?: string,
 ): Promise<Measured> {
   settleDisk()
+  for (const settle of settlers) await settle()
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], {
