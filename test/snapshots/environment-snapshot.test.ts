@@ -1,10 +1,16 @@
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stageRestore } from '../../src/capture/index.js'
-import { LocalBackend, RepoReader, Repository, TEST_KDF, treePath } from '../../src/repo/index.js'
+import {
+  LocalBackend,
+  RepoReader,
+  Repository,
+  TEST_KDF,
+  treePath,
+  type Backend,
+} from '../../src/repo/index.js'
 import {
   cleanupStaging,
   createEnvironmentSnapshot,
@@ -15,6 +21,7 @@ import {
 } from '../../src/snapshots/index.js'
 import type { CofferError } from '../../src/errors.js'
 import { describeTree, diffTrees } from '../helpers/dir-snapshot.js'
+import { LoadCountingBackend } from '../helpers/load-counting-backend.js'
 import { writeEdgeTree } from '../helpers/edge-tree.js'
 import { testContext } from '../helpers/op-context.js'
 import { resticOk } from '../helpers/restic.js'
@@ -127,21 +134,29 @@ describe('environment snapshots of mounts', () => {
     await writeFile(join(media, 'small.txt'), 'changed again after the snapshot\n')
     const before = await describeTree(media)
     const locks = join(tmp.path, 'repo', 'locks')
-    const ctx = testContext()
-    const restoring = restoreEnvironment(repo, snap!.id, env, [], ctx).catch((e: unknown) => e)
     // Between the restore's lock and its second look (200 ms later), a prune takes its lock,
-    // as a process that did not see the restore's lock yet would.
-    while ((await readdir(locks)).length === 0) await sleep(1)
-    const json = JSON.stringify({
-      time: new Date().toISOString(),
-      exclusive: true,
-      hostname: hostname(),
-      username: 'prune',
-      pid: process.pid,
-    })
-    const foreign = await repo.store.saveUnpacked('locks', Buffer.from(json))
-    const err = await restoring
-    await repo.backend.remove({ type: 'locks', name: foreign })
+    // as a process that did not see the restore's lock yet would: planted by the backend as
+    // soon as the restore's lock file is written, whatever the machine's load.
+    let foreign: string | undefined
+    const backend = new (class extends LoadCountingBackend {
+      override save: Backend['save'] = async (h, d, o) => {
+        await this.inner.save(h, d, o)
+        if (h.type !== 'locks' || foreign !== undefined) return
+        const json = JSON.stringify({
+          time: new Date().toISOString(),
+          exclusive: true,
+          hostname: hostname(),
+          username: 'prune',
+          pid: process.pid,
+        })
+        foreign = await repo.store.saveUnpacked('locks', Buffer.from(json))
+      }
+    })(await LocalBackend.open(join(tmp.path, 'repo')))
+    const planting = await Repository.open({ backend, password: PASSWORD })
+    const ctx = testContext()
+    const err = await restoreEnvironment(planting, snap!.id, env, [], ctx).catch((e: unknown) => e)
+    await planting.close()
+    await repo.backend.remove({ type: 'locks', name: foreign! })
     expect((err as CofferError).code).toBe('repo_locked')
     expect((err as CofferError).message).toMatch(
       /^The repository is already locked exclusively by PID/,
