@@ -1,3 +1,4 @@
+import type { ReadLender } from './lent-read-socket.js'
 import type { RowFeedCollector } from './row-feeds.js'
 
 /**
@@ -16,6 +17,11 @@ import type { RowFeedCollector } from './row-feeds.js'
  * they are not as expected, or while the parser is in a state this reader does not know, the
  * rows go through mysql2 as before. test/capture/mysql/row-packets.test.ts checks that rows
  * are read here.
+ *
+ * With a `lender` (lent-read-socket.ts), the socket's reads are lent while this reader is in
+ * place: each is a view of a buffer the next read overwrites. Rows are copied into feeds as
+ * they are walked; the rest of what outlives a call (a packet's start carried to the next
+ * read, the parts of a long row, what is handed back to mysql2's parser) is copied here.
  */
 
 /** mysql2's PacketParser, as far as this reader uses it. */
@@ -47,10 +53,13 @@ export class RowSocketReader {
   private carryLength = 0
   /** Payloads of a row sent as several packets (16 MiB or more), until its last packet. */
   private large: Buffer[] = []
+  /** The read being handled is lent: what is kept of it past the call must be copied. */
+  private lent = false
 
   constructor(
     connection: unknown,
     private readonly feeds: RowFeedCollector,
+    private readonly lender?: ReadLender,
   ) {
     const c = connection as Partial<ParsedConnection> | undefined
     const p = c?.packetParser
@@ -71,6 +80,7 @@ export class RowSocketReader {
     this.installed = true
     // The socket's data handler calls `packetParser.execute` and nothing else of it.
     this.conn.packetParser = { execute: (chunk: Buffer) => this.execute(chunk) } as PacketParser
+    if (this.lender) this.lender.lending = true
   }
 
   /** The query ended (or failed): mysql2's parser is back in place. */
@@ -81,14 +91,21 @@ export class RowSocketReader {
 
   private restore(): void {
     if (this.installed && this.conn) this.conn.packetParser = this.parser!
+    if (this.installed && this.lender) this.lender.lending = false
     this.installed = false
     this.reading = false
   }
 
+  /** `b` itself, or a copy when it is a window of a lent read (it is kept past the call). */
+  private kept(b: Buffer): Buffer {
+    return this.lent ? Buffer.from(b) : b
+  }
+
   private execute(chunk: Buffer): unknown {
     const parser = this.parser!
+    this.lent = this.lender?.lending === true
     if (!this.reading) {
-      if (!this.takePartial(parser)) return parser.execute(chunk)
+      if (!this.takePartial(parser)) return parser.execute(this.kept(chunk))
       this.reading = true
     }
     let from = 0
@@ -99,12 +116,12 @@ export class RowSocketReader {
       this.carry = []
       this.carryLength = 0
       const end = this.walk(packet, 0)
-      if (end < 0) return this.handBack(packet.subarray(-end - 1), chunk.subarray(from))
+      if (end < 0) return this.handBack(packet.subarray(-end - 1), this.kept(chunk.subarray(from)))
     }
     const end = this.walk(chunk, from)
-    if (end < 0) return this.handBack(chunk.subarray(-end - 1))
+    if (end < 0) return this.handBack(this.kept(chunk.subarray(-end - 1)))
     if (end < chunk.length) {
-      this.carry = [chunk.subarray(end)]
+      this.carry = [this.kept(chunk.subarray(end))]
       this.carryLength = chunk.length - end
     }
     return null
@@ -151,14 +168,14 @@ export class RowSocketReader {
     let used = 0
     if (this.carryLength < 4) {
       used = Math.min(4 - this.carryLength, chunk.length)
-      this.carry.push(chunk.subarray(0, used))
+      this.carry.push(this.kept(chunk.subarray(0, used)))
       this.carryLength += used
       if (this.carryLength < 4) return -1
     }
     const head = Buffer.concat(this.carry, 4)
     const total = 4 + head.readUIntLE(0, 3)
     const need = Math.min(total - this.carryLength, chunk.length - used)
-    this.carry.push(chunk.subarray(used, used + need))
+    this.carry.push(this.kept(chunk.subarray(used, used + need)))
     this.carryLength += need
     return this.carryLength < total ? -1 : used + need
   }
@@ -181,7 +198,7 @@ export class RowSocketReader {
         // A part of a row of 16 MiB or more: its payload is put together from its packets.
         if (rows > 0) feeds.addRun(buf, runStart, p, rows)
         rows = 0
-        this.large.push(buf.subarray(p + 4, end))
+        this.large.push(this.kept(buf.subarray(p + 4, end)))
         if (length < MAX_PAYLOAD) {
           const row = Buffer.concat(this.large)
           this.large = []

@@ -4,6 +4,7 @@ import { CofferError } from '../../errors.js'
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import type { RowFeedSource } from './row-encoders.js'
 import { RowFeedCollector, type PacketWindow } from './row-feeds.js'
+import { lentReadSocket, type ReadLender } from './lent-read-socket.js'
 import { RowSocketReader } from './row-socket-reader.js'
 
 /**
@@ -49,8 +50,11 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
   // Loaded on first use: every command that imports the capture drivers (a files-only
   // repo:backup or repo:restore) would otherwise spend a tenth of a second loading mysql2.
   const mysql = await import('mysql2')
+  // Reads are lent to the row reader while it reads rows (lent-read-socket.ts).
+  const lender: ReadLender = { lending: false }
+  const target = source.socket ? { path: source.socket } : { host: source.host, port: source.port }
   const conn = mysql.createConnection({
-    ...(source.socket ? { socketPath: source.socket } : { host: source.host, port: source.port }),
+    stream: () => lentReadSocket(target, lender),
     user: source.user,
     password: source.password,
     charset: 'utf8mb4_general_ci',
@@ -89,7 +93,7 @@ export async function openSession(source: MysqlSource): Promise<MysqlSession> {
         () => conn.pause(),
         () => conn.resume(),
       )
-      const socketReader = new RowSocketReader(conn, feeds)
+      const socketReader = new RowSocketReader(conn, feeds, lender)
       pinRowParser(q, {
         next(packet: PacketWindow): undefined {
           feeds.add(packet)
