@@ -245,6 +245,41 @@ describe('row feeds', () => {
     c.end()
     expect(await c.next()).toBeUndefined()
   })
+
+  it("fills the next query's feeds in the buffers an ended query gave back", async () => {
+    const payload = lengthCoded(Buffer.alloc(300_000, 0x64))
+    const fill = (c: RowFeedCollector, rows: number): void => {
+      for (let i = 0; i < rows; i++) {
+        const b = framed(payload)
+        c.add({ buffer: b, start: 0, offset: 4, end: b.length })
+      }
+      c.end()
+    }
+    const first = new RowFeedCollector(
+      () => undefined,
+      () => undefined,
+    )
+    fill(first, 12)
+    const used = new Set<ArrayBufferLike>()
+    for (let f = await first.next(); f; f = await first.next()) {
+      used.add(f.data.buffer)
+      // As the encoders give a feed back, at its full length.
+      first.recycle(Buffer.from(f.data.buffer, 0, FEED_BYTES))
+    }
+    expect(used.size).toBeGreaterThan(2)
+    const second = new RowFeedCollector(
+      () => undefined,
+      () => undefined,
+    )
+    fill(second, 12)
+    const payloadsSecond: Buffer[] = []
+    for (let f = await second.next(); f; f = await second.next()) {
+      expect(used.has(f.data.buffer)).toBe(true)
+      payloadsSecond.push(...payloads([f]))
+    }
+    expect(payloadsSecond.length).toBe(12)
+    for (const p of payloadsSecond) expect(p.equals(payload)).toBe(true)
+  })
 })
 
 describe('rows from the server, encoded on the encoder threads', () => {
