@@ -8,9 +8,14 @@ import {
   type IndexedPack,
   type MasterIndex,
 } from './index/index.js'
-import { PackBuilder, type BlobType, type FinishedPack } from './pack/index.js'
+import { PackBuilder, type BlobType, type FinishedPack, type PackEntry } from './pack/index.js'
 import type { Repository } from './repository.js'
-import type { CryptoPool, PackedBlob, WorkerBuiltPack } from './workers/crypto-pool.js'
+import type {
+  CryptoPool,
+  PackedBlob,
+  PackInMemory,
+  SpooledPackFile,
+} from './workers/crypto-pool.js'
 import type { PackTarget } from './workers/crypto-messages.js'
 
 /** Blobs below this size are sealed on the calling thread (a worker round trip costs more). */
@@ -156,7 +161,15 @@ export class BlobSaver {
       // A pool closed and started anew has none of the old one's packs: they are lost, and
       // the blobs in them were claimed: fail rather than index blobs never stored.
       if (this.packer) throw new Error('the worker pool was closed while a backup used it')
-      this.packer = { pool, target: { packer: pool.newPacker(), packSize: this.packSize } }
+      const spool = this.repo.backend.spool
+      this.packer = {
+        pool,
+        target: {
+          packer: pool.newPacker(),
+          packSize: this.packSize,
+          ...(spool ? { spool: { dir: spool.dir, mode: spool.fileMode } } : {}),
+        },
+      }
     }
     return this.packer
   }
@@ -269,8 +282,12 @@ export class BlobSaver {
     this.stats.dataBlobs++
     this.stats.dataAdded += plainLength
     this.stats.dataAddedPacked += blob.length
-    if (blob.full) {
-      this.startUpload(fromWorker(blob.full), signal)
+    const full = blob.full
+    if (full && 'file' in full) {
+      this.startAdopt(full, signal)
+      await this.waitForUploads()
+    } else if (full) {
+      this.startUpload(fromWorker(full), signal)
       await this.waitForUploads()
     }
     this.throwIfFailed()
@@ -291,15 +308,7 @@ export class BlobSaver {
   private startUpload(pack: FinishedPack & { release?: () => void }, signal?: AbortSignal): void {
     const p = this.writable
       .then(() => this.repo.backend.save({ type: 'data', name: pack.id }, pack.parts, { signal }))
-      .then(() => {
-        this.stats.packs++
-        this.uploaded.push({ id: pack.id, blobs: pack.entries })
-        this.packIds.push(pack.id)
-        this.log.debug(
-          { pack: pack.id.slice(0, 8), size: pack.size, blobs: pack.entries.length },
-          'pack saved',
-        )
-      })
+      .then(() => this.saved(pack.id, pack.size, pack.entries))
       .catch((error: unknown) => {
         this.failure ??= { error }
       })
@@ -307,6 +316,31 @@ export class BlobSaver {
         this.uploads.delete(p)
         pack.release?.()
       })
+    this.uploads.add(p)
+  }
+
+  private saved(id: PackId, size: number, entries: readonly PackEntry[]): void {
+    this.stats.packs++
+    this.uploaded.push({ id, blobs: entries })
+    this.packIds.push(id)
+    this.log.debug({ pack: id.slice(0, 8), size, blobs: entries.length }, 'pack saved')
+  }
+
+  /**
+   * Makes a pack a worker wrote into the backend's spool a repository file, in the
+   * background (it counts as an upload).
+   */
+  private startAdopt(pack: SpooledPackFile, signal?: AbortSignal): void {
+    const spool = this.repo.backend.spool!
+    const p = this.writable
+      .then(() => spool.adopt({ type: 'data', name: pack.id }, pack.file, { signal }))
+      .then(() => this.saved(pack.id as PackId, pack.size, pack.entries))
+      .catch(async (error: unknown) => {
+        // Not adopted (the lock failed, or the adoption did, which removed it): remove it.
+        await spool.discard(pack.file)
+        this.failure ??= { error }
+      })
+      .finally(() => this.uploads.delete(p))
     this.uploads.add(p)
   }
 
@@ -385,7 +419,7 @@ export class BlobSaver {
    * stay unreferenced until a prune removes them (they are harmless: no index names them).
    */
   async abort(): Promise<void> {
-    if (this.packer) this.packer.pool.dropPacks(this.packer.target.packer)
+    if (this.packer) await this.packer.pool.dropPacks(this.packer.target.packer)
     this.open.data = undefined
     this.open.tree = undefined
     await Promise.allSettled(this.uploads)
@@ -393,7 +427,7 @@ export class BlobSaver {
 }
 
 /** A pack a worker built, as this saver uploads it. */
-function fromWorker(p: WorkerBuiltPack): FinishedPack & { release: () => void } {
+function fromWorker(p: PackInMemory): FinishedPack & { release: () => void } {
   return {
     id: p.id as PackId,
     parts: [p.data],

@@ -171,6 +171,8 @@ export async function findUsedBlobs(
 export interface PruneResult {
   readonly plan: PrunePlan
   readonly packsWritten: number
+  /** Unfinished pack files that killed backups left in the repository's spool (`tmp/`). */
+  readonly spooledFilesRemoved: number
 }
 
 /**
@@ -178,6 +180,7 @@ export interface PruneResult {
  * process dies at any point (design.rst, "Read and Write Ordering"): (1) copy the used blobs
  * of packs to repack into new packs and index them; (2) write a new index of every kept
  * pack and only then remove the old index files; (3) remove the packs no index names.
+ * Unfinished pack files of killed backups (PackSpool) are removed first.
  * A blob that fails verification while being copied stops the prune before anything is
  * removed.
  */
@@ -199,7 +202,9 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     const indexed = new Map<PackId, readonly PackEntry[]>()
     for (const [id, entries] of reader.index.packs()) if (sizes.has(id)) indexed.set(id, entries)
     const plan = planPrune(indexed, sizes, used, opts.maxUnusedPercent ?? 5)
-    if (opts.dryRun) return { plan, packsWritten: 0 }
+    if (opts.dryRun) return { plan, packsWritten: 0, spooledFilesRemoved: 0 }
+    // Pack files of killed backups: none can be writing now, under this exclusive lock.
+    const spooledFilesRemoved = (await repo.backend.spool?.clear()) ?? 0
 
     // (1) Repack into new packs. The saver deduplicates only against packs that stay.
     const keptIndex = new MasterIndex()
@@ -257,7 +262,7 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       signal,
     )
     repo.invalidateIndex()
-    return { plan, packsWritten: saver.stats.packs }
+    return { plan, packsWritten: saver.stats.packs, spooledFilesRemoved }
   } finally {
     await lock.release()
   }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeTree, diffTrees, type Entry } from '../helpers/dir-snapshot.js'
@@ -123,5 +123,10 @@ describe('kill -9 at random moments never damages the repository', () => {
       await assertHealthy()
     }
     await assertRestorable()
+    // What killed backups left unfinished in the spool, a whole prune removes.
+    const p = await runCoffer(['repo:prune', '--repo', repo], { env })
+    expect(p.code, p.stderr).toBe(0)
+    expect(await readdir(join(repo, 'tmp'))).toEqual([])
+    await assertHealthy()
   })
 })

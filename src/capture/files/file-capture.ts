@@ -369,6 +369,8 @@ export class FileCapture {
         return { ...saved, unsure: changed || st.ctimeNs >= statNs - RACY_NS }
       } catch (e) {
         if (signal?.aborted) throw signal.reason
+        // The repository's failures (a full disk under it) are not this file's: as they are.
+        if (!isFileError(e)) throw e
         const code = (e as NodeJS.ErrnoException).code
         if (code === 'ENOENT' || code === 'ELOOP') {
           // ELOOP: replaced by a symlink after the stat; the next pass sees the link.
@@ -694,6 +696,15 @@ export async function captureFiles(
     await c.writeTree()
   }
   return stats
+}
+
+/**
+ * Whether an error of reading and saving a file is the file's: a system error (`code`
+ * EACCES, EIO…, as `fs` and the workers' reads give them), not the repository's (a
+ * BackendError, or a worker's failure to write a pack).
+ */
+function isFileError(e: unknown): boolean {
+  return !(e instanceof CofferError) && typeof (e as NodeJS.ErrnoException).code === 'string'
 }
 
 function readError(e: unknown, p: Buffer): CofferError {

@@ -33,6 +33,7 @@ export const run: CommandRunner = async (cmd) => {
         packs_repacked: r.plan.repack.length,
         packs_removed: r.plan.remove.length,
         packs_written: r.packsWritten,
+        unfinished_packs_removed: r.spooledFilesRemoved,
         used_bytes: s.usedBytes,
         unused_bytes: s.unusedBytes,
         unused_bytes_after: s.unusedBytesAfter,
@@ -47,5 +48,7 @@ export const run: CommandRunner = async (cmd) => {
     `${o.dryRun ? 'would keep' : 'kept'} ${r.plan.keep.length} packs, ${o.dryRun ? 'would repack' : 'repacked'} ${r.plan.repack.length}, ${o.dryRun ? 'would remove' : 'removed'} ${r.plan.remove.length} (${formatBytes(s.removeBytes + s.repackBytes)})`,
   )
   out(`unused after prune: ${formatBytes(s.unusedBytesAfter)}`)
+  if (r.spooledFilesRemoved > 0)
+    out(`removed ${r.spooledFilesRemoved} unfinished pack files of interrupted backups`)
   if (!o.dryRun) out('done')
 }

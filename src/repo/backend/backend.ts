@@ -32,6 +32,43 @@ export interface Backend {
   /** Removes a file; removing a missing file is not an error (idempotent). */
   remove(h: Handle, opts?: CallOptions): Promise<void>
   close(): Promise<void>
+  /**
+   * Present when packs may be written straight into the storage's filesystem (a local
+   * directory): the crypto workers then write each pack's blobs to a file as they seal
+   * them, instead of building it in memory (see PackSpool).
+   */
+  readonly spool?: PackSpool
+}
+
+/**
+ * Files of packs being written, in a directory of the repository's own filesystem
+ * (`<repo>/tmp`): a worker writes a pack there as its blobs are sealed, and `adopt` makes
+ * the finished file a repository file as `save` would have (flushed to disk, renamed into
+ * place, read-only). Files left by a killed process are never visible as repository files;
+ * `clear` (under an exclusive lock: prune) removes them.
+ */
+export interface PackSpool {
+  /** Where spooled files go; the workers create it when missing. */
+  readonly dir: string
+  /** The mode repository files are created with. */
+  readonly fileMode: number
+  /**
+   * Makes a finished spooled file the repository file `h`; removes the spooled file if it
+   * fails.
+   */
+  adopt(h: Handle, file: SpooledFile, opts?: CallOptions): Promise<void>
+  /** Removes a spooled file that will not be adopted. */
+  discard(file: SpooledFile): Promise<void>
+  /** Removes every spooled file; returns how many. Only when nobody else writes. */
+  clear(): Promise<number>
+}
+
+/**
+ * A pack file a worker wrote into the spool and closed. (Descriptors do not cross threads:
+ * a worker's runtime closes the descriptors it opened when it exits, whoever uses them.)
+ */
+export interface SpooledFile {
+  readonly path: string
 }
 
 export const FILE_TYPES = ['config', 'keys', 'locks', 'snapshots', 'index', 'data'] as const

@@ -4,7 +4,16 @@
  * (retries, a connection limit), and `openBackend`, which turns a location into a backend.
  */
 export { CONFIG_HANDLE, FILE_TYPES, handleName } from './backend.js'
-export type { Backend, CallOptions, FileInfo, FileType, Handle, LoadOptions } from './backend.js'
+export type {
+  Backend,
+  CallOptions,
+  FileInfo,
+  FileType,
+  Handle,
+  LoadOptions,
+  PackSpool,
+  SpooledFile,
+} from './backend.js'
 export { isNotFound, notFoundError } from './backend-errors.js'
 export { LimitBackend } from './limit-backend.js'
 export { LocalBackend } from './local-backend.js'

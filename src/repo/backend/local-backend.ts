@@ -13,8 +13,12 @@ import {
   type FileType,
   type Handle,
   type LoadOptions,
+  type PackSpool,
+  type SpooledFile,
 } from './backend.js'
 import { notFoundError } from './backend-errors.js'
+import { fsError } from './fs-error.js'
+import { discardSpooled } from './spooled-file.js'
 
 /**
  * A repository in a local directory, with restic's default layout (`data/xx/<id>`, `index/`,
@@ -24,12 +28,25 @@ import { notFoundError } from './backend-errors.js'
  * Each save writes a temporary file beside its target, fsyncs it, renames it into place and
  * fsyncs the directory, so that after a crash a file is either whole or absent; then the file
  * is made read-only, as restic does, against accidental modification.
+ *
+ * Packs may also be written by the crypto workers into `tmp/` and adopted from there (see
+ * PackSpool): a backup then holds no pack in memory.
  */
 export class LocalBackend implements Backend {
   readonly connections = 4
   private modes = { dir: 0o700, file: 0o600 }
 
   constructor(readonly path: string) {}
+
+  get spool(): PackSpool {
+    return {
+      dir: join(this.path, 'tmp'),
+      fileMode: this.modes.file,
+      adopt: (h, file, opts) => this.adopt(h, file, opts),
+      discard: (file) => discardSpooled(file),
+      clear: () => this.clearSpool(),
+    }
+  }
 
   get location(): string {
     return this.path
@@ -111,6 +128,52 @@ export class LocalBackend implements Backend {
       if (fh) await fh.close().catch(() => undefined)
       if (!renamed) await rm(tmpName, { force: true }).catch(() => undefined)
     }
+  }
+
+  /** PackSpool.adopt: flushes and renames a spooled file into place, as `save` does. */
+  private async adopt(h: Handle, file: SpooledFile, opts?: CallOptions): Promise<void> {
+    const finalName = this.filename(h)
+    const dir = join(finalName, '..')
+    let renamed = false
+    try {
+      // fsync(2) flushes the file's data whichever descriptor asks (the worker's is closed).
+      const fh = await open(file.path, constants.O_RDONLY)
+      try {
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      opts?.signal?.throwIfAborted()
+      await rename(file.path, finalName).catch(async (e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+        // A repository whose data/xx directories restic never made (or someone removed).
+        await mkdir(dir, { recursive: true, mode: this.modes.dir })
+        await rename(file.path, finalName)
+      })
+      renamed = true
+      await fsyncDir(dir)
+      await chmod(finalName, this.modes.file & ~0o222).catch(() => undefined)
+    } catch (e) {
+      if (opts?.signal?.aborted && e === opts.signal.reason) throw e
+      throw fsError(e, `Cannot write ${handleName(h)} in ${this.path}`)
+    } finally {
+      if (!renamed) await discardSpooled(file)
+    }
+  }
+
+  /** PackSpool.clear: removes what killed backups left in `tmp/`. */
+  private async clearSpool(): Promise<number> {
+    const dir = join(this.path, 'tmp')
+    const names = await readdir(dir).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw fsError(e, `Cannot list ${dir}`)
+    })
+    for (const name of names) {
+      await rm(join(dir, name), { force: true, recursive: true }).catch((e: unknown) => {
+        throw fsError(e, `Cannot remove ${join(dir, name)}`)
+      })
+    }
+    return names.length
   }
 
   async load(h: Handle, opts?: LoadOptions): Promise<Buffer> {
@@ -216,29 +279,6 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close()
   }
-}
-
-const PERMANENT = new Set([
-  'ENOENT',
-  'EACCES',
-  'EPERM',
-  'EROFS',
-  'ENOSPC',
-  'EDQUOT',
-  'ENOTDIR',
-  'EISDIR',
-])
-
-function fsError(e: unknown, what: string): BackendError {
-  const code = (e as NodeJS.ErrnoException).code ?? ''
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new BackendError(`${what}: no space left on the device.`, true, {
-      code: 'no_space',
-      cause: e,
-    })
-  }
-  const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code || 'I/O error'
-  return new BackendError(`${what}: ${reason}.`, PERMANENT.has(code), { cause: e })
 }
 
 /** Buffers per writev(2) call: Linux's IOV_MAX. */

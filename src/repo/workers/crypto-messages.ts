@@ -1,5 +1,6 @@
 import type { BlobDamage } from '../blob-codec.js'
 import type { Polynomial } from '../chunker/index.js'
+import type { SpooledFile } from '../backend/backend.js'
 import type { BlobType, PackEntry } from '../pack/index.js'
 
 /**
@@ -33,7 +34,8 @@ import type { BlobType, PackEntry } from '../pack/index.js'
  * answered `packed` (its stored length, and the pack when the blob filled it); `pack-finish`
  * answers `pack-finished` with the blobs of the packer's open pack, unfinished (no header,
  * `id` empty: the main thread packs the last blobs of every worker together), or none;
- * `pack-drop` forgets it,
+ * `pack-drop` forgets it (answered `pack-finished` without a pack; later blobs of that
+ * packer fail),
  * and `pack-buffer` gives a saved pack's buffer back for the next pack. A packer is one
  * BlobSaver: several may build packs at once (two backups of one repository).
  *
@@ -113,22 +115,26 @@ export type CryptoRequest =
       readonly giveBack?: boolean
     }
 
-/** Where a blob sealed on a worker goes: the open pack of a packer, up to `packSize`. */
+/**
+ * Where a blob sealed on a worker goes: the open pack of a packer, up to `packSize`; with
+ * `spool`, a file in that directory (created with `mode`) rather than a buffer.
+ */
 export interface PackTarget {
   readonly packer: number
   readonly packSize: number
+  readonly spool?: { readonly dir: string; readonly mode: number }
 }
 
 /**
- * A pack finished on a worker: its bytes are the first `size` of `buffer` (transferred). As
- * the answer to `pack-finish`, only its blobs, with no header and no `id`.
+ * A pack finished on a worker: its bytes are the first `size` of `buffer` (transferred), or
+ * of the spooled `file`, still open. As the answer to `pack-finish`, only its blobs, with no
+ * header and no `id`.
  */
-export interface PackFromWorker {
+export type PackFromWorker = {
   readonly id: string
-  readonly buffer: ArrayBuffer
   readonly size: number
   readonly entries: readonly PackEntry[]
-}
+} & ({ readonly buffer: ArrayBuffer } | { readonly file: SpooledFile })
 
 /** The stored bytes of a range of a pack: transferred, or a local file's to read. */
 export type RangeSource =
@@ -233,7 +239,13 @@ export type CryptoResponse =
       readonly results: readonly (Uint8Array | BlobDamage)[]
     }
   | ({ readonly kind: 'wrote-range'; readonly task: number } & RangeWritten)
-  | { readonly kind: 'failed'; readonly task: number; readonly message: string }
+  | {
+      readonly kind: 'failed'
+      readonly task: number
+      readonly message: string
+      /** Present when writing a spooled pack failed: what, and the system's code. */
+      readonly storage?: { readonly what: string; readonly code?: string }
+    }
 
 export interface CryptoWorkerData {
   readonly key: Uint8Array

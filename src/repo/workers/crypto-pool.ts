@@ -17,6 +17,9 @@ import type {
   SealedTarget,
 } from './crypto-messages.js'
 import { workerEntry } from '../../lib/index.js'
+import type { SpooledFile } from '../backend/backend.js'
+import { fsError } from '../backend/fs-error.js'
+import { discardSpooled, readSpooledFile } from '../backend/spooled-file.js'
 import { chunkOnWorker, type HashedChunk, type WorkerChannel } from './worker-chunking.js'
 
 interface Slot {
@@ -51,13 +54,25 @@ export interface PackedBlob {
   readonly spare?: ArrayBuffer
 }
 
-/** A pack a worker finished: save `data`, then `release` it (its buffer goes back). */
-export interface WorkerBuiltPack {
+/** A pack a worker finished: in memory or spooled. */
+export type WorkerBuiltPack = PackInMemory | SpooledPackFile
+
+interface BuiltPack {
   readonly id: string
-  readonly data: Buffer
+  readonly size: number
   readonly entries: readonly PackEntry[]
+}
+
+/** A pack built in memory: save `data`, then `release` it (its buffer goes back). */
+export interface PackInMemory extends BuiltPack {
+  readonly data: Buffer
   /** Gives the buffer back to its worker for a next pack; `data` must not be used after. */
   release(): void
+}
+
+/** A pack written into the backend's spool: adopt it into the repository (PackSpool). */
+export interface SpooledPackFile extends BuiltPack {
+  readonly file: SpooledFile
 }
 
 /**
@@ -83,6 +98,13 @@ export class CryptoPool {
       slot.worker.on('message', (res: CryptoResponse) => {
         const t = this.tasks.get(res.task)
         if (!t) return
+        if (res.kind === 'failed' && res.storage) {
+          // A spooled pack could not be written: the repository's storage failed, whatever
+          // the task was (a blob's seal, a small file's read and seal, a backup's end).
+          t.reject(fsError({ code: res.storage.code }, res.storage.what))
+          this.finish(res.task, t)
+          return
+        }
         let done: boolean
         try {
           done = t.onAnswer(res)
@@ -243,18 +265,18 @@ export class CryptoPool {
    * Ends a packer's open packs on every worker: returns the blobs of those that hold any, as
    * packs without a header (`id` empty, entries at their offsets in `data`).
    */
-  async takePackedBlobs(packer: number): Promise<WorkerBuiltPack[]> {
-    const packs = await Promise.all(
+  async takePackedBlobs(packer: number): Promise<PackInMemory[]> {
+    const answers = await Promise.allSettled(
       this.slots.map(
         (slot) =>
-          new Promise<WorkerBuiltPack | undefined>((resolve, reject) => {
+          new Promise<PackFromWorker | undefined>((resolve, reject) => {
             this.start(
               (task) => ({ kind: 'pack-finish', task, packer }),
               [],
               (_slot, _task, r) => {
                 if (r.kind !== 'pack-finished')
                   throw new Error(r.kind === 'failed' ? r.message : 'unexpected worker answer')
-                resolve(r.pack ? this.builtPack(slot, r.pack) : undefined)
+                resolve(r.pack)
                 return true
               },
               reject,
@@ -263,20 +285,55 @@ export class CryptoPool {
           }),
       ),
     )
-    return packs.filter((p) => p !== undefined)
+    const failed = answers.find((a) => a.status === 'rejected')
+    const built: PackInMemory[] = []
+    for (const [i, a] of answers.entries()) {
+      const p = a.status === 'fulfilled' ? a.value : undefined
+      if (!p) continue
+      if (!('file' in p)) built.push(this.packInMemory(this.slots[i]!, p))
+      // A spooled pack's blobs are read back (from the page cache) and its file removed.
+      else if (failed) await discardSpooled(p.file)
+      else built.push({ ...p, data: await readSpooledFile(p.file, p.size), release() {} })
+    }
+    if (failed) throw failed.reason
+    return built
   }
 
-  /** Forgets a packer's open packs (an abandoned backup). */
-  dropPacks(packer: number): void {
+  /**
+   * Forgets a packer's open packs (an abandoned backup): resolves once every worker has
+   * removed them (a spooled pack's file) and will refuse its blobs still on the way.
+   */
+  async dropPacks(packer: number): Promise<void> {
     if (this.closed) return
-    for (const slot of this.slots)
-      slot.worker.postMessage({ kind: 'pack-drop', task: 0, packer } satisfies CryptoRequest)
+    await Promise.allSettled(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve, reject) => {
+            this.start(
+              (task) => ({ kind: 'pack-drop', task, packer }),
+              [],
+              () => {
+                resolve()
+                return true
+              },
+              reject,
+              slot,
+            )
+          }),
+      ),
+    )
   }
 
   private builtPack(slot: Slot, p: PackFromWorker): WorkerBuiltPack {
+    if ('file' in p) return { id: p.id, size: p.size, entries: p.entries, file: p.file }
+    return this.packInMemory(slot, p)
+  }
+
+  private packInMemory(slot: Slot, p: PackFromWorker & { buffer: ArrayBuffer }): PackInMemory {
     let released = false
     return {
       id: p.id,
+      size: p.size,
       data: Buffer.from(p.buffer, 0, p.size),
       entries: p.entries,
       release: () => {

@@ -15,7 +15,8 @@ import type {
 } from './crypto-messages.js'
 import { RangeWriter, readRange } from './range-writer.js'
 import { ReadBuffers, readSmallFile } from './small-file-read.js'
-import { WorkerPack } from './worker-pack.js'
+import { SpoolBatches, SpooledPack, SpoolWriteError } from './spooled-pack.js'
+import { WorkerPack, type OpenPack } from './worker-pack.js'
 
 // A worker thread of the crypto pool: chunks streams, hashes, seals and opens blobs (Rabin
 // fingerprints, zstd, AES-256-CTR, Poly1305-AES, SHA-256), the CPU-heavy steps of every
@@ -30,10 +31,15 @@ const held = new Map<
 /** Small files are read into these, given back once their data is sealed or dropped. */
 const readBuffers = new ReadBuffers()
 /** The open data pack of each packer (a BlobSaver) on this thread. */
-const packs = new Map<number, WorkerPack>()
+const packs = new Map<number, OpenPack>()
+/** Packers whose packs were dropped (abandoned backups; a few numbers per backup). */
+const droppedPackers = new Set<number>()
 /** Buffers of saved packs, given back by the main thread for the next ones. */
 const spareBuffers: ArrayBuffer[] = []
 const MAX_SPARE_BUFFERS = 1
+/** Spooled packs' write batches, and where their blobs too large for one are sealed. */
+const spoolBatches = new SpoolBatches()
+const largeSpooledBlob = new Scratch()
 /**
  * Chunks' buffers, given back by the main thread once their blobs are sealed or found
  * stored, for the next chunks cut here (see SpareBuffers): a large file's stream has
@@ -82,7 +88,12 @@ function sendPacked(
 ): void {
   let pack = packs.get(into.packer)
   if (!pack) {
-    pack = new WorkerPack('data', into.packSize, spareBuffers.pop())
+    // A blob that was on its way when its backup was abandoned: no new pack (nor file) for it.
+    if (droppedPackers.has(into.packer))
+      throw new Error('the backup saving this blob was abandoned')
+    pack = into.spool
+      ? new SpooledPack('data', into.packSize, into.spool, spoolBatches, largeSpooledBlob)
+      : new WorkerPack('data', into.packSize, spareBuffers.pop())
     packs.set(into.packer, pack)
   }
   const added = pack.add(key, id, data, compress)
@@ -99,7 +110,12 @@ function sendPacked(
     ...(full ? { full } : {}),
     ...(spare ? { spare } : {}),
   }
-  port.postMessage(res, [...(full ? [full.buffer] : []), ...(spare ? [spare] : [])])
+  port.postMessage(res, [...transferOf(full), ...(spare ? [spare] : [])])
+}
+
+/** What of a finished pack moves to the main thread without a copy: its buffer, if any. */
+function transferOf(pack: PackFromWorker | undefined): ArrayBuffer[] {
+  return pack && 'buffer' in pack ? [pack.buffer] : []
 }
 
 /** Sends a whole chunk back with its ID; the assembler made it a view of its own ArrayBuffer. */
@@ -195,18 +211,25 @@ port.on('message', (req: CryptoRequest) => {
       case 'pack-finish': {
         const pack = packs.get(req.packer)
         packs.delete(req.packer)
-        const finished = pack && pack.size > 0 ? pack.takeBlobs() : undefined
+        let finished: PackFromWorker | undefined
+        if (pack && pack.size > 0) finished = pack.takeBlobs()
+        else pack?.discard()
         const res: CryptoResponse = {
           kind: 'pack-finished',
           task: req.task,
           ...(finished ? { pack: finished } : {}),
         }
-        port.postMessage(res, finished ? [finished.buffer] : [])
+        port.postMessage(res, transferOf(finished))
         return
       }
-      case 'pack-drop':
+      case 'pack-drop': {
+        packs.get(req.packer)?.discard()
         packs.delete(req.packer)
+        droppedPackers.add(req.packer)
+        const res: CryptoResponse = { kind: 'pack-finished', task: req.task }
+        port.postMessage(res)
         return
+      }
       case 'pack-buffer':
         if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(req.buffer)
         return
@@ -283,6 +306,9 @@ port.on('message', (req: CryptoRequest) => {
       kind: 'failed',
       task: req.task,
       message: e instanceof Error ? e.message : String(e),
+      ...(e instanceof SpoolWriteError
+        ? { storage: { what: e.what, ...(e.code ? { code: e.code } : {}) } }
+        : {}),
     }
     port.postMessage(res)
   }

@@ -9,6 +9,27 @@ import { encodePackHeader } from '../pack/pack-header.js'
 import type { BlobType, PackEntry } from '../pack/index.js'
 import type { PackFromWorker } from './crypto-messages.js'
 
+/** A data pack open on a worker thread: in a buffer (WorkerPack) or a file (SpooledPack). */
+export interface OpenPack {
+  /** Bytes so far. */
+  readonly size: number
+  /** Whether the pack has reached its size and must be finished. */
+  readonly full: boolean
+  /** Compresses (when allowed and useful) and seals a blob into the pack. */
+  add(
+    key: MasterKey,
+    id: string,
+    plaintext: Uint8Array,
+    compress: boolean,
+  ): { readonly length: number; readonly uncompressedLength?: number }
+  /** Appends the sealed header and its length; the pack goes to the main thread. */
+  finish(key: MasterKey): PackFromWorker
+  /** The blobs without a header (a backup's last, partial pack). */
+  takeBlobs(): PackFromWorker
+  /** Forgets the pack (an abandoned backup). */
+  discard(): void
+}
+
 /**
  * A data pack built on a worker thread (design.rst, "Pack Format"): blobs are sealed
  * straight into one buffer, hashed as they are added, and the finished pack (header and its
@@ -16,7 +37,7 @@ import type { PackFromWorker } from './crypto-messages.js'
  * threads one by one, and none of them needs a buffer of its own: the main thread only
  * saves finished packs (see CryptoPool's packers).
  */
-export class WorkerPack {
+export class WorkerPack implements OpenPack {
   private buf: Buffer
   private bytes = 0
   private readonly entries: PackEntry[] = []
@@ -96,6 +117,10 @@ export class WorkerPack {
       size: this.bytes,
       entries: this.entries,
     }
+  }
+
+  discard(): void {
+    // Nothing but memory, which goes with the object.
   }
 
   /** `n` bytes after the pack's end, the buffer grown (copied) when they do not fit. */
