@@ -16,10 +16,18 @@ const MAIN = fileURLToPath(new URL('../../src/cli/entry.ts', import.meta.url))
  */
 export function runCoffer(
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv
+    input?: string | Buffer
+    cwd?: string
+    /** A command that runs Node for it, with its arguments (`['prlimit', '--fsize=N']`). */
+    under?: readonly string[]
+  } = {},
 ): Promise<CofferRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const node = [process.execPath, '--import', 'tsx', MAIN, ...args]
+    const [cmd, ...rest] = [...(opts.under ?? []), ...node]
+    const child = spawn(cmd!, rest, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

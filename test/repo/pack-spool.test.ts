@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Handle, PackSpool, SpooledFile } from '../../src/repo/backend/backend.js'
 import { LocalBackend } from '../../src/repo/backend/index.js'
@@ -10,13 +8,12 @@ import { BlobSaver } from '../../src/repo/blob-saver.js'
 import { hashId, type BlobId } from '../../src/repo/id.js'
 import { Repository } from '../../src/repo/index.js'
 import { restic, resticOk } from '../helpers/restic.js'
-import { runCoffer, type CofferRun } from '../helpers/run-coffer.js'
+import { runCoffer } from '../helpers/run-coffer.js'
 import { seededBytes } from '../helpers/seeded-bytes.js'
 import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'spool'
 const env = { COFFER_PASSWORD: PASSWORD }
-const ENTRY = fileURLToPath(new URL('../../src/cli/entry.ts', import.meta.url))
 
 /** A local backend that counts the packs adopted from its spool (the real adoption runs). */
 class CountingLocalBackend extends LocalBackend {
@@ -32,29 +29,6 @@ class CountingLocalBackend extends LocalBackend {
       },
     }
   }
-}
-
-/** Runs the CLI with a limit on the size of any file it writes (a disk that fills up). */
-function runCofferWithFileLimit(bytes: number, args: readonly string[]): Promise<CofferRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'prlimit',
-      [`--fsize=${bytes}`, process.execPath, '--import', 'tsx', ENTRY, ...args],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      }),
-    )
-  })
 }
 
 // On a local repository the crypto workers write data packs into `<repo>/tmp` as they seal
@@ -126,7 +100,10 @@ describe('packs written through the spool of a local repository', () => {
     await mkdir(src)
     for (let i = 0; i < 4; i++) await writeFile(join(src, `f${i}`), seededBytes(`big-${i}`, 8e6))
     // Every file the process writes stops at 6 MB: the first pack (16 MiB) cannot be written.
-    const r = await runCofferWithFileLimit(6_000_000, ['repo:backup', '--repo', repoDir(), src])
+    const r = await runCoffer(['repo:backup', '--repo', repoDir(), src], {
+      env,
+      under: ['prlimit', '--fsize=6000000'],
+    })
     expect(r.code, r.stdout).toBe(1)
     expect(r.stderr).toBe(`coffer: Cannot write a pack file in ${spoolDir()}: EFBIG.\n`)
     expect(await readdir(spoolDir())).toEqual([])

@@ -7,11 +7,10 @@ import type { SpooledFile } from '../backend/backend.js'
 import { sealBlobInto } from '../blob-codec.js'
 import { seal } from '../crypto/authenticated-encryption.js'
 import type { MasterKey } from '../crypto/index.js'
-import type { BlobId } from '../id.js'
 import { encodePackHeader } from '../pack/pack-header.js'
 import type { BlobType, PackEntry } from '../pack/index.js'
 import type { PackFromWorker } from './crypto-messages.js'
-import type { OpenPack } from './worker-pack.js'
+import { addEntry, type OpenPack } from './worker-pack.js'
 
 /** Sealed blobs are gathered up to this much before a write (small files' blobs are small). */
 export const SPOOL_BATCH_BYTES = 1024 * 1024
@@ -104,17 +103,7 @@ export class SpooledPack implements OpenPack {
       this.append(sealed.sealed)
       return sealed
     })
-    const length = s.sealed.length
-    this.entries.push({
-      id: id as BlobId,
-      type: this.type,
-      offset,
-      length,
-      ...(s.uncompressedLength === undefined ? {} : { uncompressedLength: s.uncompressedLength }),
-    })
-    return s.uncompressedLength === undefined
-      ? { length }
-      : { length, uncompressedLength: s.uncompressedLength }
+    return addEntry(this.entries, this.type, id, offset, s)
   }
 
   /** Appends the sealed header and its length; the file, still open, goes to the caller. */

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { sealBlobInto } from '../blob-codec.js'
+import { sealBlobInto, type SealedBlob } from '../blob-codec.js'
 import { seal } from '../crypto/authenticated-encryption.js'
 import type { MasterKey } from '../crypto/index.js'
 import type { BlobId } from '../id.js'
@@ -71,20 +71,9 @@ export class WorkerPack implements OpenPack {
   ): { readonly length: number; readonly uncompressedLength?: number } {
     const offset = this.bytes
     const s = sealBlobInto(key, this.type, plaintext, compress, (n) => this.reserve(n))
-    const length = s.sealed.length
     this.hash.update(s.sealed)
-    this.bytes += length
-    const entry: PackEntry = {
-      id: id as BlobId,
-      type: this.type,
-      offset,
-      length,
-      ...(s.uncompressedLength === undefined ? {} : { uncompressedLength: s.uncompressedLength }),
-    }
-    this.entries.push(entry)
-    return s.uncompressedLength === undefined
-      ? { length }
-      : { length, uncompressedLength: s.uncompressedLength }
+    this.bytes += s.sealed.length
+    return addEntry(this.entries, this.type, id, offset, s)
   }
 
   /**
@@ -141,4 +130,27 @@ export class WorkerPack implements OpenPack {
  */
 function initialCapacity(packSize: number): number {
   return packSize + Math.min(packSize, 1024 * 1024)
+}
+
+/**
+ * Records a blob sealed at `offset` of a pack in its header's entries; returns its stored
+ * length, and its plaintext's when compressed.
+ */
+export function addEntry(
+  entries: PackEntry[],
+  type: BlobType,
+  id: string,
+  offset: number,
+  s: SealedBlob,
+): { readonly length: number; readonly uncompressedLength?: number } {
+  const length = s.sealed.length
+  const u = s.uncompressedLength
+  entries.push({
+    id: id as BlobId,
+    type,
+    offset,
+    length,
+    ...(u === undefined ? {} : { uncompressedLength: u }),
+  })
+  return u === undefined ? { length } : { length, uncompressedLength: u }
 }
