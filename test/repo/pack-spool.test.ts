@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Handle, PackSpool, SpooledFile } from '../../src/repo/backend/backend.js'
@@ -117,6 +117,34 @@ describe('packs written through the spool of a local repository', () => {
     expect(ok.code, ok.stderr).toBe(0)
     expect(await readdir(spoolDir())).toEqual([])
     await resticOk(repoDir(), PASSWORD, ['check', '--read-data'])
+  })
+
+  it('copies packs into a data/ on another filesystem than the spool', async () => {
+    // data/ moved to a tmpfs and linked back: tmp/ and data/ are two filesystems (EXDEV).
+    const elsewhere = await mkdtemp('/dev/shm/coffer-spool-data-')
+    try {
+      await rm(elsewhere, { recursive: true })
+      await cp(join(repoDir(), 'data'), elsewhere, { recursive: true })
+      await rm(join(repoDir(), 'data'), { recursive: true })
+      await symlink(elsewhere, join(repoDir(), 'data'))
+      const { repo, backend } = await openRepo()
+      const data = blobs('exdev', 60)
+      try {
+        const saver = new BlobSaver(repo, await repo.index(), { packSize: 300 * 1024 })
+        await Promise.all(data.map((d) => saver.saveUnhashed('data', new Uint8Array(d))))
+        await saver.flush()
+        expect(backend.adopted).toBeGreaterThan(2)
+        expect(await readdir(spoolDir())).toEqual([])
+        const loader = new BlobLoader(repo, await repo.index())
+        for (const d of data)
+          expect((await loader.load('data', hashId<BlobId>(d))).equals(d)).toBe(true)
+      } finally {
+        await repo.close()
+      }
+      await resticOk(repoDir(), PASSWORD, ['check', '--read-data'])
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true })
+    }
   })
 
   it('leaves files of a killed backup out of the repository until prune removes them', async () => {

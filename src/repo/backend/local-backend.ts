@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, lstat, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError } from '../../errors.js'
@@ -144,17 +155,29 @@ export class LocalBackend implements Backend {
         await fh.close()
       }
       opts?.signal?.throwIfAborted()
-      await rename(file.path, finalName).catch(async (e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-        // A repository whose data/xx directories restic never made (or someone removed).
-        await mkdir(dir, { recursive: true, mode: this.modes.dir })
-        await rename(file.path, finalName)
-      })
+      const moved = await rename(file.path, finalName).then(
+        () => true,
+        async (e: unknown) => {
+          const code = (e as NodeJS.ErrnoException).code
+          // data/ on another filesystem than tmp/ (a link to another disk): copied instead.
+          if (code === 'EXDEV') return false
+          if (code !== 'ENOENT') throw e
+          // A repository whose data/xx directories restic never made (or someone removed).
+          await mkdir(dir, { recursive: true, mode: this.modes.dir })
+          await rename(file.path, finalName)
+          return true
+        },
+      )
+      if (!moved) {
+        await this.save(h, await readFile(file.path), opts)
+        return
+      }
       renamed = true
       await fsyncDir(dir)
       await chmod(finalName, this.modes.file & ~0o222).catch(() => undefined)
     } catch (e) {
       if (opts?.signal?.aborted && e === opts.signal.reason) throw e
+      if (e instanceof BackendError) throw e
       throw fsError(e, `Cannot write ${handleName(h)} in ${this.path}`)
     } finally {
       if (!renamed) await discardSpooled(file)
