@@ -283,11 +283,9 @@ export class BlobSaver {
     this.stats.dataAdded += plainLength
     this.stats.dataAddedPacked += blob.length
     const full = blob.full
-    if (full && 'file' in full) {
-      this.startAdopt(full, signal)
-      await this.waitForUploads()
-    } else if (full) {
-      this.startUpload(fromWorker(full), signal)
+    if (full) {
+      if ('file' in full) this.startAdopt(full, signal)
+      else this.startUpload(fromWorker(full), signal)
       await this.waitForUploads()
     }
     this.throwIfFailed()
@@ -306,24 +304,11 @@ export class BlobSaver {
 
   /** Saves a finished pack in the background; `release` runs once it is no longer needed. */
   private startUpload(pack: FinishedPack & { release?: () => void }, signal?: AbortSignal): void {
-    const p = this.writable
-      .then(() => this.repo.backend.save({ type: 'data', name: pack.id }, pack.parts, { signal }))
-      .then(() => this.saved(pack.id, pack.size, pack.entries))
-      .catch((error: unknown) => {
-        this.failure ??= { error }
-      })
-      .finally(() => {
-        this.uploads.delete(p)
-        pack.release?.()
-      })
-    this.uploads.add(p)
-  }
-
-  private saved(id: PackId, size: number, entries: readonly PackEntry[]): void {
-    this.stats.packs++
-    this.uploaded.push({ id, blobs: entries })
-    this.packIds.push(id)
-    this.log.debug({ pack: id.slice(0, 8), size, blobs: entries.length }, 'pack saved')
+    this.inBackground(
+      pack,
+      () => this.repo.backend.save({ type: 'data', name: pack.id }, pack.parts, { signal }),
+      () => pack.release?.(),
+    )
   }
 
   /**
@@ -332,15 +317,44 @@ export class BlobSaver {
    */
   private startAdopt(pack: SpooledPackFile, signal?: AbortSignal): void {
     const spool = this.repo.backend.spool!
+    this.inBackground(
+      { id: pack.id as PackId, size: pack.size, entries: pack.entries },
+      () => spool.adopt({ type: 'data', name: pack.id }, pack.file, { signal }),
+      undefined,
+      // Not adopted (the lock failed, or the adoption did, which removed it): remove it.
+      () => spool.discard(pack.file),
+    )
+  }
+
+  /**
+   * Writes a pack once the repository is writable, counted among the uploads in flight:
+   * records it once written, or the saver's failure (after `onFailure`); `done` runs either way.
+   */
+  private inBackground(
+    pack: { readonly id: PackId; readonly size: number; readonly entries: readonly PackEntry[] },
+    write: () => Promise<void>,
+    done?: () => void,
+    onFailure?: () => Promise<void>,
+  ): void {
     const p = this.writable
-      .then(() => spool.adopt({ type: 'data', name: pack.id }, pack.file, { signal }))
-      .then(() => this.saved(pack.id as PackId, pack.size, pack.entries))
+      .then(write)
+      .then(() => {
+        this.stats.packs++
+        this.uploaded.push({ id: pack.id, blobs: pack.entries })
+        this.packIds.push(pack.id)
+        this.log.debug(
+          { pack: pack.id.slice(0, 8), size: pack.size, blobs: pack.entries.length },
+          'pack saved',
+        )
+      })
       .catch(async (error: unknown) => {
-        // Not adopted (the lock failed, or the adoption did, which removed it): remove it.
-        await spool.discard(pack.file)
+        await onFailure?.()
         this.failure ??= { error }
       })
-      .finally(() => this.uploads.delete(p))
+      .finally(() => {
+        this.uploads.delete(p)
+        done?.()
+      })
     this.uploads.add(p)
   }
 

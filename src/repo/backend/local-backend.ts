@@ -51,7 +51,7 @@ export class LocalBackend implements Backend {
 
   get spool(): PackSpool {
     return {
-      dir: join(this.path, 'tmp'),
+      dir: this.spoolDir,
       fileMode: this.modes.file,
       adopt: (h, file, opts) => this.adopt(h, file, opts),
       discard: (file) => discardSpooled(file),
@@ -184,9 +184,13 @@ export class LocalBackend implements Backend {
     }
   }
 
+  private get spoolDir(): string {
+    return join(this.path, 'tmp')
+  }
+
   /** PackSpool.clear: removes what killed backups left in `tmp/`. */
   private async clearSpool(): Promise<number> {
-    const dir = join(this.path, 'tmp')
+    const dir = this.spoolDir
     const names = await readdir(dir).catch((e: unknown) => {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw fsError(e, `Cannot list ${dir}`)

@@ -13,7 +13,7 @@ import type { PackFromWorker } from './crypto-messages.js'
 import { addEntry, type OpenPack } from './worker-pack.js'
 
 /** Sealed blobs are gathered up to this much before a write (small files' blobs are small). */
-export const SPOOL_BATCH_BYTES = 1024 * 1024
+const SPOOL_BATCH_BYTES = 1024 * 1024
 
 /** The batch buffers of a thread's spooled packs, kept between packs. */
 export class SpoolBatches {
@@ -106,7 +106,7 @@ export class SpooledPack implements OpenPack {
     return addEntry(this.entries, this.type, id, offset, s)
   }
 
-  /** Appends the sealed header and its length; the file, still open, goes to the caller. */
+  /** Appends the sealed header and its length; the closed file goes to the caller. */
   finish(key: MasterKey): PackFromWorker {
     const id = this.guarded(() => {
       const header = seal(key, encodePackHeader(this.entries))
@@ -167,14 +167,17 @@ export class SpooledPack implements OpenPack {
     this.batch = undefined
   }
 
-  /** Runs a step that writes; a failure ends the pack (see the class's comment). */
+  /**
+   * Runs a step that adds to the pack; any failure ends the pack (see the class's comment).
+   * Only the file's system calls fail as SpoolWriteErrors (writeOut, handOver).
+   */
   private guarded<T>(step: () => T): T {
     if (this.failure) throw this.failure
     if (!this.open) throw new Error('a spooled pack was used after it was handed over')
     try {
       return step()
     } catch (e) {
-      this.failure = e instanceof SpoolWriteError ? e : spoolError(this.dir, e)
+      this.failure = e instanceof Error ? e : new Error(String(e))
       this.discard()
       throw this.failure
     }
@@ -203,8 +206,11 @@ export class SpooledPack implements OpenPack {
 
   private writeOut(bytes: Uint8Array): void {
     let done = 0
-    while (done < bytes.length) {
-      done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done)
+    try {
+      while (done < bytes.length)
+        done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done)
+    } catch (e) {
+      throw spoolError(this.dir, e)
     }
     this.written += bytes.length
   }
