@@ -18,6 +18,9 @@ const ENV = { ...process.env, LC_ALL: 'C' }
 
 let available: Promise<boolean> | undefined
 
+/** xargs's exit status when the command it runs is not installed. */
+const XARGS_NOT_FOUND = 127
+
 /** Whether getfattr and setfattr can be run here (checked once per process). */
 export function xattrToolsAvailable(): Promise<boolean> {
   available ??= run('getfattr', ['--version'], undefined).then(
@@ -72,13 +75,20 @@ export async function readXattrTree(
   root: Buffer,
   signal?: AbortSignal,
 ): Promise<XattrMap | undefined> {
-  if (!(await xattrToolsAvailable())) return undefined
+  if (available && !(await available)) return undefined
   const r = await run(
     'xargs',
     ['-0', ...GETFATTR, '--recursive', '--physical', '-e', 'base64', '--'],
     Buffer.concat([root, Buffer.from([0])]),
     signal,
   )
+  // Not asked first with `getfattr --version`: a process started from a large one costs
+  // tens of milliseconds (its memory map is copied). xargs exits 127 when it cannot find
+  // the command.
+  if (r.code === XARGS_NOT_FOUND) {
+    available = Promise.resolve(false)
+    return undefined
+  }
   // Exit status 1 means some path could not be read (vanished meanwhile): the rest stands.
   if (r.code > 1 && r.code !== 123)
     throw new CofferError('capture_failed', `getfattr failed: ${r.stderr.trim()}`)

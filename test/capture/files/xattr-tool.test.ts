@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readXattrsOf, writeXattrs } from '../../../src/capture/files/xattr-tool.js'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { readXattrTree, readXattrsOf, writeXattrs } from '../../../src/capture/files/xattr-tool.js'
 import { formatDump, parseDump } from '../../../src/capture/files/xattr-dump.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 
@@ -58,5 +58,27 @@ describe('extended attributes through setfattr and getfattr', () => {
     await expect(writeXattrs([{ path: missing, attrs: [attr('user.a', 'b')] }])).rejects.toThrow(
       /^Cannot set extended attributes: .*No such file or directory/,
     )
+  })
+
+  it('reads no attributes, without failing, where getfattr is not installed', async () => {
+    const [p] = await files(['without-tool'])
+    await writeXattrs([{ path: p!, attrs: [attr('user.a', 'b')] }])
+    // A PATH with xargs but no getfattr, seen by a fresh copy of the module.
+    const bin = join(tmp.path, 'bin')
+    await mkdir(bin)
+    await symlink('/usr/bin/xargs', join(bin, 'xargs'))
+    const path = process.env.PATH
+    process.env.PATH = bin
+    try {
+      vi.resetModules()
+      const fresh = await import('../../../src/capture/files/xattr-tool.js')
+      expect(await fresh.readXattrTree(Buffer.from(tmp.path))).toBeUndefined()
+      expect(await fresh.xattrToolsAvailable()).toBe(false)
+    } finally {
+      process.env.PATH = path
+    }
+    // With the tool, the same tree's attributes are read.
+    const got = await readXattrTree(Buffer.from(tmp.path))
+    expect(got?.get(p!.toString('latin1'))).toEqual([attr('user.a', 'b')])
   })
 })
