@@ -260,10 +260,13 @@ export async function restoreEnvironment(
       },
       // Inside the hold, right after the databases' switch.
       afterDatabases: switchAll,
+      // Every part is switched: the decision is no longer needed. Then, outside the hold, a
+      // whole-mount switch's old version beside the mount is removed.
+      afterRelease: async () => {
+        if (decided) await opts.commitPoint?.clear()
+        for (const restore of switched) await restore.cleanUp()
+      },
     })
-    if (decided) await opts.commitPoint?.clear()
-    // Outside the hold: a whole-mount switch leaves the old version beside the mount.
-    for (const restore of switched) await restore.cleanUp()
     switchMs = Math.round(switchMs + services.switchMs)
     ctx.logLine(`Switched in ${switchMs} ms`)
     return {
@@ -290,7 +293,9 @@ export async function restoreEnvironment(
 /**
  * Stages every database service (concurrently: each waits at the barrier when staged), then
  * takes the environment's hold, lets all of them switch, runs `afterDatabases` (the mounts'
- * switch) and releases. Without services: hold, `afterDatabases`, release.
+ * switch) and releases; then runs `afterRelease` while the services drop what their switch
+ * set aside, and waits for both. Without services: hold, `afterDatabases`, release,
+ * `afterRelease`.
  */
 async function restoreServicesThenSwitch(
   jobs: readonly ServiceRestoreJob[],
@@ -303,24 +308,36 @@ async function restoreServicesThenSwitch(
     staged: () => Promise<void>
     decide: (journals: RestoreCommitRecord['services']) => Promise<void>
     afterDatabases: () => Promise<void>
+    /** After the hold is released, while the databases drop what their switch set aside. */
+    afterRelease: () => Promise<void>
   },
 ): Promise<{ reloaded: number; kept: number; switchMs: number }> {
   const ready = jobs.map(() => deferred())
+  const switched = jobs.map(() => deferred())
   const gate = deferred()
   const journals: { name: string; journal: string }[] = []
   const runs = jobs.map((job, i) =>
-    restoreService(job, reader, root, ctx, async (journal) => {
-      if (journal) journals.push({ name: job.stored.name, journal })
-      ready[i]!.resolve()
-      await gate.promise
-    }).then(
+    restoreService(
+      job,
+      reader,
+      root,
+      ctx,
+      async (journal) => {
+        if (journal) journals.push({ name: job.stored.name, journal })
+        ready[i]!.resolve()
+        await gate.promise
+      },
+      () => switched[i]!.resolve(),
+    ).then(
       (r) => {
         // A service with nothing to switch may finish without reaching the barrier.
         ready[i]!.resolve()
+        switched[i]!.resolve()
         return r
       },
       (e: unknown) => {
         ready[i]!.reject(e)
+        switched[i]!.reject(e)
         throw e
       },
     ),
@@ -335,6 +352,7 @@ async function restoreServicesThenSwitch(
     throw e
   }
   let held = false
+  let dbSwitchMs: number
   try {
     if (env.hooks?.hold) {
       await runHook('hold', env.hooks.hold, HOLD_TIMEOUT_MS, ctx.signal)
@@ -343,14 +361,11 @@ async function restoreServicesThenSwitch(
     await steps.decide(journals)
     const started = performance.now()
     gate.resolve()
-    const results = await Promise.all(runs)
-    const dbSwitchMs = performance.now() - started
+    // Switched, not finished: what a database's switch set aside is dropped outside the hold,
+    // and the mounts switch right after the databases, not after those drops.
+    await Promise.all(switched.map((s) => s.promise))
+    dbSwitchMs = performance.now() - started
     await steps.afterDatabases()
-    return {
-      reloaded: results.reduce((n, r) => n + r.reloaded, 0),
-      kept: results.reduce((n, r) => n + r.kept, 0),
-      switchMs: dbSwitchMs,
-    }
   } catch (e) {
     gate.reject(e)
     await Promise.allSettled(runs)
@@ -360,6 +375,16 @@ async function restoreServicesThenSwitch(
       await runHook('release', env.hooks.release, HOLD_TIMEOUT_MS).catch((e: unknown) =>
         ctx.log.error({ err: e }, 'the release hook failed after a restore'),
       )
+  }
+  // The databases' drops and the caller's own cleanup side by side; both are waited for.
+  const [services, after] = await Promise.allSettled([Promise.all(runs), steps.afterRelease()])
+  if (services.status === 'rejected') throw services.reason
+  if (after.status === 'rejected') throw after.reason
+  const results = services.value
+  return {
+    reloaded: results.reduce((n, r) => n + r.reloaded, 0),
+    kept: results.reduce((n, r) => n + r.kept, 0),
+    switchMs: dbSwitchMs,
   }
 }
 

@@ -108,7 +108,9 @@ function mapDatabases(
 /**
  * Restores one service: its databases are staged, then `beforeSwitch` is awaited (the
  * environment's barrier: every part staged, the hold taken), then each database is switched
- * atomically; tables already equal to the snapshot are kept.
+ * atomically; tables already equal to the snapshot are kept. `onSwitched` is told when every
+ * database is switched in, before what the switch left aside is dropped (a logical restore;
+ * a physical one finishes first).
  */
 export async function restoreService(
   job: ServiceRestoreJob,
@@ -116,6 +118,7 @@ export async function restoreService(
   root: TreeId,
   ctx: OpContext,
   beforeSwitch: (journal: string | undefined) => Promise<void>,
+  onSwitched: () => void = () => undefined,
 ): Promise<{ reloaded: number; kept: number }> {
   ctx.logLine(`Staging database service ${job.stored.name}`)
   const tree = snapshotTreeReader(reader, root)
@@ -124,6 +127,7 @@ export async function restoreService(
   const result = await restoreMysql(tree, job.source, ctx, {
     ...job.options,
     beforeSwitch,
+    onSwitched,
   })
   let reloaded = 0
   let kept = 0

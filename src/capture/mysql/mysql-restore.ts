@@ -67,6 +67,13 @@ export interface MysqlRestoreOptions {
    */
   readonly beforeSwitch?: (journal: string | undefined) => Promise<void>
   /**
+   * Called (and awaited) once every database is switched in, before the side databases
+   * (trash, staging, journal) are dropped: an environment restore switches its other parts
+   * right after the databases and releases its hold while the drops, which can take seconds
+   * for large old tables, run.
+   */
+  readonly onSwitched?: () => void | Promise<void>
+  /**
    * Called once every database is planned, before anything is created on the server (the
    * plan only reads): a command confirms its repository lock here, so that the plan runs
    * while the lock's second look is awaited.
@@ -237,6 +244,7 @@ export async function restoreMysql(
         'database switched in',
       )
     }
+    await opts.onSwitched?.()
     for (const st of staged) {
       opts.onPhase?.('cleanup', st.selected.entry.name)
       await dropDatabases(main, [st.trash, st.stage])

@@ -89,6 +89,32 @@ describe('mysql restore barrier (beforeSwitch)', () => {
     expect([...(await stagingOf(admin, a)), ...(await stagingOf(admin, b))]).toEqual([])
   })
 
+  it('tells onSwitched when every database is switched in, before the side databases go', async () => {
+    await change()
+    const seen: { staged: number; values: string[] }[] = []
+    const phases: string[] = []
+    await restoreMysql(await treeOf(repo, snap), parseMysqlUrl(MYSQL_URL), driverContext(), {
+      onPhase: (p, db) => phases.push(`${p} ${db}`),
+      onSwitched: async () => {
+        phases.push('onSwitched')
+        const values: string[] = []
+        for (const db of [a, b]) {
+          const [[r]] = await admin.query<mysql.RowDataPacket[]>(
+            `SELECT GROUP_CONCAT(name ORDER BY id) AS v FROM \`${db}\`.items`,
+          )
+          values.push(String(r?.v))
+        }
+        const staged = (await stagingOf(admin, a)).length + (await stagingOf(admin, b)).length
+        seen.push({ staged, values })
+      },
+    })
+    // Called once, both targets already holding the snapshot's rows, the staging still there.
+    expect(seen).toEqual([{ staged: 2, values: ['one,two,three', 'one,two,three'] }])
+    expect(phases.indexOf('onSwitched')).toBeGreaterThan(phases.lastIndexOf(`switch ${b}`))
+    expect(phases.indexOf('onSwitched')).toBeLessThan(phases.indexOf(`cleanup ${a}`))
+    expect([...(await stagingOf(admin, a)), ...(await stagingOf(admin, b))]).toEqual([])
+  })
+
   it('switches nothing and drops the staging when the barrier rejects', async () => {
     await change()
     const before = { a: await describeDatabase(admin, a), b: await describeDatabase(admin, b) }
