@@ -3,7 +3,6 @@ import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import mysql from 'mysql2/promise'
 import {
   measure,
   printTable,
@@ -11,6 +10,7 @@ import {
   settleBeforeEachCommand,
   type Measured,
 } from './lib/measure.js'
+import { connectServer } from './lib/server-session.js'
 import { settleServer } from './lib/server-settle.js'
 import { envStepRunner } from './lib/env-step-runner.js'
 import { changeFiles, type EnvChange } from './lib/env-change.js'
@@ -39,12 +39,7 @@ export async function runBench(args: string[]): Promise<void> {
   const work = join(base, 'env-bench')
   const db = shopDatabaseName(scale)
   const target = `${db}_r_env`
-  const session = await mysql.createConnection({
-    host: server.hostname,
-    port: Number(server.port || 3306),
-    user: decodeURIComponent(server.username),
-    password: decodeURIComponent(server.password),
-  })
+  const session = await connectServer(server)
   // Each measured command starts once the server has written back the previous one's rows.
   const unsettle = settleBeforeEachCommand(() => settleServer(session))
   const url = (database: string): string =>

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import mysql from 'mysql2/promise'
 import {
   COFFER_CLI,
   measure,
@@ -11,6 +10,7 @@ import {
   settleBeforeEachCommand,
   type Measured,
 } from './lib/measure.js'
+import { connectServer } from './lib/server-session.js'
 import { settleServer } from './lib/server-settle.js'
 import { physicalRows } from './lib/physical-rows.js'
 import {
@@ -54,13 +54,7 @@ export async function run(args: string[]): Promise<void> {
     dump: `${db}_r_dump`,
   } as const
 
-  const session = await mysql.createConnection({
-    host: server.hostname,
-    port: Number(server.port || 3306),
-    user: decodeURIComponent(server.username),
-    password: decodeURIComponent(server.password),
-    charset: 'utf8mb4_general_ci',
-  })
+  const session = await connectServer(server)
   // Each measured command starts once the server has written back the previous one's rows.
   const unsettle = settleBeforeEachCommand(() => settleServer(session))
   let sourceChanged = false

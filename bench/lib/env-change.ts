@@ -1,7 +1,7 @@
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import mysql from 'mysql2/promise'
 import { settleDisk } from './measure.js'
+import { connectServer } from './server-session.js'
 import { settleServer } from './server-settle.js'
 import { changeShopRows } from './shop-dataset.js'
 
@@ -41,13 +41,7 @@ export interface EnvChange {
  * disk and the server settled (as before every measured command).
  */
 export async function changeEnvironment(c: EnvChange): Promise<void> {
-  const url = new URL(c.server)
-  const session = await mysql.createConnection({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-  })
+  const session = await connectServer(new URL(c.server))
   try {
     await changeShopRows(session, c.database, 0.01, c.round)
     await changeFiles(c.media, 0.01)
