@@ -118,7 +118,7 @@ export async function restoreService(
   root: TreeId,
   ctx: OpContext,
   beforeSwitch: (journal: string | undefined) => Promise<void>,
-  onSwitched: () => void = () => undefined,
+  onSwitched: () => void,
 ): Promise<{ reloaded: number; kept: number }> {
   ctx.logLine(`Staging database service ${job.stored.name}`)
   const tree = snapshotTreeReader(reader, root)
