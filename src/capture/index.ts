@@ -11,6 +11,7 @@ export {
   previewMountRestore,
   commitStagedRestore,
   recoverStagedRestore,
+  withMountLock,
   restoreFiles,
   restoreMount,
   stageRestore,

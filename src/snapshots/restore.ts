@@ -5,6 +5,7 @@ import {
   recoverMysqlRestores,
   recoverStagedRestore,
   stageRestore,
+  withMountLock,
   type StagedRestore,
 } from '../capture/index.js'
 import { CofferError, InvalidInputError, NotFoundError } from '../errors.js'
@@ -419,7 +420,7 @@ export async function cleanupStaging(
 ): Promise<void> {
   for (const m of decided?.mounts ?? []) {
     const mount = env.mounts.find((x) => x.name === m.name)
-    if (mount) await commitStagedRestore(mount.path, m.id)
+    if (mount) await withMountLock(mount.path, ctx.log, () => commitStagedRestore(mount.path, m.id))
   }
   for (const s of env.services) {
     const commit = (decided?.services ?? []).filter((x) => x.name === s.name).map((x) => x.journal)
@@ -437,7 +438,7 @@ export async function cleanupStaging(
     }
   }
   for (const m of env.mounts) {
-    for (const r of await recoverStagedRestore(m.path))
+    for (const r of await withMountLock(m.path, ctx.log, () => recoverStagedRestore(m.path)))
       ctx.logLine(
         `Mount ${m.name}: an interrupted restore was ${r.outcome === 'completed' ? 'completed' : 'rolled back'}`,
       )

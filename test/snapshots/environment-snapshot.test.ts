@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process'
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mountLockPath } from '../../src/capture/files/mount-lock.js'
 import { stageRestore } from '../../src/capture/index.js'
 import {
   LocalBackend,
@@ -233,6 +235,11 @@ describe('environment snapshots of mounts', () => {
     const during = await describeTree(media)
     await stageRestore(reader, tree!, media)
     expect((await readdir(join(media, '..'))).some((n) => n.startsWith('.coffer-'))).toBe(true)
+    // Killed, it leaves its mount lock naming a process that is gone.
+    await writeFile(
+      mountLockPath(media),
+      JSON.stringify({ pid: spawnSync('true').pid, host: hostname(), started: '' }),
+    )
     const ctx = testContext()
     await cleanupStaging(env, ctx)
     expect(ctx.lines).toEqual(['Mount pub/media: an interrupted restore was rolled back'])

@@ -26,6 +26,7 @@ export type {
 } from './mount-restore.js'
 export type { PlanTotals } from './restore-plan.js'
 export { commitStagedRestore, recoverStagedRestore } from './restore-recovery.js'
+export { withMountLock } from './mount-lock.js'
 export type { Recovery } from './restore-recovery.js'
 export { isSafeName } from './safe-name.js'
 export { nodeFromStat } from './node-from-stat.js'

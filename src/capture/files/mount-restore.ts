@@ -24,6 +24,7 @@ import {
   type PlanTotals,
   type PlanTrees,
 } from './restore-plan.js'
+import { lockMount } from './mount-lock.js'
 import { recoverStagedRestore, type Recovery } from './restore-recovery.js'
 import { besideNames, insideStage, newRestoreId } from './stage-names.js'
 import {
@@ -148,14 +149,54 @@ const ENTRY_OVERHEAD = 4096
  * created only in fresh staging directories (O_EXCL, O_NOFOLLOW), so no symlink, planted or
  * restored, is ever followed while writing.
  *
- * Errors: `no_space` when the staged data would not fit; `restore_failed` for unsafe
- * snapshots and write failures; the staging area is removed on any failure.
+ * One restore of a mount at a time: the mount's restore lock (mount-lock.ts) is taken first and
+ * held until `switchIn` or `discard` ends; a second restore of the mount meanwhile is refused.
+ *
+ * Errors: `conflict` when another restore of the mount is running; `no_space` when the staged
+ * data would not fit; `restore_failed` for unsafe snapshots and write failures; the staging
+ * area is removed on any failure.
  */
 export async function stageRestore(
   source: RestoreSource,
   tree: TreeId,
   mountPath: string,
   opts: MountRestoreOptions = {},
+): Promise<StagedRestore> {
+  const lock = await lockMount(mountPath, opts.log ?? silentLogger)
+  let staged: StagedRestore
+  try {
+    staged = await stageLocked(source, tree, mountPath, opts)
+  } catch (e) {
+    await lock.release()
+    throw e
+  }
+  // Held until the switch is done or the staging discarded: the old version's removal after a
+  // whole switch is idempotent, and a later restore that meets it finishes it the same way.
+  return {
+    ...staged,
+    switchIn: async () => {
+      try {
+        return await staged.switchIn()
+      } finally {
+        await lock.release()
+      }
+    },
+    discard: async () => {
+      try {
+        await staged.discard()
+      } finally {
+        await lock.release()
+      }
+    },
+  }
+}
+
+/** `stageRestore` under the mount's restore lock. */
+async function stageLocked(
+  source: RestoreSource,
+  tree: TreeId,
+  mountPath: string,
+  opts: MountRestoreOptions,
 ): Promise<StagedRestore> {
   const log = opts.log ?? silentLogger
   const signal = opts.signal

@@ -5,15 +5,18 @@ import {
   lstat,
   mkdir,
   readdir,
+  readFile,
   rm,
   symlink,
   utimes,
   writeFile,
 } from 'node:fs/promises'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreMount, stageRestore, type SwitchMode } from '../../../src/capture/index.js'
+import { mountLockPath } from '../../../src/capture/files/mount-lock.js'
 import { CofferError } from '../../../src/errors.js'
 import { RepoReader, treePath, type Repository } from '../../../src/repo/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
@@ -313,5 +316,46 @@ describe('staged delta restore of a mount', () => {
       expect(await readdir(outside)).toEqual([])
       expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
     }
+  })
+  it.each(['whole', 'per-file'] as const)(
+    'refuses a second restore of the mount while one is staged, then lets the next one in (%s)',
+    async (switchMode: SwitchMode) => {
+      const target = await changedTarget(`locked-${switchMode}`)
+      const first = await stageRestore(reader, shot.tree, target, {
+        rootNode: shot.node,
+        switchMode,
+      })
+      const before = await describeTree(target)
+      const err = await restoreMount(reader, shot.tree, target, {
+        rootNode: shot.node,
+        switchMode,
+      }).catch((e: unknown) => e)
+      expect((err as CofferError).code).toBe('conflict')
+      const held = JSON.parse(await readFile(mountLockPath(target), 'utf8')) as { started: string }
+      expect((err as CofferError).message).toBe(
+        `Another restore into ${target} is running (process ${process.pid}, since ${held.started}); nothing was changed. If none runs, remove ${mountLockPath(target)}.`,
+      )
+      // The refused restore touched neither the mount nor the first one's staging.
+      expect(diffTrees(await describeTree(target), before)).toEqual([])
+      await first.switchIn()
+      await first.cleanUp()
+      expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+      expect(await leftovers(join(target, '..'))).toEqual([])
+      await writeFile(join(target, name(3)), 'changed after')
+      await restoreMount(reader, shot.tree, target, { rootNode: shot.node, switchMode })
+      expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+    },
+  )
+
+  it('takes over the lock of a restore whose process is gone', async () => {
+    const target = await changedTarget('stale-lock')
+    const gone = spawnSync('true').pid
+    await writeFile(
+      mountLockPath(target),
+      JSON.stringify({ pid: gone, host: hostname(), started: new Date().toISOString() }),
+    )
+    await restoreMount(reader, shot.tree, target, { rootNode: shot.node })
+    expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+    expect(await leftovers(join(target, '..'))).toEqual([])
   })
 })

@@ -3,7 +3,8 @@ import { appendFile, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/prom
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { recoverStagedRestore } from '../../../src/capture/index.js'
+import { recoverStagedRestore, withMountLock } from '../../../src/capture/index.js'
+import { silentLogger } from '../../../src/lib/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
 import { createRepo, snapshotMount, type MountSnapshot } from '../../helpers/mount-repo.js'
 import { seededBytes } from '../../helpers/seeded-bytes.js'
@@ -142,7 +143,11 @@ describe('kill -9 during a staged restore', () => {
           // Before the switch the mount's content is untouched (a per-file work area aside).
           expect(is(await describeTree(target), oldTree), `killed at ${printed.at(-1)}`).toBe(true)
         }
-        const recovered = await recoverStagedRestore(target)
+        // As the next restore or the control plane's cleanup does: under the mount's lock,
+        // which the killed child left naming a process that is gone.
+        const recovered = await withMountLock(target, silentLogger, () =>
+          recoverStagedRestore(target),
+        )
         const now = await describeTree(target)
         expect(now.filter((e) => isWork(e.path))).toEqual([])
         expect((await readdir(join(target, '..'))).filter(isWork)).toEqual([])

@@ -1,0 +1,140 @@
+import { hostname } from 'node:os'
+import { readFile, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { RefusedError } from '../../errors.js'
+import { processAlive, type Logger } from '../../lib/index.js'
+import { mountHash } from './stage-names.js'
+
+/** A lock file whose writer died before writing it is taken over after this long. */
+const UNWRITTEN_STALE_MS = 10_000
+
+/** A restore's hold on one mount, from its first step (the recovery) to its last. */
+export interface MountLock {
+  /** Removes the lock file; idempotent. */
+  release(): Promise<void>
+}
+
+/** The lock file of `mountPath`: beside it, like the whole-mount work areas. */
+export const mountLockPath = (mountPath: string): string =>
+  join(dirname(mountPath), `.coffer-lock-${mountHash(mountPath)}`)
+
+interface LockRecord {
+  readonly pid: number
+  readonly host: string
+  readonly started: string
+}
+
+/**
+ * Takes the restore lock of `mountPath`: `<parent>/.coffer-lock-<mount hash>`, created with
+ * O_EXCL and holding the process ID, host and start time.
+ *
+ * Why: every restore first finishes or discards the work areas an interrupted one left beside
+ * or inside the mount. Two restores of one mount at once (two `repo:restore` runs, or two
+ * environments given the same directory) would each take the other's staging for a
+ * leftover: one removes what the other is writing, or finishes its switch under it.
+ *
+ * A lock whose process is gone (same host) is taken over; so is an empty one older than 10 s
+ * (its writer died between creating and writing it). A live one refuses with `conflict`,
+ * before anything is changed. When the parent directory cannot hold the lock (read-only, or
+ * not ours: a file-by-file restore only needs the mount itself), the restore goes on
+ * unlocked and the log says so.
+ */
+export async function lockMount(mountPath: string, log: Logger): Promise<MountLock> {
+  const path = mountLockPath(mountPath)
+  const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString() }
+  // A lock found stale is removed and the creation tried again; another restore may take it
+  // first, and is then the one that holds it. (Two restores that both found the same stale lock
+  // in the same instant could both go on: reading and removing it is not one step.)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify(mine), { flag: 'wx', mode: 0o600 })
+      return released(path)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return released(undefined) // no parent yet: nothing to collide with
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        log.warn(
+          { path: mountPath, code },
+          'the mount restore lock cannot be taken: concurrent restores of this mount are not detected',
+        )
+        return released(undefined)
+      }
+      if (code !== 'EEXIST') throw e
+    }
+    const holder = await readHolder(path)
+    if (holder === 'gone') continue
+    if (holder === 'stale') {
+      log.warn({ path: mountPath, lock: path }, 'a stale mount restore lock was taken over')
+      await unlink(path).catch(() => undefined)
+      continue
+    }
+    const where = holder.host === mine.host ? '' : ` on ${holder.host}`
+    throw new RefusedError(
+      'conflict',
+      `Another restore into ${mountPath} is running (process ${holder.pid}${where}, since ${holder.started}); nothing was changed. If none runs, remove ${path}.`,
+    )
+  }
+  throw new RefusedError(
+    'conflict',
+    `Another restore into ${mountPath} is starting; nothing was changed.`,
+  )
+}
+
+/** Who holds the lock at `path`: its record, `stale` (its holder is gone) or `gone` (no lock). */
+async function readHolder(path: string): Promise<LockRecord | 'stale' | 'gone'> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'
+    throw e
+  }
+  let record: LockRecord | undefined
+  try {
+    const r = JSON.parse(text) as Partial<LockRecord>
+    if (typeof r.pid === 'number' && typeof r.host === 'string' && typeof r.started === 'string')
+      record = { pid: r.pid, host: r.host, started: r.started }
+  } catch {
+    record = undefined
+  }
+  if (!record) {
+    const age = await stat(path).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => Infinity,
+    )
+    return age > UNWRITTEN_STALE_MS ? 'stale' : { pid: 0, host: hostname(), started: 'now' }
+  }
+  if (record.host === hostname() && !processAlive(record.pid)) return 'stale'
+  return record
+}
+
+function released(path: string | undefined): MountLock {
+  let done = false
+  return {
+    release: async () => {
+      if (done || !path) return
+      done = true
+      await unlink(path).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      })
+    },
+  }
+}
+
+/**
+ * Runs `fn` under the mount's restore lock: for a cleanup that finishes or discards an
+ * interrupted restore's work areas (`recoverStagedRestore`, `commitStagedRestore`) from
+ * outside a restore. Refuses with `conflict` while a restore of the mount runs.
+ */
+export async function withMountLock<T>(
+  mountPath: string,
+  log: Logger,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = await lockMount(mountPath, log)
+  try {
+    return await fn()
+  } finally {
+    await lock.release()
+  }
+}
