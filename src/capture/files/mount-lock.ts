@@ -63,6 +63,7 @@ export async function lockMount(mountPath: string, log: Logger): Promise<MountLo
     }
     const holder = await readHolder(path)
     if (holder === 'gone') continue
+    if (holder === 'starting') break
     if (holder === 'stale') {
       log.warn({ path: mountPath, lock: path }, 'a stale mount restore lock was taken over')
       await unlink(path).catch(() => undefined)
@@ -80,8 +81,11 @@ export async function lockMount(mountPath: string, log: Logger): Promise<MountLo
   )
 }
 
-/** Who holds the lock at `path`: its record, `stale` (its holder is gone) or `gone` (no lock). */
-async function readHolder(path: string): Promise<LockRecord | 'stale' | 'gone'> {
+/**
+ * Who holds the lock at `path`: its record, `stale` (its holder is gone), `starting` (created
+ * and not yet written, moments ago) or `gone` (no lock).
+ */
+async function readHolder(path: string): Promise<LockRecord | 'stale' | 'starting' | 'gone'> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -102,7 +106,7 @@ async function readHolder(path: string): Promise<LockRecord | 'stale' | 'gone'> 
       (s) => Date.now() - s.mtimeMs,
       () => Infinity,
     )
-    return age > UNWRITTEN_STALE_MS ? 'stale' : { pid: 0, host: hostname(), started: 'now' }
+    return age > UNWRITTEN_STALE_MS ? 'stale' : 'starting'
   }
   if (record.host === hostname() && !processAlive(record.pid)) return 'stale'
   return record

@@ -39,6 +39,9 @@ describe('the mount restore lock', () => {
     await writeFile(mountLockPath(mount), '')
     const err = await lockMount(mount, silentLogger).catch((e: unknown) => e)
     expect((err as RefusedError).code).toBe('conflict')
+    expect((err as RefusedError).message).toBe(
+      `Another restore into ${mount} is starting; nothing was changed.`,
+    )
     const past = new Date(Date.now() - 20_000)
     await utimes(mountLockPath(mount), past, past)
     const lock = await lockMount(mount, silentLogger)
