@@ -42,10 +42,9 @@ interface LockRecord {
 export async function lockMount(mountPath: string, log: Logger): Promise<MountLock> {
   const path = mountLockPath(mountPath)
   const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString() }
-  // A lock found stale is removed and the creation tried again; another restore may take it
-  // first, and is then the one that holds it. (Two restores that both found the same stale lock
-  // in the same instant could both go on: reading and removing it is not one step.)
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // A lock found stale is removed (under the take-over guard) and the creation tried again;
+  // another restore may take it first, and is then the one that holds it.
+  for (let attempt = 0; attempt < 4; attempt++) {
     try {
       await writeFile(path, JSON.stringify(mine), { flag: 'wx', mode: 0o600 })
       return released(path)
@@ -65,8 +64,9 @@ export async function lockMount(mountPath: string, log: Logger): Promise<MountLo
     if (holder === 'gone') continue
     if (holder === 'starting') break
     if (holder === 'stale') {
-      log.warn({ path: mountPath, lock: path }, 'a stale mount restore lock was taken over')
-      await unlink(path).catch(() => undefined)
+      if (await removeStale(path, mine)) {
+        log.warn({ path: mountPath, lock: path }, 'a stale mount restore lock was taken over')
+      }
       continue
     }
     const where = holder.host === mine.host ? '' : ` on ${holder.host}`
@@ -80,6 +80,45 @@ export async function lockMount(mountPath: string, log: Logger): Promise<MountLo
     `Another restore into ${mountPath} is starting; nothing was changed.`,
   )
 }
+
+/**
+ * Removes the stale lock at `path` if it is still stale once this process holds the take-over
+ * guard (`<path>.takeover`, created with O_EXCL). Why the guard: reading a lock and removing
+ * it are two steps. Two restores that found the same stale lock at once would otherwise
+ * both remove "it", the second removing the lock the first had just created in its place,
+ * and both go on. Under the guard the stale lock cannot change: only a guard holder removes
+ * a lock that is not its own. Returns whether it removed the lock; false when another
+ * restore is taking it over (the caller then finds that one's lock, or none).
+ *
+ * A guard is held for a few system calls; one older than 10 s was left by a restore that
+ * died while taking over, and is removed.
+ */
+async function removeStale(path: string, mine: LockRecord): Promise<boolean> {
+  const guard = `${path}.takeover`
+  try {
+    await writeFile(guard, JSON.stringify(mine), { flag: 'wx', mode: 0o600 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    const age = await stat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    )
+    if (age > UNWRITTEN_STALE_MS) await unlinkIfThere(guard)
+    return false
+  }
+  try {
+    if ((await readHolder(path)) !== 'stale') return false
+    await unlinkIfThere(path)
+    return true
+  } finally {
+    await unlinkIfThere(guard)
+  }
+}
+
+const unlinkIfThere = (path: string): Promise<void> =>
+  unlink(path).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+  })
 
 /**
  * Who holds the lock at `path`: its record, `stale` (its holder is gone), `starting` (created
@@ -118,9 +157,7 @@ function released(path: string | undefined): MountLock {
     release: async () => {
       if (done || !path) return
       done = true
-      await unlink(path).catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-      })
+      await unlinkIfThere(path)
     },
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -33,6 +34,46 @@ describe('the mount restore lock', () => {
       expect(existsSync(mountLockPath(mount))).toBe(true)
     })
     expect(existsSync(mountLockPath(mount))).toBe(false)
+  })
+
+  it('lets one restore of several that find the same dead holder take its lock over', async () => {
+    const gone = spawnSync('true').pid
+    for (let round = 0; round < 20; round++) {
+      await writeFile(
+        mountLockPath(mount),
+        JSON.stringify({ pid: gone, host: hostname(), started: '2026-12-05T08:00:00.000Z' }),
+      )
+      const tries = await Promise.allSettled([1, 2, 3, 4].map(() => lockMount(mount, silentLogger)))
+      const held = tries.filter((t) => t.status === 'fulfilled')
+      expect(held).toHaveLength(1)
+      for (const t of tries) {
+        if (t.status === 'rejected') expect((t.reason as RefusedError).code).toBe('conflict')
+      }
+      expect(JSON.parse(await readFile(mountLockPath(mount), 'utf8'))).toMatchObject({
+        pid: process.pid,
+      })
+      await held[0]!.value.release()
+      expect(existsSync(mountLockPath(mount))).toBe(false)
+      expect(existsSync(`${mountLockPath(mount)}.takeover`)).toBe(false)
+    }
+  })
+
+  it('removes a take-over guard left by a restore that died taking a lock over', async () => {
+    const gone = spawnSync('true').pid
+    await writeFile(
+      mountLockPath(mount),
+      JSON.stringify({ pid: gone, host: hostname(), started: '2026-12-05T08:00:00.000Z' }),
+    )
+    await writeFile(`${mountLockPath(mount)}.takeover`, '')
+    const err = await lockMount(mount, silentLogger).catch((e: unknown) => e)
+    expect((err as RefusedError).message).toBe(
+      `Another restore into ${mount} is starting; nothing was changed.`,
+    )
+    const past = new Date(Date.now() - 20_000)
+    await utimes(`${mountLockPath(mount)}.takeover`, past, past)
+    const lock = await lockMount(mount, silentLogger)
+    expect(existsSync(`${mountLockPath(mount)}.takeover`)).toBe(false)
+    await lock.release()
   })
 
   it('waits out a lock file left empty by a writer that died, then takes it over', async () => {
