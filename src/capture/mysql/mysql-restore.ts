@@ -355,9 +355,13 @@ async function readEntries(
       only.length > 0 && !mine.includes(db)
         ? entry.tables.filter((t) => only.includes(t.name))
         : entry.tables
-    const creates = new Map<string, string>()
-    for (const t of tables)
-      creates.set(t.name, await readText(tree, `${base}/${fileNameOf(db)}/${t.file}.sql`, signal))
+    // Side by side: each read waits for its turn of the event loop, which an environment
+    // restore shares with the mounts' staging (one after the other, a database's ten tables
+    // took half a second there where they take 30 ms alone).
+    const texts = await Promise.all(
+      tables.map((t) => readText(tree, `${base}/${fileNameOf(db)}/${t.file}.sql`, signal)),
+    )
+    const creates = new Map(tables.map((t, i) => [t.name, texts[i]!]))
     out.push({ entry, tables, creates })
   }
   return out
