@@ -99,11 +99,8 @@ async function removeStale(path: string, mine: LockRecord): Promise<boolean> {
     await writeFile(guard, JSON.stringify(mine), { flag: 'wx', mode: 0o600 })
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-    const age = await stat(guard).then(
-      (s) => Date.now() - s.mtimeMs,
-      () => 0,
-    )
-    if (age > UNWRITTEN_STALE_MS) await unlinkIfThere(guard)
+    // Gone meanwhile: its taker finished.
+    if (((await ageOf(guard)) ?? 0) > UNWRITTEN_STALE_MS) await unlinkIfThere(guard)
     return false
   }
   try {
@@ -114,6 +111,13 @@ async function removeStale(path: string, mine: LockRecord): Promise<boolean> {
     await unlinkIfThere(guard)
   }
 }
+
+/** Milliseconds since `path` was last written; undefined when it is gone. */
+const ageOf = (path: string): Promise<number | undefined> =>
+  stat(path).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => undefined,
+  )
 
 const unlinkIfThere = (path: string): Promise<void> =>
   unlink(path).catch((e: unknown) => {
@@ -141,11 +145,8 @@ async function readHolder(path: string): Promise<LockRecord | 'stale' | 'startin
     record = undefined
   }
   if (!record) {
-    const age = await stat(path).then(
-      (s) => Date.now() - s.mtimeMs,
-      () => Infinity,
-    )
-    return age > UNWRITTEN_STALE_MS ? 'stale' : 'starting'
+    // Gone meanwhile: taken over, or released; judged stale, it is looked at again.
+    return ((await ageOf(path)) ?? Infinity) > UNWRITTEN_STALE_MS ? 'stale' : 'starting'
   }
   if (record.host === hostname() && !processAlive(record.pid)) return 'stale'
   return record
