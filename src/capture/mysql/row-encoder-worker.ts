@@ -9,7 +9,7 @@ import {
 } from '../../repo/chunker/index.js'
 import type { HashedChunk } from '../../repo/index.js'
 import type { EncoderAnswer, EncoderRequest } from './row-encoder-messages.js'
-import { encodedBound, encodeFeed } from './row-format.js'
+import { RowFeedEncoder } from './row-format-encoder.js'
 
 /**
  * A row encoder thread: turns feeds of row packets into data-file lines (row-format.ts),
@@ -28,8 +28,8 @@ interface Stream {
 const port = parentPort!
 const SPARE_BYTES = 24 * 1024 * 1024
 const streams = new Map<number, Stream>()
-/** Where lines are encoded before being copied out at their exact length; grows once. */
-let scratch = Buffer.allocUnsafe(0)
+/** Encodes feeds into lines in its own memory, from where they are copied out. */
+const encoder = new RowFeedEncoder()
 
 /** Forgets a stream; its assembler, if any, serves the next one. */
 function close(stream: number): void {
@@ -103,18 +103,14 @@ port.on('message', (req: EncoderRequest) => {
       const s = streams.get(req.stream)
       if (!s) return
       try {
-        const data = Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength)
-        const need = encodedBound(data.length)
-        if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, 3 << 20))
-        const { end, rows } = encodeFeed(data, scratch)
-        const out = scratch.subarray(0, end)
+        const { lines: out, rows } = encoder.encode(req.data)
         s.hash?.update(out)
         s.rows += rows
-        s.bytes += end
+        s.bytes += out.length
         const feed = req.data.buffer as ArrayBuffer
         if (s.output === 'lines') {
           // A copy of its own (in a buffer a reader gave back, when there is one), handed
-          // over without another: the scratch stays here.
+          // over without another: the encoder's memory stays here.
           const lines = outputBuffer(out.length)
           lines.set(out)
           answer({ kind: 'encoded', stream: req.stream, lines, feed: req.data }, [
