@@ -3,7 +3,7 @@ import { readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { RefusedError } from '../../errors.js'
 import { processAlive, type Logger } from '../../lib/index.js'
-import { mountHash } from './stage-names.js'
+import { mountHash, STAGE_PREFIX } from './stage-names.js'
 
 /** A lock file whose writer died before writing it is taken over after this long. */
 const UNWRITTEN_STALE_MS = 10_000
@@ -25,6 +25,18 @@ interface LockRecord {
 }
 
 /**
+ * The lock file inside `mountPath`, for a mount whose parent cannot hold one: its name starts
+ * with the work areas' prefix, so captures and restore plans pass over it as they pass over a
+ * file-by-file stage, and it is not a stage's name (`.coffer-stage-<hex id>`), so the recovery
+ * of interrupted restores leaves it alone.
+ */
+export const insideLockPath = (mountPath: string): string =>
+  join(mountPath, `${STAGE_PREFIX.toString()}lock`)
+
+/** Why a directory cannot hold a lock file: read-only, or not writable by this process. */
+const CANNOT_WRITE = new Set(['EACCES', 'EPERM', 'EROFS'])
+
+/**
  * Takes the restore lock of `mountPath`: `<parent>/.coffer-lock-<mount hash>`, created with
  * O_EXCL and holding the process ID, host and start time.
  *
@@ -36,11 +48,31 @@ interface LockRecord {
  * A lock whose process is gone (same host) is taken over; so is an empty one older than 10 s
  * (its writer died between creating and writing it). A live one refuses with `conflict`,
  * before anything is changed. When the parent directory cannot hold the lock (read-only, or
- * not ours: a file-by-file restore only needs the mount itself), the restore goes on
- * unlocked and the log says so.
+ * not ours: a file-by-file restore of a mount point only needs the mount itself), the lock is
+ * `<mount>/.coffer-stage-lock` instead (insideLockPath); when neither can be written, the
+ * restore goes on unlocked and the log says so.
  */
 export async function lockMount(mountPath: string, log: Logger): Promise<MountLock> {
-  const path = mountLockPath(mountPath)
+  const beside = await lockAt(mountLockPath(mountPath), mountPath, log)
+  if (beside !== 'unwritable') return beside
+  const inside = await lockAt(insideLockPath(mountPath), mountPath, log)
+  if (inside !== 'unwritable') return inside
+  log.warn(
+    { path: mountPath },
+    'the mount restore lock cannot be taken: concurrent restores of this mount are not detected',
+  )
+  return released(undefined)
+}
+
+/**
+ * Takes the lock file at `path` for `mountPath`; `unwritable` when its directory cannot hold
+ * it. A directory that does not exist (a mount not created yet) has nothing to collide with.
+ */
+async function lockAt(
+  path: string,
+  mountPath: string,
+  log: Logger,
+): Promise<MountLock | 'unwritable'> {
   const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString() }
   // A lock found stale is removed (under the take-over guard) and the creation tried again;
   // another restore may take it first, and is then the one that holds it.
@@ -50,14 +82,8 @@ export async function lockMount(mountPath: string, log: Logger): Promise<MountLo
       return released(path)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') return released(undefined) // no parent yet: nothing to collide with
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-        log.warn(
-          { path: mountPath, code },
-          'the mount restore lock cannot be taken: concurrent restores of this mount are not detected',
-        )
-        return released(undefined)
-      }
+      if (code === 'ENOENT') return released(undefined)
+      if (code !== undefined && CANNOT_WRITE.has(code)) return 'unwritable'
       if (code !== 'EEXIST') throw e
     }
     const holder = await readHolder(path)

@@ -12,11 +12,12 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreMount, stageRestore, type SwitchMode } from '../../../src/capture/index.js'
-import { mountLockPath } from '../../../src/capture/files/mount-lock.js'
+import { insideLockPath, mountLockPath } from '../../../src/capture/files/mount-lock.js'
 import { CofferError } from '../../../src/errors.js'
 import { RepoReader, treePath, type Repository } from '../../../src/repo/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
@@ -299,6 +300,49 @@ describe('staged delta restore of a mount', () => {
       expect(diffTrees(await describeTree(backing), want, SLACK)).toEqual([])
     } finally {
       execFileSync('umount', [target])
+    }
+  })
+
+  it('locks a mount point under a read-only parent from inside it, and restores it file by file', async () => {
+    // /srv/shop read-only, /srv/shop/media a writable filesystem mounted there: the lock
+    // cannot be beside the mount, so it is inside it, where captures and plans pass over it.
+    const parent = join(tmp.path, 'ro', 'shop')
+    const backing = join(tmp.path, 'ro', 'disk')
+    const target = join(parent, 'media')
+    await mkdir(target, { recursive: true })
+    await mkdir(backing)
+    await writeFile(join(backing, 'old.txt'), 'old')
+    execFileSync('mount', ['--bind', parent, parent])
+    try {
+      execFileSync('mount', ['-o', 'remount,ro,bind', parent])
+      execFileSync('mount', ['--bind', backing, target])
+      try {
+        const first = await stageRestore(reader, shot.tree, target, { rootNode: shot.node })
+        expect(existsSync(insideLockPath(target))).toBe(true)
+        expect(existsSync(mountLockPath(target))).toBe(false)
+        const err = await restoreMount(reader, shot.tree, target, {
+          rootNode: shot.node,
+        }).catch((e: unknown) => e)
+        expect((err as CofferError).code).toBe('conflict')
+        expect((err as CofferError).message).toMatch(
+          new RegExp(`^Another restore into ${target} is running \\(process ${process.pid}, `),
+        )
+        expect((err as CofferError).message).toContain(`remove ${insideLockPath(target)}.`)
+        await first.switchIn()
+        await first.cleanUp()
+        expect(existsSync(insideLockPath(target))).toBe(false)
+        expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+        expect(diffTrees(await describeTree(backing), want, SLACK)).toEqual([])
+        // The next restore takes the lock again, passes over it, and leaves nothing behind.
+        await writeFile(join(target, name(5)), 'changed after')
+        const again = await restoreMount(reader, shot.tree, target, { rootNode: shot.node })
+        expect(again.mode).toBe('per-file')
+        expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+      } finally {
+        execFileSync('umount', [target])
+      }
+    } finally {
+      execFileSync('umount', [parent])
     }
   })
 
