@@ -31,13 +31,29 @@ const MESSAGES: Record<number, string> = {
   3: 'malformed row packet: a field runs past its end',
 }
 
-/** One encoder per thread: its memory grows to the largest feed's needs and stays. */
-export class RowFeedEncoder {
-  readonly #exports: RowFormatExports
+/**
+ * Memory an encoder keeps between feeds. A WebAssembly memory only grows: after a feed with a
+ * huge row (a LONGBLOB of hundreds of MB needs four times that here), an encoder holding more
+ * than this starts over with a new instance for its next ordinary feed, and the big memory
+ * goes with the old one, instead of staying with the thread for the life of the process.
+ */
+const RETAINED_BYTES = 64 * 1024 * 1024
 
-  constructor() {
-    const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'))
-    this.#exports = new WebAssembly.Instance(module).exports as unknown as RowFormatExports
+/** The compiled module, shared by the encoders of a thread. */
+let compiled: WebAssembly.Module | undefined
+
+function instantiate(): RowFormatExports {
+  compiled ??= new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'))
+  return new WebAssembly.Instance(compiled).exports as unknown as RowFormatExports
+}
+
+/** One encoder per thread: its memory grows to the largest recent feed's needs. */
+export class RowFeedEncoder {
+  #exports = instantiate()
+
+  /** Bytes of memory the encoder holds now. */
+  get memoryBytes(): number {
+    return this.#exports.memory.buffer.byteLength
   }
 
   /**
@@ -45,9 +61,11 @@ export class RowFeedEncoder {
    * of the encoder's memory, valid until its next call: copy what must outlive it.
    */
   encode(feed: Uint8Array): { lines: Buffer; rows: number } {
-    const { memory, encode } = this.#exports
     const out = FEED_AT + Math.ceil((feed.length + SLACK) / 16) * 16
     const need = out + encodedBound(feed.length) + SLACK
+    // The lines of the previous call are no longer needed (see above): its memory may go.
+    if (this.memoryBytes > RETAINED_BYTES && need <= RETAINED_BYTES) this.#exports = instantiate()
+    const { memory, encode } = this.#exports
     if (memory.buffer.byteLength < need) {
       try {
         memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE))

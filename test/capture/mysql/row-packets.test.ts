@@ -173,6 +173,24 @@ describe('row packets to data-file lines', () => {
     expect(() => encode(Buffer.from([1, 0]))).toThrow(/malformed row feed/)
   })
 
+  it('gives back the memory a huge row needed once the next ordinary feed comes', () => {
+    const own = new RowFeedEncoder()
+    const small = framed(Buffer.concat([lengthCoded(Buffer.from('a\tb')), lengthCoded(null)]))
+    expect(Buffer.from(own.encode(small).lines).toString()).toBe('a\\tb\t\\N\n')
+    const before = own.memoryBytes
+    const blob = Buffer.alloc(24 * 1024 * 1024, 0x41)
+    const long = Buffer.alloc(8)
+    long.writeUIntLE(LONG_MARKER, 0, 3)
+    const packet = lengthCoded(blob)
+    long.writeUInt32LE(packet.length, 4)
+    const huge = own.encode(Buffer.concat([long, packet]))
+    expect(huge.rows).toBe(1)
+    expect(huge.lines.length).toBe(blob.length + 1)
+    expect(own.memoryBytes).toBeGreaterThan(64 * 1024 * 1024)
+    expect(Buffer.from(own.encode(small).lines).toString()).toBe('a\\tb\t\\N\n')
+    expect(own.memoryBytes).toBe(before)
+  })
+
   it('encodes random rows exactly as written byte by byte, whatever their lengths and bytes', () => {
     // Fields of every length around the 16-byte steps, bytes drawn mostly from those to escape
     // or mostly plain, NULLs, and feeds of a few rows to many: each feed is encoded after a
