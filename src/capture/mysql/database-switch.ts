@@ -54,6 +54,8 @@ export async function runSwitch(
   s: MysqlSession,
   sw: DatabaseSwitch,
   onRenamed?: () => void,
+  /** Patched tables whose patches were committed ahead of the switch (patch-ahead.ts). */
+  applied?: ReadonlySet<string>,
 ): Promise<void> {
   const { to, stage, trash } = sw
   const exists = await schemaExists(s, to)
@@ -68,7 +70,7 @@ export async function runSwitch(
       : !sw.drop.some((n) => current.includes(n))
   if (exists) await dropReplacedObjects(s, sw)
   // Before the RENAME, which commits on its own: the patches commit in their transaction.
-  if (exists && sw.patch) await applyPatches(s, to, stage, sw.patch, staged)
+  if (exists && sw.patch) await applyPatches(s, to, stage, sw.patch, staged, applied)
   if (!renamed) {
     const out = [...sw.reload, ...sw.drop].filter((n) => current.includes(n))
     const renames = [

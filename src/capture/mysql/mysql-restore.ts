@@ -12,6 +12,7 @@ import {
 import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import { fileNameOf, identifierOf, qualified, quoteIdent, sideDatabases } from './names.js'
 import { databaseOptions, databaseSwitch, runSwitch } from './database-switch.js'
+import { PatchesAhead } from './patch-ahead.js'
 import { rehearseObjects } from './object-rehearsal.js'
 import {
   commitJournal,
@@ -55,6 +56,12 @@ export interface MysqlRestoreOptions {
    * only those rows (table-patch.ts). Default true; false reloads such tables whole.
    */
   readonly patch?: boolean
+  /**
+   * Apply the patches ahead of the switch, on a connection of their own, and only commit
+   * them inside it (patch-ahead.ts). Default true (with two connections or more); false
+   * applies them inside the switch.
+   */
+  readonly patchAhead?: boolean
   readonly onPhase?: (phase: RestorePhase, db: string) => void
   /**
    * The barrier of an environment-wide restore: called once, when every selected database
@@ -156,6 +163,7 @@ export async function restoreMysql(
   let journal: string | undefined
   let switching = false
   let barrierFailed = false
+  let ahead: PatchesAhead | undefined
   try {
     sessions.push(...(await openSessions(target, target.connections)))
     for (const s of sessions) await loadSettings(s)
@@ -207,6 +215,10 @@ export async function restoreMysql(
         ),
       )
     ctx.signal.throwIfAborted()
+    // On the last connection, idle once the staging is done; the switch runs on the first.
+    if (opts.patchAhead !== false && sessions.length > 1)
+      ahead = await PatchesAhead.start(sessions.at(-1)!, staged, ctx.log)
+    ctx.signal.throwIfAborted()
     const switches = staged.map((st) =>
       databaseSwitch(st.selected.entry, {
         to: st.to,
@@ -233,11 +245,12 @@ export async function restoreMysql(
     // no return of a restore on its own: a kill from here on is finished by the next one.
     switching = true
     if (journal) await commitJournal(main, journal)
+    const applied = (await ahead?.commit()) ?? new Map<string, ReadonlySet<string>>()
     for (const [i, st] of staged.entries()) {
       const name = st.selected.entry.name
       if (i > 0) opts.onPhase?.('switch', name)
       const started = performance.now()
-      await runSwitch(main, switches[i]!, () => opts.onPhase?.('objects', name))
+      await runSwitch(main, switches[i]!, () => opts.onPhase?.('objects', name), applied.get(st.to))
       st.switchMs = Math.round(performance.now() - started)
       ctx.log.info(
         { database: st.to, switchMs: st.switchMs, reloaded: st.plan.reload.length },
@@ -261,6 +274,7 @@ export async function restoreMysql(
   } catch (e) {
     // Before the commit every target is untouched: the staging databases and the journal
     // go. After it, they stay for the next restore to finish the switch.
+    await ahead?.rollback()
     if (!switching && sessions[0])
       await dropDatabases(sessions[0], [
         ...staged.map((st) => st.stage),
@@ -750,7 +764,13 @@ async function stageDatabase(
     ctx.signal,
   )
   ctx.signal.throwIfAborted()
+  const patchStarted = performance.now()
   const patchSwitches = await stagePatches(main, entry, to, stage, plan.patch, patches)
+  if (patchSwitches.length > 0)
+    ctx.log.debug(
+      { database: to, ms: Math.round(performance.now() - patchStarted) },
+      'patches staged',
+    )
   staged.pop()
   return { ...result, rows, bytes: bytesDone, patches: patchSwitches }
 }

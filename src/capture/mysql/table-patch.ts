@@ -193,12 +193,48 @@ async function stagePatch(
 }
 
 /**
+ * The session settings a patch is applied under: foreign key checks off (the rows passed them
+ * when they were written, and no cascade must run); unique checks on, so that REPLACE finds
+ * every row a written one collides with.
+ */
+export const PATCH_SETTINGS =
+  "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 1, check_constraint_checks = 0"
+
+/** Reads the settings PATCH_SETTINGS changes; the function sets them back. */
+export async function keepPatchSettings(s: MysqlSession): Promise<() => Promise<void>> {
+  const [before] = await s.query(
+    'SELECT @@SESSION.sql_mode, @@SESSION.foreign_key_checks, @@SESSION.unique_checks, @@SESSION.check_constraint_checks',
+  )
+  return async () => {
+    await s.query(
+      'SET SESSION sql_mode = ?, foreign_key_checks = ?, unique_checks = ?, check_constraint_checks = ?',
+      (before ?? []).map((v, i) => (i === 0 ? cellText(v) : Number(cellText(v)))),
+    )
+  }
+}
+
+/**
+ * The statements of a staged patch, to run in a transaction under PATCH_SETTINGS: the target
+ * rows of the staged keys are deleted and the staged rows replace theirs.
+ */
+export function patchStatements(to: string, stage: string, p: PatchSwitch): string[] {
+  const target = qualified(to, p.table)
+  const keys = qualified(stage, p.deletes)
+  const on = p.keys.map((k) => `${target}.${quoteIdent(k)} = ${keys}.${quoteIdent(k)}`)
+  const cols = p.columns.map(quoteIdent).join(', ')
+  return [
+    // Without aliases: a multi-table DELETE resolves them only in a default database.
+    `DELETE ${target} FROM ${target} JOIN ${keys} ON ${on.join(' AND ')}`,
+    `REPLACE INTO ${target} (${cols}) SELECT ${cols} FROM ${qualified(stage, p.table)}`,
+  ]
+}
+
+/**
  * Applies the staged patches of a database switch (the ones still staged: a patch's staged
- * tables are dropped once it is applied, so a replay skips it): in one transaction, the
- * target rows of the staged keys are deleted and the staged rows replace theirs; then the
- * AUTO_INCREMENT counters are set back and the staged tables dropped. Foreign key checks are
- * off (the rows passed them when they were written, and no cascade must run); unique checks
- * on, so that REPLACE finds every row a written one collides with.
+ * tables are dropped once it is applied, so a replay skips it): in one transaction, their
+ * statements (patchStatements); then the AUTO_INCREMENT counters are set back and the staged
+ * tables dropped. The patches of tables in `applied` were committed ahead of the switch
+ * (patch-ahead.ts): only their counters and staged tables are left to do.
  */
 export async function applyPatches(
   s: MysqlSession,
@@ -206,33 +242,23 @@ export async function applyPatches(
   stage: string,
   patches: readonly PatchSwitch[],
   staged: ReadonlySet<string>,
+  applied: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const todo = patches.filter((p) => staged.has(p.table) && staged.has(p.deletes))
   if (todo.length === 0) return
-  const [before] = await s.query(
-    'SELECT @@SESSION.sql_mode, @@SESSION.foreign_key_checks, @@SESSION.unique_checks, @@SESSION.check_constraint_checks',
-  )
-  await s.query(
-    "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 1, check_constraint_checks = 0",
-  )
+  const restore = await keepPatchSettings(s)
+  await s.query(PATCH_SETTINGS)
   try {
-    await s.query('START TRANSACTION')
-    try {
-      for (const p of todo) {
-        const target = qualified(to, p.table)
-        const keys = qualified(stage, p.deletes)
-        const on = p.keys.map((k) => `${target}.${quoteIdent(k)} = ${keys}.${quoteIdent(k)}`)
-        // Without aliases: a multi-table DELETE resolves them only in a default database.
-        await s.query(`DELETE ${target} FROM ${target} JOIN ${keys} ON ${on.join(' AND ')}`)
-        const cols = p.columns.map(quoteIdent).join(', ')
-        await s.query(
-          `REPLACE INTO ${qualified(to, p.table)} (${cols}) SELECT ${cols} FROM ${qualified(stage, p.table)}`,
-        )
+    const apply = todo.filter((p) => !applied.has(p.table))
+    if (apply.length > 0) {
+      await s.query('START TRANSACTION')
+      try {
+        for (const p of apply) for (const sql of patchStatements(to, stage, p)) await s.query(sql)
+        await s.query('COMMIT')
+      } catch (e) {
+        await s.query('ROLLBACK').catch(() => undefined)
+        throw e
       }
-      await s.query('COMMIT')
-    } catch (e) {
-      await s.query('ROLLBACK').catch(() => undefined)
-      throw e
     }
     for (const p of todo)
       if (p.autoIncrement !== undefined)
@@ -243,10 +269,7 @@ export async function applyPatches(
       `DROP TABLE ${todo.flatMap((p) => [qualified(stage, p.table), qualified(stage, p.deletes)]).join(', ')}`,
     )
   } finally {
-    await s.query(
-      'SET SESSION sql_mode = ?, foreign_key_checks = ?, unique_checks = ?, check_constraint_checks = ?',
-      (before ?? []).map((v, i) => (i === 0 ? cellText(v) : Number(cellText(v)))),
-    )
+    await restore()
   }
 }
 
