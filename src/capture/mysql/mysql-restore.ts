@@ -163,7 +163,6 @@ export async function restoreMysql(
   let journal: string | undefined
   let switching = false
   let barrierFailed = false
-  let aheadStarting: Promise<PatchesAhead | undefined> | undefined
   let ahead: PatchesAhead | undefined
   try {
     sessions.push(...(await openSessions(target, target.connections)))
@@ -199,19 +198,6 @@ export async function restoreMysql(
     await checkSpace(main, target, entries, plans, patchBytes, ctx, opts)
     await opts.beforeStage?.()
     ctx.signal.throwIfAborted()
-    // The patches are applied ahead on the last connection (patch-ahead.ts) while the others
-    // stage; the switch, on the first, only commits them.
-    if (opts.patchAhead !== false && sessions.length > 1 && plans.some((p) => p.patch.length > 0))
-      aheadStarting = PatchesAhead.start(
-        sessions.at(-1)!,
-        plans.map((p, i) => ({
-          to: targets[i]!,
-          patched: p.patch,
-          patches: patches[i]?.found ?? new Map(),
-        })),
-        ctx.log,
-      )
-    const staging = aheadStarting ? sessions.slice(0, -1) : sessions
     for (const [i, selected] of entries.entries())
       staged.push(
         await stageDatabase(
@@ -219,7 +205,7 @@ export async function restoreMysql(
           selected,
           targets[i]!,
           plans[i]!,
-          staging,
+          sessions,
           id,
           staged,
           ctx,
@@ -229,7 +215,9 @@ export async function restoreMysql(
         ),
       )
     ctx.signal.throwIfAborted()
-    ahead = await aheadStarting
+    // On the last connection, idle once the staging is done; the switch runs on the first.
+    if (opts.patchAhead !== false && sessions.length > 1)
+      ahead = await PatchesAhead.start(sessions.at(-1)!, staged, ctx.log)
     ctx.signal.throwIfAborted()
     const switches = staged.map((st) =>
       databaseSwitch(st.selected.entry, {
@@ -286,7 +274,7 @@ export async function restoreMysql(
   } catch (e) {
     // Before the commit every target is untouched: the staging databases and the journal
     // go. After it, they stay for the next restore to finish the switch.
-    await (ahead ?? (await aheadStarting?.catch(() => undefined)))?.rollback()
+    await ahead?.rollback()
     if (!switching && sessions[0])
       await dropDatabases(sessions[0], [
         ...staged.map((st) => st.stage),

@@ -1,16 +1,17 @@
-import { Readable } from 'node:stream'
 import type { Logger } from '../../lib/index.js'
-import { qualified, quoteIdent } from './names.js'
-import { loadDataSql, textInputColumns } from './row-format.js'
-import { listTables } from './schema-reader.js'
 import { cellText, serverMessage, type MysqlSession } from './session.js'
-import { inBatches, keepPatchSettings, PATCH_SETTINGS, type TablePatch } from './table-patch.js'
+import {
+  keepPatchSettings,
+  PATCH_SETTINGS,
+  patchStatements,
+  type PatchSwitch,
+} from './table-patch.js'
 
-/** The patches a database's plan found, for the tables it patches. */
-export interface PlannedPatches {
+/** The staged patches of one target database. */
+export interface StagedPatches {
   readonly to: string
-  readonly patched: readonly string[]
-  readonly patches: ReadonlyMap<string, TablePatch>
+  readonly stage: string
+  readonly patches: readonly PatchSwitch[]
 }
 
 /** How long a patch applied ahead waits for a row or table lock before it gives up, in s. */
@@ -19,10 +20,9 @@ const LOCK_WAIT_SECONDS = 5
 /**
  * Patches applied ahead of the switch, in a transaction left open until the switch commits it
  * (docs/MYSQL.md, "Patching a table in place"). Applying a patch reads the pages of every row
- * it rewrites: a 12,000-row patch of a 1.2 M-row table read most of it, 0.3–0.5 s inside the
- * hold when the buffer pool no longer held it. Applied here, from the plan's rows, while the
- * staging writes the same rows into the staging database for the journal, that reading
- * overlaps the staging, and the hold only commits.
+ * it rewrites: a 12,000-row patch of a 1.2 M-row table read most of it, 0.3–0.4 s inside the
+ * hold when the buffer pool no longer held it. Done before the hold, that reading overlaps
+ * the rest of the staging, and the hold only commits.
  *
  * Nobody sees the rows before the commit: readers see the old rows (consistent reads), a
  * writer of one of them waits for the commit. A kill or a lost connection rolls the
@@ -42,70 +42,56 @@ export class PatchesAhead {
   ) {}
 
   /**
-   * Applies the patches of `planned` that can be (tables without triggers) on `s`, a session
-   * of their own, in one transaction: the keys to delete go through a temporary table, the
-   * rows to write are loaded with REPLACE, as the switch would apply them from the staging
-   * database. Undefined when there is none or when applying them failed (a lock waited on
-   * too long, a deadlock, a warning): the switch then applies them all.
+   * Applies the patches of `staged` that can be (tables without triggers) on `s`, a session
+   * of their own, in one transaction. Undefined when there is none or when applying them
+   * failed (a lock waited on too long, a deadlock): the switch then applies them all.
    */
   static async start(
     s: MysqlSession,
-    planned: readonly PlannedPatches[],
+    staged: readonly StagedPatches[],
     log: Logger,
   ): Promise<PatchesAhead | undefined> {
-    const started = performance.now()
     const tables = new Map<string, Set<string>>()
-    let restoreAll = async (): Promise<void> => {}
-    try {
-      const restore = await keepPatchSettings(s)
-      const [waits] = await s.query(
-        'SELECT @@SESSION.innodb_lock_wait_timeout, @@SESSION.lock_wait_timeout',
+    const plan: { to: string; stage: string; patch: PatchSwitch }[] = []
+    for (const st of staged) {
+      if (st.patches.length === 0) continue
+      const triggered = new Set(
+        (
+          await s.query(
+            'SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
+            [st.to],
+          )
+        ).map((r) => cellText(r[0])),
       )
-      restoreAll = async () => {
-        await restore()
-        await s.query('SET SESSION innodb_lock_wait_timeout = ?, lock_wait_timeout = ?', [
-          Number(waits?.[0]),
-          Number(waits?.[1]),
-        ])
+      for (const patch of st.patches) {
+        if (triggered.has(patch.table)) continue
+        plan.push({ to: st.to, stage: st.stage, patch })
+        let set = tables.get(st.to)
+        if (!set) tables.set(st.to, (set = new Set()))
+        set.add(patch.table)
       }
+    }
+    if (plan.length === 0) return undefined
+    const started = performance.now()
+    const restore = await keepPatchSettings(s)
+    const [waits] = await s.query(
+      'SELECT @@SESSION.innodb_lock_wait_timeout, @@SESSION.lock_wait_timeout',
+    )
+    const restoreAll = async (): Promise<void> => {
+      await restore()
+      await s.query('SET SESSION innodb_lock_wait_timeout = ?, lock_wait_timeout = ?', [
+        Number(waits?.[0]),
+        Number(waits?.[1]),
+      ])
+    }
+    try {
       await s.query(PATCH_SETTINGS)
       await s.query(
         `SET SESSION innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, lock_wait_timeout = ${LOCK_WAIT_SECONDS}`,
       )
       await s.query('START TRANSACTION')
-      for (const db of planned) {
-        if (db.patched.length === 0) continue
-        const triggered = new Set(
-          (
-            await s.query(
-              'SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
-              [db.to],
-            )
-          ).map((r) => cellText(r[0])),
-        )
-        const live = new Map((await listTables(s, db.to)).map((t) => [t.name, t]))
-        const names = new Set([...live.keys()].map((n) => n.toLowerCase()))
-        for (const table of db.patched) {
-          const patch = db.patches.get(table)
-          if (!patch || triggered.has(table)) continue
-          await applyAhead(
-            s,
-            db.to,
-            table,
-            patch,
-            names,
-            textInputColumns(live.get(table)?.columns ?? []),
-          )
-          let set = tables.get(db.to)
-          if (!set) tables.set(db.to, (set = new Set()))
-          set.add(table)
-        }
-      }
-      if (tables.size === 0) {
-        await s.query('ROLLBACK')
-        await restoreAll()
-        return undefined
-      }
+      for (const { to, stage, patch } of plan)
+        for (const sql of patchStatements(to, stage, patch)) await s.query(sql)
     } catch (e) {
       await s.query('ROLLBACK').catch(() => undefined)
       await restoreAll().catch(() => undefined)
@@ -117,7 +103,7 @@ export class PatchesAhead {
     }
     log.debug(
       {
-        tables: [...tables].flatMap(([db, set]) => [...set].map((t) => `${db}.${t}`)),
+        tables: plan.map((p) => `${p.to}.${p.patch.table}`),
         ms: Math.round(performance.now() - started),
       },
       'patches applied ahead of the switch',
@@ -153,53 +139,4 @@ export class PatchesAhead {
     await this.s.query('ROLLBACK').catch(() => undefined)
     await this.restore().catch(() => undefined)
   }
-}
-
-/**
- * One table's patch, inside the open transaction: the rows of its keys to delete, then its
- * rows to write (REPLACE: a written row also replaces any row it collides with on a unique
- * key). `names`: the database's table names (lower case), which the temporary table of keys
- * must not shadow.
- */
-async function applyAhead(
-  s: MysqlSession,
-  to: string,
-  table: string,
-  patch: TablePatch,
-  names: ReadonlySet<string>,
-  textInput: ReadonlySet<string>,
-): Promise<void> {
-  const target = qualified(to, table)
-  if (patch.diff.deleteRows > 0) {
-    let tmp = 'coffer_ahead_delete'
-    for (let n = 2; names.has(tmp); n++) tmp = `coffer_ahead_delete_${n}`
-    const keys = qualified(to, tmp)
-    const keyList = patch.keys.map(quoteIdent).join(', ')
-    // A temporary table: created and dropped inside the transaction without committing it.
-    await s.query(
-      `CREATE TEMPORARY TABLE ${keys} (PRIMARY KEY (${keyList})) ENGINE=InnoDB SELECT ${keyList} FROM ${target} LIMIT 0`,
-    )
-    try {
-      await s.load(loadDataSql(to, tmp, patch.keys), Readable.from(inBatches(patch.diff.deletes)))
-      await checkNoWarnings(s, `the keys to delete from ${to}.${table}`)
-      const on = patch.keys.map((k) => `${target}.${quoteIdent(k)} = ${keys}.${quoteIdent(k)}`)
-      await s.query(`DELETE ${target} FROM ${target} JOIN ${keys} ON ${on.join(' AND ')}`)
-    } finally {
-      await s.query(`DROP TEMPORARY TABLE IF EXISTS ${keys}`)
-    }
-  }
-  if (patch.diff.writeRows > 0) {
-    await s.load(
-      loadDataSql(to, table, patch.columns, textInput, 'replace'),
-      Readable.from(inBatches(patch.diff.writes)),
-    )
-    await checkNoWarnings(s, `the rows written to ${to}.${table}`)
-  }
-}
-
-/** Refuses a load the server warned about (a value changed on the way in). */
-async function checkNoWarnings(s: MysqlSession, what: string): Promise<void> {
-  const [row] = await s.query('SHOW COUNT(*) WARNINGS')
-  const n = Number(cellText(row?.[0]))
-  if (n > 0) throw new Error(`loading ${what} gave ${n} warnings`)
 }

@@ -64,8 +64,6 @@ export function loadDataSql(
   table: string,
   columns: readonly string[],
   textInput: ReadonlySet<string> = new Set(),
-  /** `replace`: a loaded row replaces the rows it collides with on a unique key. */
-  duplicates?: 'replace',
 ): string {
   const sets: string[] = []
   const targets = columns.map((c, i) => {
@@ -74,7 +72,7 @@ export function loadDataSql(
     return `@c${i}`
   })
   return (
-    `LOAD DATA LOCAL INFILE 'coffer.tsv'${duplicates === 'replace' ? ' REPLACE' : ''} INTO TABLE ${qualified(db, table)} CHARACTER SET binary ` +
+    `LOAD DATA LOCAL INFILE 'coffer.tsv' INTO TABLE ${qualified(db, table)} CHARACTER SET binary ` +
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ` +
     `(${targets.join(', ')})` +
     (sets.length > 0 ? ` SET ${sets.join(', ')}` : '')

@@ -144,7 +144,7 @@ const BATCH_BYTES = 256 * 1024
  * goes to the server as a packet of its own (and a write), so 12,000 rows given one by one
  * took 0.25 s to stage where they take 10 ms in a few buffers.
  */
-export function* inBatches(lines: readonly Buffer[]): Generator<Buffer> {
+function* inBatches(lines: readonly Buffer[]): Generator<Buffer> {
   let batch: Buffer[] = []
   let bytes = 0
   for (const line of lines) {
