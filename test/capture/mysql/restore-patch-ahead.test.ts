@@ -68,12 +68,14 @@ describe('mysql delta restore: patches applied ahead of the switch', () => {
       CREATE DATABASE \`${db}\`;
       USE \`${db}\`;
       CREATE TABLE ${q('plain')} (id INT PRIMARY KEY, v VARCHAR(40), KEY by_v (v)) ENGINE=InnoDB;
+      CREATE TABLE ${q('other')} (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB;
       CREATE TABLE ${q('watched')} (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB;
       CREATE DATABASE \`${logDb}\`;
       CREATE TABLE ${changes} (n INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(40)) ENGINE=InnoDB;
       CREATE TRIGGER ${q('watched_set')} AFTER UPDATE ON ${q('watched')}
         FOR EACH ROW INSERT INTO ${changes} (what) VALUES (CONCAT('set ', NEW.id));
       INSERT INTO ${q('plain')} SELECT seq, CONCAT('p', seq) FROM seq_1_to_2000;
+      INSERT INTO ${q('other')} SELECT seq, CONCAT('o', seq) FROM seq_1_to_500;
       INSERT INTO ${q('watched')} SELECT seq, CONCAT('w', seq) FROM seq_1_to_2000;`)
     repo = await createRepo(tmp.path)
     want = await describeDatabase(admin, db)
@@ -90,6 +92,9 @@ describe('mysql delta restore: patches applied ahead of the switch', () => {
     await admin.query(`
       UPDATE ${q('plain')} SET v = 'changed' WHERE id % 100 = 0;
       DELETE FROM ${q('plain')} WHERE id = 7;
+      INSERT INTO ${q('plain')} VALUES (5000, 'extra');
+      UPDATE ${q('other')} SET v = 'changed' WHERE id = 1;
+      INSERT INTO ${q('other')} VALUES (900, 'extra');
       UPDATE ${q('watched')} SET v = 'changed' WHERE id % 100 = 0;
       DELETE FROM ${changes};`)
   })
@@ -98,18 +103,24 @@ describe('mysql delta restore: patches applied ahead of the switch', () => {
     const seen: Record<string, unknown> = {}
     const plan = await restore({
       beforeSwitch: async () => {
-        // Applied, not committed: another connection reads the old rows, and waits for the
-        // rows the patch rewrote; the table with a trigger is not touched yet.
+        // Applied, not committed: another connection reads the old rows (a row changed, one
+        // the snapshot has and one it lacks), and waits for the rows the patch rewrote; the
+        // table with a trigger is not touched yet.
         seen.plain = await valueOf('plain', 100)
         seen.deleted = await valueOf('plain', 7)
+        seen.extra = await valueOf('plain', 5000)
+        // A second table's patch, in the same transaction, as hidden.
+        seen.other = [await valueOf('other', 1), await valueOf('other', 900)]
         seen.writePlain = await write('plain', 200)
         seen.writeWatched = await write('watched', 300)
       },
     })
-    expect([...plan.patch].sort()).toEqual(['plain', 'watched'])
+    expect([...plan.patch].sort()).toEqual(['other', 'plain', 'watched'])
     expect(seen).toEqual({
       plain: 'changed',
       deleted: undefined,
+      extra: 'extra',
+      other: ['changed', 'extra'],
       writePlain: 'ER_LOCK_WAIT_TIMEOUT',
       writeWatched: 'written',
     })
