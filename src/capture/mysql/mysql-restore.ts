@@ -764,13 +764,7 @@ async function stageDatabase(
     ctx.signal,
   )
   ctx.signal.throwIfAborted()
-  const patchStarted = performance.now()
   const patchSwitches = await stagePatches(main, entry, to, stage, plan.patch, patches)
-  if (patchSwitches.length > 0)
-    ctx.log.debug(
-      { database: to, ms: Math.round(performance.now() - patchStarted) },
-      'patches staged',
-    )
   staged.pop()
   return { ...result, rows, bytes: bytesDone, patches: patchSwitches }
 }
