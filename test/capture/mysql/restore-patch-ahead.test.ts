@@ -167,12 +167,25 @@ describe('mysql delta restore: patches applied ahead of the switch', () => {
     await restore(
       {
         beforeSwitch: async () => {
-          // The connection that holds the patches: the one whose transaction changed rows.
-          const [trx] = await admin.query<mysql.RowDataPacket[]>(
-            `SELECT trx_mysql_thread_id AS id FROM information_schema.INNODB_TRX WHERE trx_rows_modified > 0`,
-          )
-          expect(trx).toHaveLength(1)
-          await admin.query(`KILL CONNECTION ${Number(trx[0]!.id)}`)
+          // The connection that holds the patches: the one a write to a patched row waits for
+          // (other test files' transactions may be running on the server too).
+          const waiting = write('plain', 200)
+          let holder: mysql.RowDataPacket[] = []
+          for (let i = 0; i < 50 && holder.length === 0; i++) {
+            ;[holder] = await admin.query<mysql.RowDataPacket[]>(
+              `SELECT DISTINCT t.trx_mysql_thread_id AS id
+               FROM information_schema.INNODB_LOCK_WAITS w
+               JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id
+               JOIN information_schema.INNODB_TRX t ON t.trx_id = w.blocking_trx_id
+               WHERE l.lock_table = ?`,
+              [`\`${db}\`.\`plain\``],
+            )
+            if (holder.length === 0) await new Promise((r) => setTimeout(r, 10))
+          }
+          expect(holder).toHaveLength(1)
+          await admin.query(`KILL CONNECTION ${Number(holder[0]!.id)}`)
+          // Killed, its locks go: the waiting write goes through.
+          expect(await waiting).toBe('written')
           killed++
           // Rolled back by the server: the rows are free and as they were.
           expect(await valueOf('plain', 100)).toBe('changed')
