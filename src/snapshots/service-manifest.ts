@@ -83,6 +83,7 @@ function serviceManifest(
       lockMs: r.lockMs,
       ...(r.binlog ? { binlog: r.binlog } : {}),
       nonTransactional: r.nonTransactional,
+      ...(r.historyNotStored.length > 0 ? { historyNotStored: r.historyNotStored } : {}),
       ...details,
     },
   }

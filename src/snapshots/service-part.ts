@@ -54,6 +54,10 @@ export async function servicePart(
         ctx.logLine(
           `Database service ${service.name}: tables without transactions (read under the lock only in consistent mode): ${result.nonTransactional.join(', ')}`,
         )
+      if (result.historyNotStored.length > 0)
+        ctx.logLine(
+          `Database service ${service.name}: system-versioned tables stored without their history (transaction-precise versioning): ${result.historyNotStored.join(', ')}`,
+        )
     },
     manifest: () => logicalServiceManifest(service, result),
   }

@@ -33,6 +33,11 @@ export interface TableEntry {
   readonly columns: readonly string[]
   /** The primary key column the parts are split on, when the table is split. */
   readonly splitColumn?: string
+  /**
+   * A system-versioned table stored with its history (docs/FORMAT.md): the rows of every
+   * version, the last two columns its period's start and end.
+   */
+  readonly history?: true
   readonly parts: readonly PartEntry[]
   readonly rows: number
   readonly bytes: number

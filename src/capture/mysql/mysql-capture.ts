@@ -63,6 +63,11 @@ export interface MysqlCaptureResult {
   }[]
   /** `db.table` of tables whose engine has no transactions. */
   readonly nonTransactional: readonly string[]
+  /**
+   * `db.table` of system-versioned tables whose history is not stored, only their current rows
+   * (transaction-precise versioning, system-versioning.ts).
+   */
+  readonly historyNotStored: readonly string[]
   /** `db.table` of tables stored from the parent snapshot, unread (unchanged since). */
   readonly reused: readonly string[]
   readonly rows: number
@@ -220,6 +225,7 @@ export class MysqlCapture {
     const pool = new SessionPool(this.sessions)
     const entries: DatabaseEntry[] = []
     const nonTransactional: string[] = []
+    const historyNotStored: string[] = []
     let bytesDone = 0
     let itemsDone = 0
     const itemsTotal = [...this.tables.values()].reduce((n, t) => n + t.length, 0)
@@ -238,6 +244,7 @@ export class MysqlCapture {
           tables.push(entry)
           itemsDone++
           if (!entry.transactional) nonTransactional.push(`${db.name}.${t.name}`)
+          if (t.versioning && !entry.history) historyNotStored.push(`${db.name}.${t.name}`)
         },
         this.ctx.signal,
       ).catch((e: unknown) => {
@@ -264,6 +271,11 @@ export class MysqlCapture {
         { tables: nonTransactional },
         'tables without transactions were read as they were, not at the snapshot point',
       )
+    if (historyNotStored.length > 0)
+      this.ctx.log.warn(
+        { tables: historyNotStored },
+        'transaction-precise system-versioned tables: their current rows are stored, not their history',
+      )
     for (const s of this.sessions) await s.query('COMMIT').catch(() => undefined)
     const result: MysqlCaptureResult = {
       service: this.service,
@@ -282,6 +294,7 @@ export class MysqlCapture {
         })),
       })),
       nonTransactional,
+      historyNotStored,
       reused: [...this.reused].sort(),
       rows: entries.reduce((n, d) => n + d.tables.reduce((m, t) => m + t.rows, 0), 0),
       bytes: entries.reduce((n, d) => n + d.tables.reduce((m, t) => m + t.bytes, 0), 0),
@@ -414,6 +427,7 @@ export class MysqlCapture {
       transactional: isTransactional(t.engine),
       columns: read.columns.map((c) => c.name),
       ...(read.splitColumn ? { splitColumn: read.splitColumn } : {}),
+      ...(read.history ? { history: true as const } : {}),
       parts,
       rows: parts.reduce((n, p) => n + p.rows, 0),
       bytes: parts.reduce((n, p) => n + p.bytes, 0),

@@ -23,6 +23,7 @@ import {
 } from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
 import { loadDataSql, textInputColumns } from './row-format.js'
+import { INSERT_HISTORY } from './system-versioning.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables } from './schema-reader.js'
 import { cellText, openSession, openSessions, serverMessage, type MysqlSession } from './session.js'
@@ -743,16 +744,17 @@ async function stageDatabase(
         // A load rolled back by a deadlock starts over: its bytes count again.
         bytesDone -= attemptBytes
         attemptBytes = 0
-        return pool.use((s) =>
-          s.load(
+        return pool.use(async (s) => {
+          if (t.history) await allowHistory(s, `${entry.name}.${t.name}`)
+          return s.load(
             loadDataSql(stage, t.name, t.columns, textInput.get(t.name)),
             counted(tree.readFile(`${dir}/${p.file}`, { signal }), (n) => {
               attemptBytes += n
               bytesDone += n
               ctx.progress({ bytesDone, bytesTotal, itemsDone: 0, phase: 'load' })
             }),
-          ),
-        )
+          )
+        })
       })
       if (loaded !== p.rows)
         throw new CofferError(
@@ -767,6 +769,23 @@ async function stageDatabase(
   const patchSwitches = await stagePatches(main, entry, to, stage, plan.patch, patches)
   staged.pop()
   return { ...result, rows, bytes: bytesDone, patches: patchSwitches }
+}
+
+/**
+ * Lets session `s` load a system-versioned table's past rows with their period
+ * (system-versioning.ts); a server without the setting (before MariaDB 10.11), or one that
+ * refuses it, is refused here, before anything is switched.
+ */
+async function allowHistory(s: MysqlSession, table: string): Promise<void> {
+  try {
+    await s.query(INSERT_HISTORY)
+  } catch (e) {
+    throw new CofferError(
+      'restore_failed',
+      `The snapshot holds the history of the system-versioned table ${table}, and this server cannot load it (system_versioning_insert_history, MariaDB 10.11 or later: ${serverMessage(e)}). Nothing was changed.`,
+      { cause: e },
+    )
+  }
 }
 
 async function readText(tree: TreeReader, path: string, signal: AbortSignal): Promise<string> {

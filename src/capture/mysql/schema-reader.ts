@@ -2,6 +2,7 @@ import type { ObjectEntry, ViewEntry } from './database-entry.js'
 import { qualified } from './names.js'
 import type { ColumnInfo } from './row-format.js'
 import { cellText, type MysqlSession } from './session.js'
+import { systemVersioningOf, type SystemVersioning } from './system-versioning.js'
 
 /** A table as the capture sees it before dumping. */
 export interface TableInfo {
@@ -15,6 +16,8 @@ export interface TableInfo {
   readonly primaryKey: readonly string[]
   /** Whether the single primary key column is an integer (parts are split on it). */
   readonly integerKey: boolean
+  /** Set for a system-versioned table (system-versioning.ts). */
+  readonly versioning?: SystemVersioning
 }
 
 export interface DatabaseInfo {
@@ -61,7 +64,8 @@ export async function listTables(s: MysqlSession, db: string): Promise<TableInfo
      WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_NAME, SEQ_IN_INDEX`,
     [db],
   )
-  return tables.map((t) => {
+  const out: TableInfo[] = []
+  for (const t of tables) {
     const name = str(t[0])
     const cols = columns
       .filter((c) => str(c[0]) === name)
@@ -69,7 +73,12 @@ export async function listTables(s: MysqlSession, db: string): Promise<TableInfo
     const primaryKey = keys.filter((k) => str(k[0]) === name).map((k) => str(k[1]))
     const keyType =
       primaryKey.length === 1 ? cols.find((c) => c.name === primaryKey[0])?.dataType : undefined
-    return {
+    // Only a versioned table's definition says where its history is: read for those alone.
+    const versioning =
+      str(t[1]) === 'SYSTEM VERSIONED'
+        ? systemVersioningOf(await showCreateTable(s, db, name), cols)
+        : undefined
+    out.push({
       db,
       name,
       kind: str(t[1]) === 'SEQUENCE' ? 'sequence' : 'table',
@@ -78,8 +87,10 @@ export async function listTables(s: MysqlSession, db: string): Promise<TableInfo
       columns: cols,
       primaryKey,
       integerKey: /^(tinyint|smallint|mediumint|int|bigint)$/i.test(keyType ?? ''),
-    }
-  })
+      ...(versioning ? { versioning } : {}),
+    })
+  }
+  return out
 }
 
 /** Engines that read at the snapshot transaction's point (others are read as they are). */

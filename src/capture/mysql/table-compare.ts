@@ -1,10 +1,9 @@
 import type { PlannedTable } from './mysql-restore.js'
-import { planColumns } from './row-format.js'
 import type { RowDiff } from './row-diff.js'
 import { showCreateTable, type TableInfo } from './schema-reader.js'
 import type { MysqlSession } from './session.js'
 import { stillUnchanged, type liveFingerprints, type ServerIdentity } from './table-fingerprint.js'
-import { liveTableHash, type TableRead } from './table-parts.js'
+import { liveTableHash, tableReadOf, type TableRead } from './table-parts.js'
 import {
   autoIncrementOf,
   diffLiveTable,
@@ -158,12 +157,15 @@ async function sameHash(
   to: string,
   signal: AbortSignal,
 ): Promise<boolean> {
+  // Read as a capture reads it (a versioned table with its history), over the snapshot's split.
+  const as = tableReadOf(live)
   const read: TableRead = {
     db: to,
     name: t.name,
-    columns: planColumns(live.columns),
-    primaryKey: live.primaryKey,
+    columns: as.columns,
+    primaryKey: as.primaryKey,
     ...(t.splitColumn ? { splitColumn: t.splitColumn } : {}),
+    ...(as.history ? { history: true } : {}),
   }
   const ranges = t.parts.map((p) => ({
     ...(p.from !== undefined ? { from: p.from } : {}),

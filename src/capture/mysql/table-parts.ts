@@ -23,16 +23,27 @@ export interface TableRead {
   readonly columns: readonly ColumnPlan[]
   readonly primaryKey: readonly string[]
   readonly splitColumn?: string
+  /**
+   * A system-versioned table read with its history (`FOR SYSTEM_TIME ALL`): the period's
+   * start and end are the last two of `columns`, and the rows are ordered by the key, then
+   * the end (system-versioning.ts).
+   */
+  readonly history?: boolean
 }
 
-/** How a table is read (and hashed): split on its primary key when that is one integer. */
+/**
+ * How a table is read (and hashed): split on its primary key when that is one integer; a
+ * system-versioned table with its history when it can be loaded back.
+ */
 export function tableReadOf(t: TableInfo): TableRead {
+  const history = t.versioning?.history
   return {
     db: t.db,
     name: t.name,
-    columns: planColumns(t.columns),
+    columns: [...planColumns(t.columns), ...(history ?? [])],
     primaryKey: t.primaryKey,
     ...(t.integerKey ? { splitColumn: t.primaryKey[0]! } : {}),
+    ...(history ? { history: true } : {}),
   }
 }
 
@@ -78,10 +89,15 @@ export function partSelect(t: TableRead, range: PartRange): string {
   if (t.splitColumn && range.to !== undefined)
     where.push(`${quoteIdent(t.splitColumn)} < ${BigInt(range.to)}`)
   const cols = t.columns.length > 0 ? t.columns.map((c) => c.select).join(', ') : "''"
+  const order = t.primaryKey.map(quoteIdent)
+  // A row's versions share its key (an explicit period's end is in the key already).
+  const end = t.history ? t.columns.at(-1) : undefined
+  if (end && order.length > 0 && !t.primaryKey.includes(end.name)) order.push(end.select)
   return (
     `SELECT ${cols} FROM ${qualified(t.db, t.name)}` +
+    (t.history ? ' FOR SYSTEM_TIME ALL' : '') +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    (t.primaryKey.length ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(', ')}` : '')
+    (order.length ? ` ORDER BY ${order.join(', ')}` : '')
   )
 }
 

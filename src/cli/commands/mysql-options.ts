@@ -140,6 +140,10 @@ export function printCaptureSummary(results: readonly MysqlCaptureResult[]): voi
       err(`warning: ${r.service}: no privilege for a global read lock, captured on one connection`)
     if (r.nonTransactional.length > 0)
       err(`warning: ${r.service}: tables without transactions: ${r.nonTransactional.join(', ')}`)
+    if (r.historyNotStored.length > 0)
+      err(
+        `warning: ${r.service}: system-versioned tables stored without their history (transaction-precise versioning): ${r.historyNotStored.join(', ')}`,
+      )
   }
 }
 
@@ -159,6 +163,7 @@ export function captureSummaryJson(results: readonly MysqlCaptureResult[]): obje
       bytes: d.tables.reduce((n, t) => n + t.bytes, 0),
     })),
     non_transactional: r.nonTransactional,
+    ...(r.historyNotStored.length > 0 ? { history_not_stored: r.historyNotStored } : {}),
     reused: r.reused,
     rows: r.rows,
     bytes: r.bytes,
