@@ -101,16 +101,7 @@ export class EntryWriter {
       await this.setMeta(p, node)
       return
     }
-    const dev = node.device ?? 0n
-    const args: Buffer[] =
-      node.type === 'fifo'
-        ? [p, Buffer.from('p')]
-        : [
-            p,
-            Buffer.from(node.type === 'dev' ? 'b' : 'c'),
-            ...majorMinor(dev).map((s) => Buffer.from(s)),
-          ]
-    await runMknod(args)
+    await makeSpecial(p, node)
     await this.setMeta(p, node)
   }
 
@@ -163,6 +154,19 @@ export function setEntryMeta(
   const mtime = seconds(node.mtime.unixNs)
   if (isLink) lutimesSync(p, atime, mtime)
   else utimesSync(p, atime, mtime)
+}
+
+/** Creates the FIFO or device node `node` at `p` (mode 600 until its metadata is set). */
+export function makeSpecial(p: Buffer, node: Node): Promise<void> {
+  const args: Buffer[] =
+    node.type === 'fifo'
+      ? [p, Buffer.from('p')]
+      : [
+          p,
+          Buffer.from(node.type === 'dev' ? 'b' : 'c'),
+          ...majorMinor(node.device ?? 0n).map((s) => Buffer.from(s)),
+        ]
+  return runMknod(args)
 }
 
 function runMknod(args: readonly Buffer[]): Promise<void> {

@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process'
 import { lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
 import { link, lstat, mkdir, rm, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { silentLogger, type Logger } from '../../lib/index.js'
-import type { Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
-import { setEntryMeta } from './entry-writer.js'
+import type { ExtendedAttribute, Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
+import { makeSpecial, setEntryMeta } from './entry-writer.js'
 import { FileQueue, type QueuedFile } from './file-queue.js'
 import { isSafeName } from './safe-name.js'
+import { writeXattrs } from './xattr-tool.js'
 
 export interface FileRestoreOptions {
   /** Restore only these paths (and what is below them), relative to the restored tree. */
@@ -52,7 +52,7 @@ function inclusion(path: TreePath, include: readonly TreePath[] | undefined): In
  * Restores a tree from a snapshot into `target` as `restic restore` does: directories,
  * files with their content, symlinks, hard links (re-linked by inode and device), FIFOs and
  * device nodes, then modes, owners (as root) and times, directories last so that writing
- * into them does not change their times. As restic, it walks the tree first, then reads
+ * into them does not change their times, and extended attributes (one `setfattr` run). As restic, it walks the tree first, then reads
  * the files' content pack by pack, each pack once (FileQueue); a file is written under a
  * temporary name beside its path and renamed into place once complete, so a failed restore
  * leaves no truncated or wrong file (and removes its temporary ones).
@@ -96,8 +96,13 @@ export async function restoreFiles(
     }
   }
 
-  const setMeta = (p: Buffer, node: Node): void =>
+  /** Extended attributes of what was restored, set in one batch at the end (xattr-tool.ts). */
+  const xattrs: { path: Buffer; attrs: readonly ExtendedAttribute[] }[] = []
+  /** Owner, mode and times now; the extended attributes of the entry's final path `at`, later. */
+  const setMeta = (p: Buffer, node: Node, at: Buffer = p): void => {
     setEntryMeta(p, node, owners, (e) => log.warn({ path: show(p), err: e }, 'cannot set owner'))
+    if (node.extendedAttributes?.length) xattrs.push({ path: at, attrs: node.extendedAttributes })
+  }
 
   // Synchronous look-up, unlink and rename, as the metadata calls (see setEntryMeta).
   const removeExisting = async (p: Buffer): Promise<BigIntStats | undefined> => {
@@ -143,20 +148,15 @@ export async function restoreFiles(
       case 'dev':
       case 'chardev': {
         await removeExisting(p)
-        const args =
-          node.type === 'fifo'
-            ? ['-m', '600', show(p), 'p']
-            : [
-                '-m',
-                '600',
-                show(p),
-                node.type === 'dev' ? 'b' : 'c',
-                ...majorMinor(node.device ?? 0n),
-              ]
-        const r = spawnSync('mknod', args)
-        if (r.status !== 0)
-          log.warn({ path: show(p), type: node.type }, 'cannot create special file')
-        else setMeta(p, node)
+        // The name as raw bytes (makeSpecial): a name that is not UTF-8 is made as it is.
+        const made = await makeSpecial(p, node).then(
+          () => true,
+          (e: unknown) => {
+            log.warn({ path: show(p), type: node.type, err: e }, 'cannot create special file')
+            return false
+          },
+        )
+        if (made) setMeta(p, node)
         return
       }
       case 'socket':
@@ -191,7 +191,7 @@ export async function restoreFiles(
 
   /** Puts a complete file in place: length checked, metadata set, renamed over its path. */
   const place = async (job: FileJob): Promise<void> => {
-    setMeta(job.path, job.node)
+    setMeta(job.path, job.node, job.p)
     await removeExisting(job.p)
     renameSync(job.path, job.p)
     job.placed = true
@@ -213,6 +213,8 @@ export async function restoreFiles(
       setMeta(p, node)
       stats.dirs++
     }
+    // Setting attributes changes no times, only ctime: after the directories' metadata.
+    await writeXattrs(xattrs, signal)
   } finally {
     // A failed restore leaves no partial file behind (the paths it had not reached are as
     // they were).
@@ -237,11 +239,4 @@ function writeError(e: unknown, p: Buffer): CofferError {
     `Cannot write ${show(p)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`,
     { cause: e },
   )
-}
-
-/** Major and minor numbers of a Linux dev_t (glibc's gnu_dev_major / gnu_dev_minor). */
-function majorMinor(dev: bigint): [string, string] {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn)
-  return [String(major), String(minor)]
 }

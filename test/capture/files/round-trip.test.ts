@@ -3,7 +3,7 @@ import { chown, lstat, mkdir, readdir, utimes } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { restoreMount } from '../../../src/capture/index.js'
+import { restoreFiles, restoreMount } from '../../../src/capture/index.js'
 import { LocalBackend, RepoReader, Repository } from '../../../src/repo/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
 import { writeEdgeTree } from '../../helpers/edge-tree.js'
@@ -115,6 +115,38 @@ describe('files driver round trip', () => {
       expect((await readdir(target)).filter((n) => n.startsWith('.coffer-'))).toEqual([])
     },
   )
+
+  it('restores the same tree with the plain restore (repo:restore without --delta)', async () => {
+    const target = join(tmp.path, 'plain-restore')
+    const stats = await restoreFiles(await RepoReader.open(repo), shot.tree, target)
+    expect(stats.refused).toEqual([])
+    // The plain restore leaves the target directory's own metadata alone, as restic does.
+    const files = (p: string): boolean => skipped(p) || p === ''
+    expect(diffTrees(await describeTree(target), want, { ...SLACK, ignore: files })).toEqual([])
+    expect(xattrDump(target)).toBe(xattrDump(src))
+  })
+
+  it('makes FIFOs with names of any bytes in the plain restore', async () => {
+    const dir = join(tmp.path, 'specials')
+    await mkdir(dir)
+    const odd = Buffer.concat([Buffer.from(`${dir}/pipe-`), Buffer.from([0xff, 0x0a])])
+    execFileSync('xargs', ['-0', 'mkfifo', '--'], { input: Buffer.concat([odd, Buffer.from([0])]) })
+    execFileSync('mkfifo', [join(dir, 'plain.fifo')])
+    const stored = await snapshotMount(repo, dir, {
+      name: 'specials',
+      capture: { special: 'store' },
+    })
+    const target = join(tmp.path, 'specials-restored')
+    await restoreFiles(await RepoReader.open(repo), stored.tree, target)
+    const names = (await readdir(Buffer.from(target), { encoding: 'buffer' })).map((n) =>
+      n.toString('latin1'),
+    )
+    expect(names.sort()).toEqual(['pipe-\xff\n', 'plain.fifo'].sort())
+    for (const n of names) {
+      const st = await lstat(Buffer.concat([Buffer.from(`${target}/`), Buffer.from(n, 'latin1')]))
+      expect(st.isFIFO()).toBe(true)
+    }
+  })
 
   it('is restored by the real restic exactly as well', async () => {
     // restic 0.14 has no `ID:subfolder`: restore the mount's path and look below it.
