@@ -28,6 +28,7 @@ export function mountPart(
     {
       ...(parent ? { parent: parent.reader } : {}),
       special: 'skip',
+      followRootLink: true,
       xattrs: true,
       excludeStaging: true,
       signal: ctx.signal,

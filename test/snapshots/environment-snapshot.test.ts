@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -128,6 +128,39 @@ describe('environment snapshots of mounts', () => {
     expect(result.filesWritten).toBeGreaterThanOrEqual(2)
     expect(result.filesKept).toBeGreaterThan(10)
     expect(diffTrees(await describeTree(media), before, { mtimeSlackUs: 1n })).toEqual([])
+  })
+
+  it('snapshots and restores a mount whose path links into a shared directory', async () => {
+    // As deployment tools keep uploads across releases: the release's path is a link.
+    const shared = join(tmp.path, 'shared/pub/media')
+    await mkdir(join(shared, 'catalog'), { recursive: true })
+    await writeFile(join(shared, 'catalog/1.jpg'), 'one')
+    await mkdir(join(tmp.path, 'release/pub'), { recursive: true })
+    const link = join(tmp.path, 'release/pub/media')
+    await symlink('../../shared/pub/media', link)
+    const linked: EnvironmentSpec = {
+      ...env,
+      name: 'linked',
+      mounts: [{ name: 'pub/media', path: link }],
+      hooks: {},
+    }
+    const before = await describeTree(shared)
+    const info = await createEnvironmentSnapshot(
+      repo,
+      linked,
+      { live: false, automated: false },
+      testContext(),
+    )
+    await writeFile(join(shared, 'catalog/1.jpg'), 'changed by the site')
+    await writeFile(join(shared, 'catalog/2.jpg'), 'added by the site')
+    const preview = await previewRestore(repo, info.id, linked, [], testContext())
+    // The snapshot holds the shared directory's one file, and both changes differ from it.
+    expect(preview.mounts).toEqual([
+      expect.objectContaining({ mount: 'pub/media', files: 1, changedFiles: 2 }),
+    ])
+    await restoreEnvironment(repo, info.id, linked, [], testContext())
+    expect(await readlink(link)).toBe('../../shared/pub/media')
+    expect(diffTrees(await describeTree(shared), before, { mtimeSlackUs: 1n })).toEqual([])
   })
 
   it('stages while its lock is confirmed, and switches nothing when an exclusive lock appears meanwhile', async () => {

@@ -7,6 +7,7 @@ import type { BlobId, ExtendedAttribute, Node, TreeId, TreePath } from '../../re
 import { readFileChunks } from './file-read.js'
 import { nodeFromStat, nodeType } from './node-from-stat.js'
 import { STAGE_PREFIX } from './stage-names.js'
+import { mountDirectory } from './mount-directory.js'
 import { readXattrsOf, readXattrTree } from './xattr-tool.js'
 import type { XattrMap } from './xattr-dump.js'
 
@@ -61,6 +62,12 @@ export interface FileCaptureOptions {
   readonly xattrs?: boolean
   /** Leave out `.coffer-stage-*` at the source's top: a staged restore's work area. */
   readonly excludeStaging?: boolean
+  /**
+   * A mount: a symbolic link at the source's path is followed to the directory it leads to
+   * (mountDirectory), which is captured. Without it a link there is stored as a link, as
+   * `restic backup` stores one.
+   */
+  readonly followRootLink?: boolean
   /** Files read at once. */
   readonly concurrency?: number
   readonly signal?: AbortSignal
@@ -209,6 +216,7 @@ export class FileCapture {
   private root: Entry | undefined
   private readonly log: Logger
   private warnedXattrs = false
+  private rootDir: Promise<string> | undefined
 
   constructor(
     private readonly writer: FilesWriter,
@@ -304,7 +312,7 @@ export class FileCapture {
     const links = new Map<string, Promise<Saved | undefined>>()
     const pending: Promise<void>[] = []
     const wantXattrs: { entry: Entry; path: Buffer }[] = []
-    const rootPath = Buffer.from(this.source.path)
+    const rootPath = Buffer.from(await this.rootDirectory())
     const useXattrs = opts.xattrs ?? true
     // A first capture asks for every attribute below the source in one walk, beside ours.
     const startNs = wallNs()
@@ -603,6 +611,14 @@ export class FileCapture {
     }
     await this.resolveXattrs(wantXattrs, tree, startNs)
     return root
+  }
+
+  /** What is captured: the source's path, or where a link there leads (`followRootLink`). */
+  private rootDirectory(): Promise<string> {
+    this.rootDir ??= this.opts.followRootLink
+      ? mountDirectory(this.source.path, 'capture_failed')
+      : Promise.resolve(this.source.path)
+    return this.rootDir
   }
 
   private async resolveXattrs(

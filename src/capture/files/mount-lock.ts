@@ -3,6 +3,7 @@ import { readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { RefusedError } from '../../errors.js'
 import { processAlive, type Logger } from '../../lib/index.js'
+import { mountDirectory } from './mount-directory.js'
 import { mountHash, STAGE_PREFIX } from './stage-names.js'
 
 /** A lock file whose writer died before writing it is taken over after this long. */
@@ -199,7 +200,7 @@ export async function withMountLock<T>(
   log: Logger,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const lock = await lockMount(mountPath, log)
+  const lock = await lockMount(await mountDirectory(mountPath, 'restore_failed'), log)
   try {
     return await fn()
   } finally {

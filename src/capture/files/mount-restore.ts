@@ -24,6 +24,7 @@ import {
   type PlanTotals,
   type PlanTrees,
 } from './restore-plan.js'
+import { mountDirectory } from './mount-directory.js'
 import { lockMount } from './mount-lock.js'
 import { recoverStagedRestore, type Recovery } from './restore-recovery.js'
 import { besideNames, insideStage, newRestoreId } from './stage-names.js'
@@ -162,10 +163,12 @@ export async function stageRestore(
   mountPath: string,
   opts: MountRestoreOptions = {},
 ): Promise<StagedRestore> {
-  const lock = await lockMount(mountPath, opts.log ?? silentLogger)
+  // A link at the mount's path: the directory it leads to is restored (mount-directory.ts).
+  const dir = await mountDirectory(mountPath, 'restore_failed')
+  const lock = await lockMount(dir, opts.log ?? silentLogger)
   let staged: StagedRestore
   try {
-    staged = await stageLocked(source, tree, mountPath, opts)
+    staged = await stageLocked(source, tree, dir, opts)
   } catch (e) {
     await lock.release()
     throw e
@@ -486,7 +489,8 @@ export async function previewMountRestore(
   > = {},
 ): Promise<PlanTotals> {
   const owners = opts.owners ?? process.getuid?.() === 0
-  const plan = await planRestore(source, tree, opts.rootNode, mountPath, {
+  const dir = await mountDirectory(mountPath, 'restore_failed')
+  const plan = await planRestore(source, tree, opts.rootNode, dir, {
     include: opts.include,
     owners,
     targetXattrs: undefined,

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { mountDirectory } from './mount-directory.js'
 import { besideIds, besideNames, insideIds, insideStage } from './stage-names.js'
 import {
   applySwitch,
@@ -25,7 +26,8 @@ export interface Recovery {
  * exactly its old or its new version and no work area remains. Safe to run at any time when
  * no restore of this mount is running (the environment layer runs one activity at a time).
  */
-export async function recoverStagedRestore(mountPath: string): Promise<Recovery[]> {
+export async function recoverStagedRestore(path: string): Promise<Recovery[]> {
+  const mountPath = await mountDirectory(path, 'restore_failed')
   const done: Recovery[] = []
   const parent = dirname(mountPath)
   const siblings = parent === mountPath ? [] : await readdir(parent).catch(() => [])
@@ -58,8 +60,9 @@ export async function recoverStagedRestore(mountPath: string): Promise<Recovery[
  * and finds the restore interrupted: `recoverStagedRestore` then finishes it. False when no
  * staged restore `id` is there (never staged, or finished and cleaned).
  */
-export async function commitStagedRestore(mountPath: string, id: string): Promise<boolean> {
+export async function commitStagedRestore(path: string, id: string): Promise<boolean> {
   if (!/^[0-9a-f]+$/.test(id)) return false
+  const mountPath = await mountDirectory(path, 'restore_failed')
   if (await markWholeCommitted(besideNames(mountPath, id))) return true
   return markCommitted(insideStage(mountPath, id))
 }

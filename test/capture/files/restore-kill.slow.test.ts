@@ -167,4 +167,23 @@ describe('kill -9 during a staged restore', () => {
     },
     300_000,
   )
+
+  it('finishes, through the link, a whole switch killed between its renames of a linked mount', async () => {
+    // The mount's path is a link into a shared directory (mount-directory.ts): killed after
+    // the shared directory was moved aside, the link leads nowhere until the recovery.
+    const shared = await oldMount('linked-shared')
+    await mkdir(join(tmp.path, 'linked-release'))
+    const link = join(tmp.path, 'linked-release', 'media')
+    await symlink(shared, link)
+    const args = [join(tmp.path, 'repo'), shot.snap.id, link, 'whole']
+    const probe = await oldMount('linked-probe')
+    const steps = await runChild([...args.slice(0, 2), probe, 'whole'], undefined)
+    const firstRename = steps.findIndex((s) => s.startsWith('switch')) + 2
+    expect(steps[firstRename - 1]).toMatch(/^switch 2\//)
+    await runChild(args, firstRename)
+    const recovered = await withMountLock(link, silentLogger, () => recoverStagedRestore(link))
+    expect(recovered.map((r) => r.outcome)).toEqual(['completed'])
+    expect(diffTrees(await describeTree(shared), newTree, SLACK)).toEqual([])
+    expect((await readdir(join(shared, '..'))).filter(isWork)).toEqual([])
+  }, 120_000)
 })
