@@ -23,6 +23,7 @@ import {
 } from './restore-journal.js'
 import { renameDatabase } from './object-sql.js'
 import { loadDataSql, textInputColumns } from './row-format.js'
+import { remedyOf } from './restore-remedy.js'
 import { INSERT_HISTORY } from './system-versioning.js'
 import { cleanupStaging, dropDatabases } from './stage-cleanup.js'
 import { listTables } from './schema-reader.js'
@@ -286,7 +287,7 @@ export async function restoreMysql(
     if (e instanceof CofferError || barrierFailed) throw e
     throw new CofferError(
       'restore_failed',
-      `The MySQL restore into ${describeMysqlSource(target)} failed: ${serverMessage(e)}.`,
+      `The MySQL restore into ${describeMysqlSource(target)} failed: ${serverMessage(e)}.${remedyOf(e)}${switching ? ' The switch had begun: the next restore into the same databases finishes or undoes it.' : ' Nothing was changed.'}`,
       { cause: e },
     )
   } finally {
