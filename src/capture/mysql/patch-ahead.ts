@@ -1,7 +1,8 @@
 import type { Logger } from '../../lib/index.js'
 import { cellText, serverMessage, type MysqlSession } from './session.js'
 import {
-  keepPatchSettings,
+  keepSessionSettings,
+  PATCH_SETTING_NAMES,
   PATCH_SETTINGS,
   patchStatements,
   type PatchSwitch,
@@ -68,17 +69,11 @@ export class PatchesAhead {
     }
     if (plan.length === 0) return undefined
     const started = performance.now()
-    const restore = await keepPatchSettings(s)
-    const [waits] = await s.query(
-      'SELECT @@SESSION.innodb_lock_wait_timeout, @@SESSION.lock_wait_timeout',
-    )
-    const restoreAll = async (): Promise<void> => {
-      await restore()
-      await s.query('SET SESSION innodb_lock_wait_timeout = ?, lock_wait_timeout = ?', [
-        Number(waits?.[0]),
-        Number(waits?.[1]),
-      ])
-    }
+    const restore = await keepSessionSettings(s, [
+      ...PATCH_SETTING_NAMES,
+      'innodb_lock_wait_timeout',
+      'lock_wait_timeout',
+    ])
     try {
       await s.query(PATCH_SETTINGS)
       await s.query(
@@ -89,7 +84,7 @@ export class PatchesAhead {
         for (const sql of patchStatements(to, stage, patch)) await s.query(sql)
     } catch (e) {
       await s.query('ROLLBACK').catch(() => undefined)
-      await restoreAll().catch(() => undefined)
+      await restore().catch(() => undefined)
       log.warn(
         { error: serverMessage(e) },
         'patches could not be applied ahead of the switch: the switch applies them',
@@ -105,7 +100,7 @@ export class PatchesAhead {
     )
     const tables = new Map<string, Set<string>>()
     for (const { to, patch } of plan) tables.set(to, (tables.get(to) ?? new Set()).add(patch.table))
-    return new PatchesAhead(s, restoreAll, tables, log)
+    return new PatchesAhead(s, restore, tables, log)
   }
 
   /**

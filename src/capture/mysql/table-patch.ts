@@ -200,16 +200,29 @@ async function stagePatch(
 export const PATCH_SETTINGS =
   "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', foreign_key_checks = 0, unique_checks = 1, check_constraint_checks = 0"
 
-/** Reads the settings PATCH_SETTINGS changes; the function sets them back. */
-export async function keepPatchSettings(s: MysqlSession): Promise<() => Promise<void>> {
-  const [before] = await s.query(
-    'SELECT @@SESSION.sql_mode, @@SESSION.foreign_key_checks, @@SESSION.unique_checks, @@SESSION.check_constraint_checks',
-  )
+/** The session variables PATCH_SETTINGS sets. */
+export const PATCH_SETTING_NAMES = [
+  'sql_mode',
+  'foreign_key_checks',
+  'unique_checks',
+  'check_constraint_checks',
+] as const
+
+/**
+ * Reads the session variables `names` (fixed names, never input); the function returned sets
+ * them back, numbers as numbers and `sql_mode` as its text.
+ */
+export async function keepSessionSettings(
+  s: MysqlSession,
+  names: readonly string[] = PATCH_SETTING_NAMES,
+): Promise<() => Promise<void>> {
+  const [before] = await s.query(`SELECT ${names.map((n) => `@@SESSION.${n}`).join(', ')}`)
+  const values = (before ?? []).map((v) => {
+    const text = cellText(v)
+    return /^\d+$/.test(text) ? Number(text) : text
+  })
   return async () => {
-    await s.query(
-      'SET SESSION sql_mode = ?, foreign_key_checks = ?, unique_checks = ?, check_constraint_checks = ?',
-      (before ?? []).map((v, i) => (i === 0 ? cellText(v) : Number(cellText(v)))),
-    )
+    await s.query(`SET SESSION ${names.map((n) => `${n} = ?`).join(', ')}`, values)
   }
 }
 
@@ -246,7 +259,7 @@ export async function applyPatches(
 ): Promise<void> {
   const todo = patches.filter((p) => staged.has(p.table) && staged.has(p.deletes))
   if (todo.length === 0) return
-  const restore = await keepPatchSettings(s)
+  const restore = await keepSessionSettings(s)
   await s.query(PATCH_SETTINGS)
   try {
     const apply = todo.filter((p) => !applied.has(p.table))
