@@ -6,6 +6,7 @@ import type {
   MaintenanceHooks,
   Mount,
 } from '../snapshots/index.js'
+import { assertMountsApart } from '../snapshots/index.js'
 import type { EnvironmentRow } from '../store/index.js'
 import type { ControlContext } from './context.js'
 
@@ -89,7 +90,8 @@ export function maskUrl(url: string): string {
   }
 }
 
-const MOUNT_NAME = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]{1,200}$/
+// Folders of one or more segments (`pub/media`): no empty segment, no `.` or `..`.
+const MOUNT_NAME = /^(?=.{1,200}$)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/
 
 /** Checks services and mounts given by a user; names the offending field. */
 export function validateParts(
@@ -130,6 +132,7 @@ export function validateParts(
       throw new InvalidInputError(`mounts[${i}].name`, `The mount ${m.name} is given twice.`)
     seen.add(`m:${m.name}`)
   }
+  assertMountsApart(mounts)
   if (services.length === 0 && mounts.length === 0)
     throw new CofferError('invalid_input', 'An environment needs at least one service or mount.')
 }

@@ -16,6 +16,7 @@ import type { CreateSnapshotRequest, SnapshotInfo } from './api-types.js'
 import { headCommit } from './git-commit.js'
 import { runHook } from './hooks.js'
 import { MANIFEST_FORMAT, MANIFEST_PATH, type Manifest } from './manifest.js'
+import { assertMountsApart } from './mount-overlap.js'
 import { mountPart } from './mount-part.js'
 import type { OpContext } from './op-context.js'
 import { servicePart } from './service-part.js'
@@ -43,6 +44,7 @@ export async function createEnvironmentSnapshot(
   req: CreateSnapshotRequest,
   ctx: OpContext,
 ): Promise<SnapshotInfo> {
+  assertMountsApart(env.mounts)
   const parents = await parentSnapshots(repo, env.project, env.name, ctx.signal)
   const previous = parents.latest
   const reader = await RepoReader.open(repo, ctx.signal, {

@@ -25,6 +25,7 @@ export type {
   Plan,
 } from './environment.js'
 export { latestEnvironmentSnapshot, listEnvironmentSnapshots } from './list-snapshots.js'
+export { assertMountsApart } from './mount-overlap.js'
 export { MANIFEST_FORMAT, MANIFEST_PATH, parseManifest } from './manifest.js'
 export type { Manifest } from './manifest.js'
 export type { OpContext } from './op-context.js'

@@ -28,6 +28,7 @@ import { readManifest, snapshotInfo } from './list-snapshots.js'
 import type { Manifest } from './manifest.js'
 import { HOLD_TIMEOUT_MS } from './create-snapshot.js'
 import { runHook } from './hooks.js'
+import { assertMountsApart } from './mount-overlap.js'
 import type { OpContext } from './op-context.js'
 import {
   planServiceRestores,
@@ -96,6 +97,7 @@ export async function previewRestore(
   only: readonly RestorePart[],
   ctx: OpContext,
 ): Promise<RestorePreview> {
+  assertMountsApart(target.mounts)
   const reader = await RepoReader.open(repo, ctx.signal, { treeReadAhead: true })
   const snap = await findEnvironmentSnapshot(reader, target.project, snapshotId, ctx.signal)
   const manifest = await readManifest(reader, snap, ctx.signal)
@@ -165,6 +167,7 @@ export async function restoreEnvironment(
   callerCtx: OpContext,
   opts: { readonly verifyContent?: boolean; readonly commitPoint?: RestoreCommitPoint } = {},
 ): Promise<RestoreResult> {
+  assertMountsApart(target.mounts)
   // The lock's second look for conflicting locks (200 ms after it is written, as restic's)
   // runs while the restore reads the repository and stages: nothing is switched before it
   // has confirmed the lock, and a conflict it finds aborts the staging, which is discarded.
