@@ -49,12 +49,14 @@ export async function writeEdgeTree(root: string, opts: { bigBytes?: number } = 
       await writeFile(raw(join(root, 'names'), name), name)
     })
   }
-  // Fixed times, including one before 1970 and one with nanoseconds set.
+  // Fixed times, including ones before 1970 and one with nanoseconds set. A time before 1970
+  // is given as a Date or a numeric string: Node sets a negative number as the current time.
   await utimes(
     join(root, 'small.txt'),
     new Date('2020-02-29T12:34:56.789Z'),
     new Date('2020-02-29T12:34:56.789Z'),
   )
-  await utimes(join(root, 'empty.txt'), 1_000_000_000.123456, -86_400 * 365)
+  await utimes(join(root, 'empty.txt'), 1_000_000_000.123456, new Date('1969-01-01T00:00:00Z'))
+  await utimes(join(root, 'run.sh'), '-31536000.123456', '-1.5')
   await utimes(join(root, 'docs/empty-dir'), 1_600_000_000, 1_600_000_000)
 }

@@ -23,15 +23,20 @@ export interface ContentSource {
 }
 
 /**
- * Seconds as a double for utimes, aimed at the middle of the time's microsecond: Node sets
- * times through a double that the file system call truncates to microseconds, so a double
- * just below a whole microsecond (the nearest one often is) would land a microsecond early.
- * The time set is then the snapshot's, truncated to the microsecond (planners allow 1 µs).
+ * A time for utimes, in seconds, aimed at the middle of the time's microsecond: Node sets
+ * times through a double that the file system call truncates to microseconds toward zero,
+ * so a double just beside a whole microsecond (the nearest one often is) would land a
+ * microsecond off. The time set is then the snapshot's, floored to the microsecond (planners
+ * allow 1 µs). Times before 1970 are given as a numeric string: Node replaces a negative
+ * number by the current time (its toUnixTimestamp), but takes a string as the number it
+ * spells, and libuv sets negative times as they are.
  */
-export const seconds = (ns: bigint): number => {
+export const utimeOf = (ns: bigint): number | string => {
   const s = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n)
   const us = (ns - s * 1_000_000_000n) / 1000n
-  return Number(s) + (Number(us) + 0.5) / 1e6
+  const floored = Number(s) + Number(us) / 1e6
+  // Toward zero is down for a time after 1970 and up for one before.
+  return floored >= 0 ? floored + 0.5e-6 : String(floored - 0.5e-6)
 }
 
 export interface WrittenStats {
@@ -150,8 +155,8 @@ export function setEntryMeta(
     }
   }
   if (!isLink && node.mode !== undefined) chmodSync(p, posixPermFromGo(node.mode))
-  const atime = seconds(node.atime.unixNs)
-  const mtime = seconds(node.mtime.unixNs)
+  const atime = utimeOf(node.atime.unixNs)
+  const mtime = utimeOf(node.mtime.unixNs)
   if (isLink) lutimesSync(p, atime, mtime)
   else utimesSync(p, atime, mtime)
 }

@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { chmod, lchown, lstat, open, readFile, rename, rm, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { JsonFields, type ExtendedAttribute } from '../../repo/index.js'
-import { seconds } from './entry-writer.js'
+import { utimeOf } from './entry-writer.js'
 import { writeXattrs } from './xattr-tool.js'
 
 /**
@@ -192,7 +192,7 @@ async function applyMeta(p: Buffer, o: Extract<SwitchOp, { op: 'meta' }>): Promi
   if (o.uid !== undefined && o.gid !== undefined) await lchown(p, o.uid, o.gid)
   await chmod(p, o.perm)
   if (o.attrs?.length) await writeXattrs([{ path: p, attrs: o.attrs }])
-  await utimes(p, seconds(o.atimeNs), seconds(o.mtimeNs))
+  await utimes(p, utimeOf(o.atimeNs), utimeOf(o.mtimeNs))
 }
 
 /**
@@ -206,7 +206,7 @@ export async function finishSwitch(
 ): Promise<void> {
   await rm(stage, { recursive: true, force: true })
   const root = ops.findLast((o) => o.op === 'meta' && o.path.length === 0)
-  if (root?.op === 'meta') await utimes(mount, seconds(root.atimeNs), seconds(root.mtimeNs))
+  if (root?.op === 'meta') await utimes(mount, utimeOf(root.atimeNs), utimeOf(root.mtimeNs))
 }
 
 const ROOT_TIMES = 'root-times'
@@ -229,5 +229,5 @@ export async function discardStage(mount: string, stage: string): Promise<void> 
   const text = await readFile(join(stage, ROOT_TIMES), 'utf8').catch(() => undefined)
   await rm(stage, { recursive: true, force: true })
   const m = /^(-?\d+) (-?\d+)\n$/.exec(text ?? '')
-  if (m) await utimes(mount, seconds(BigInt(m[1]!)), seconds(BigInt(m[2]!)))
+  if (m) await utimes(mount, utimeOf(BigInt(m[1]!)), utimeOf(BigInt(m[2]!)))
 }
