@@ -55,7 +55,12 @@ export function sideDatabases(
 
 /** The LIKE pattern matching every staging or trash database of `target`. */
 export function sideDatabasePattern(target: string): string {
-  const like = sidePrefix(target).replace(/[\\%_]/g, (c) => '\\' + c)
+  return sidePrefixPattern(sidePrefix(target))
+}
+
+/** The LIKE pattern of the side databases whose names start with `prefix` (cut, hashed). */
+export function sidePrefixPattern(prefix: string): string {
+  const like = prefix.replace(/[\\%_]/g, (c) => '\\' + c)
   return `${like}\\_\\_coffer\\_%`
 }
 
