@@ -1,5 +1,5 @@
 import { lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
-import { link, lstat, mkdir, rm, symlink } from 'node:fs/promises'
+import { link, lstat, mkdir, rm, statfs, symlink } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
 import { silentLogger, type Logger } from '../../lib/index.js'
 import type { ExtendedAttribute, Node, RepoReader, TreeId, TreePath } from '../../repo/index.js'
@@ -81,18 +81,22 @@ export async function restoreFiles(
   /** Directories whose metadata is set last, children before parents. */
   const dirs: { p: Buffer; node: Node }[] = []
   let tmpCounter = 0
+  /** Bytes the files' content will add to the target's file system (see `spaceNeeded`). */
+  let bytesNeeded = 0
 
-  const ensureDir = async (p: Buffer): Promise<void> => {
+  /** Makes directory `p`; says whether it is new (so holds nothing to replace). */
+  const ensureDir = async (p: Buffer): Promise<boolean> => {
     try {
       await mkdir(p, { mode: 0o700 })
+      return true
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(e, p)
       const st = await lstat(p)
-      if (!st.isDirectory()) {
-        // Something else is in the way (a file, or a symlink that could lead outside): replace it.
-        await rm(p, { force: true })
-        await mkdir(p, { mode: 0o700 })
-      }
+      if (st.isDirectory()) return false
+      // Something else is in the way (a file, or a symlink that could lead outside): replace it.
+      await rm(p, { force: true })
+      await mkdir(p, { mode: 0o700 })
+      return true
     }
   }
 
@@ -112,7 +116,12 @@ export async function restoreFiles(
     return st
   }
 
-  const restoreNode = async (dir: Buffer, path: TreePath, node: Node): Promise<void> => {
+  const restoreNode = async (
+    dir: Buffer,
+    path: TreePath,
+    node: Node,
+    freshDir: boolean,
+  ): Promise<void> => {
     const p = join(dir, node.name)
     switch (node.type) {
       case 'dir':
@@ -134,6 +143,7 @@ export async function restoreFiles(
           Buffer.from(`.coffer-tmp-${process.pid}-${(tmpCounter++).toString(36)}`),
         )
         const job: FileJob = { node, p, path: tmp, placed: false }
+        bytesNeeded += spaceNeeded(node, freshDir ? undefined : p)
         files.push(job)
         queue.add(job)
         if (key) firstLinks.set(key, job)
@@ -172,7 +182,7 @@ export async function restoreFiles(
     node: Node | undefined,
   ): Promise<void> => {
     signal?.throwIfAborted()
-    await ensureDir(p)
+    const fresh = await ensureDir(p)
     const nodes = subtree ? await reader.loadTree(subtree, signal) : []
     for (const child of nodes) {
       const childPath = [...path, child.name]
@@ -184,7 +194,7 @@ export async function restoreFiles(
       const inc = inclusion(childPath, opts.include)
       if (inc === 'none') continue
       if (inc === 'some' && child.type !== 'dir') continue
-      await restoreNode(p, childPath, child)
+      await restoreNode(p, childPath, child, fresh)
     }
     if (node) dirs.push({ p, node })
   }
@@ -203,6 +213,7 @@ export async function restoreFiles(
   await mkdir(root, { recursive: true })
   try {
     await restoreDir(root, [], tree, undefined)
+    await checkSpace(target, bytesNeeded)
     await queue.writeAll()
     for (const { first, p } of links) {
       await removeExisting(p)
@@ -215,6 +226,15 @@ export async function restoreFiles(
     }
     // Setting attributes changes no times, only ctime: after the directories' metadata.
     await writeXattrs(xattrs, signal)
+  } catch (e) {
+    const code = errnoCode(e) ?? (e instanceof Error ? errnoCode(e.cause) : undefined)
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new CofferError(
+        'no_space',
+        `The restore into ${target} ran out of space on the device: the files it had not completed were removed, those completed stay.`,
+        { cause: e },
+      )
+    throw e
   } finally {
     // A failed restore leaves no partial file behind (the paths it had not reached are as
     // they were).
@@ -232,6 +252,38 @@ interface FileJob extends QueuedFile {
   readonly p: Buffer
   placed: boolean
 }
+
+/** Files are counted in whole blocks of this size (ext4's and XFS's default). */
+const BLOCK = 4096
+
+/**
+ * What writing `node` adds to the file system: its size in whole blocks, less the blocks of
+ * the file it replaces at `existing` (removed once the new one is complete; a rough
+ * measure, as writes of several files overlap and the old one goes only then).
+ */
+function spaceNeeded(node: Node, existing: Buffer | undefined): number {
+  const size = Math.ceil((node.size ?? 0) / BLOCK) * BLOCK
+  const st = existing ? lstatSync(existing, { throwIfNoEntry: false }) : undefined
+  const old = st?.isFile() ? st.blocks * 512 : 0
+  return Math.max(0, size - old)
+}
+
+/**
+ * Refuses a restore whose files cannot fit, before any file's content is written (the walk
+ * has made the directories, links and special files by then).
+ */
+async function checkSpace(target: string, need: number): Promise<void> {
+  const fs = await statfs(target)
+  const free = Number(fs.bavail) * Number(fs.bsize)
+  if (need > free)
+    throw new CofferError(
+      'no_space',
+      `Not enough free space to restore into ${target}: ${need} bytes needed, ${free} free; no file was written (the snapshot's directories and links were made).`,
+    )
+}
+
+const errnoCode = (e: unknown): string | undefined =>
+  e && typeof e === 'object' ? (e as NodeJS.ErrnoException).code : undefined
 
 function writeError(e: unknown, p: Buffer): CofferError {
   return new CofferError(
