@@ -245,6 +245,7 @@ export async function restoreEnvironment(
         switched.push(restore)
         filesWritten += stats.filesWritten
         ctx.log.info({ mount: name, switchMs: stats.switchMs }, 'mount switched')
+        for (const w of stats.warnings) ctx.logLine(`Warning: ${w}`)
       }
       switchMs += performance.now() - started
     }
@@ -268,7 +269,11 @@ export async function restoreEnvironment(
       // whole-mount switch's old version beside the mount is removed.
       afterRelease: async () => {
         if (decided) await opts.commitPoint?.clear()
-        for (const restore of switched) await restore.cleanUp()
+        for (const restore of switched)
+          for (const w of await restore.cleanUp()) {
+            ctx.log.warn({ warning: w }, 'mount restore left something behind')
+            ctx.logLine(`Warning: ${w}`)
+          }
       },
     })
     switchMs = Math.round(switchMs + services.switchMs)
@@ -443,7 +448,9 @@ export async function cleanupStaging(
   for (const m of env.mounts) {
     for (const r of await withMountLock(m.path, ctx.log, () => recoverStagedRestore(m.path)))
       ctx.logLine(
-        `Mount ${m.name}: an interrupted restore was ${r.outcome === 'completed' ? 'completed' : 'rolled back'}`,
+        r.warning
+          ? `Mount ${m.name}: warning: ${r.warning}`
+          : `Mount ${m.name}: an interrupted restore was ${r.outcome === 'completed' ? 'completed' : 'rolled back'}`,
       )
   }
 }

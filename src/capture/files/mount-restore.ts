@@ -27,6 +27,7 @@ import {
 import { mountDirectory } from './mount-directory.js'
 import { lockMount } from './mount-lock.js'
 import { recoverStagedRestore, type Recovery } from './restore-recovery.js'
+import { refuseUnchangeable } from './change-probe.js'
 import { besideNames, insideStage, newRestoreId } from './stage-names.js'
 import {
   applySwitch,
@@ -106,6 +107,11 @@ export interface MountRestoreStats {
   readonly ownersRestored: boolean
   /** What earlier, interrupted restores of this mount left and how it was resolved. */
   readonly recovered: readonly Recovery[]
+  /**
+   * What the restore did otherwise than asked, or could not finish beside the mount (an
+   * immutable file kept as a copy, an old version it could not remove), one sentence each.
+   */
+  readonly warnings: readonly string[]
 }
 
 /** A restore staged and ready to switch in; exactly one of the methods is called, once. */
@@ -125,15 +131,17 @@ export interface StagedRestore {
   switchIn(): Promise<MountRestoreStats>
   /**
    * After `switchIn`: removes what the switch left beside the mount. The mount is not
-   * touched; idempotent. Not called (a kill), it is done by the mount's next restore.
+   * touched; idempotent. Not called (a kill), it is done by the mount's next restore. What it
+   * could not remove is left and named in the warnings it returns: the restore is complete.
    */
-  cleanUp(): Promise<void>
+  cleanUp(): Promise<readonly string[]>
   /** Removes the staging area; the mount stays exactly as it was. */
   discard(): Promise<void>
 }
 
 const slash = Buffer.from('/')
 const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
+const show = (p: Buffer): string => p.toString('utf8')
 const latin1 = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
 /** Room counted for each staged entry beyond its bytes (inode, directory block). */
@@ -209,6 +217,7 @@ async function stageLocked(
   const recovered = await recoverStagedRestore(mountPath)
   for (const r of recovered)
     log.warn({ path: mountPath, ...r }, 'an interrupted restore was resolved')
+  const warnings: string[] = []
 
   const rootSt = await lstat(mountPath, { bigint: true }).catch(() => undefined)
   // Read while the plan walks (getfattr is a process of its own), compared after the walk.
@@ -257,7 +266,7 @@ async function stageLocked(
     switch (e.action) {
       case 'keep':
         // Whole mode only: the same inode, linked into the new tree (neither read nor copied).
-        p = linkNow(mp!, sp)
+        p = linkNow(mp!, sp).catch((err: unknown) => keepAsCopy(err, mp!, sp, e.node))
         break
       case 'write':
         // Created now, written with every other file by finishStaging: not waited for here.
@@ -317,10 +326,31 @@ async function stageLocked(
     await writer.flushXattrs()
   }
 
+  /**
+   * A file the file system will not link, being immutable or append-only (`chattr +i`, as
+   * some harden app/etc/env.php): copied into the new version instead. The old version,
+   * holding the file, cannot be removed after the switch (cleanUp says so).
+   */
+  const keepAsCopy = async (err: unknown, mp: Buffer, sp: Buffer, node: Node): Promise<void> => {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM' || node.type !== 'file') throw err
+    await writer.copyFile(mp, sp, node)
+    warnings.push(
+      `${show(mp)} is immutable or append-only (chattr +i or +a): the restored mount has a copy of it without the flag.`,
+    )
+  }
+
   /** Copies an entry outside the included paths as it is: hard links, directories rebuilt. */
   const carry = async (from: Buffer, to: Buffer): Promise<void> => {
     const st = await lstat(from, { bigint: true })
-    if (!st.isDirectory()) return link(from, to)
+    if (!st.isDirectory())
+      return link(from, to).catch((err: unknown) =>
+        keepAsCopy(err, from, to, {
+          ...nodeFromStat(Buffer.alloc(0), st),
+          ...(targetXattrs?.get(latin1(from))
+            ? { extendedAttributes: targetXattrs.get(latin1(from)) }
+            : {}),
+        }),
+      )
     await mkdir(to, { mode: 0o700 })
     for (const n of await readdir(from, { encoding: 'buffer' }))
       await carry(join(from, n), join(to, n))
@@ -364,7 +394,8 @@ async function stageLocked(
       },
       cleanUp: async () => {
         opts.onProgress?.({ phase: 'cleanup', done: 0, total: 1, bytes: written.bytes })
-        await finishWhole(names)
+        const left = await finishWhole(names)
+        return left ? [left] : []
       },
       discard: async () => {
         await recoverStagedRestore(mountPath)
@@ -433,6 +464,11 @@ async function stageLocked(
     await walk(plan.root, undefined, m)
     await finishStaging()
     await writePlan(stage, ops)
+    await refuseUnchangeable(
+      mountPath,
+      ops.flatMap((o) => (o.op === 'meta' ? [] : [o.path])),
+      Buffer.from(`${stage}/t`),
+    )
   } catch (e) {
     await writer.dropFiles()
     await recoverStagedRestore(mountPath).catch(() => undefined)
@@ -455,7 +491,7 @@ async function stageLocked(
     },
     // The staging area is inside the mount: removed by the switch, with the root's times
     // put back after it.
-    cleanUp: () => Promise.resolve(),
+    cleanUp: () => Promise.resolve([]),
     discard: async () => {
       await recoverStagedRestore(mountPath)
     },
@@ -470,6 +506,7 @@ async function stageLocked(
       switchMs,
       ownersRestored: owners,
       recovered,
+      warnings,
     }
   }
 }
@@ -526,8 +563,8 @@ export async function restoreMount(
     }
   }
   const stats = await staged.switchIn()
-  await staged.cleanUp()
-  return stats
+  const left = await staged.cleanUp()
+  return { ...stats, warnings: [...stats.warnings, ...left] }
 }
 
 async function chooseMode(

@@ -40,3 +40,45 @@ async function emptyDir(dir: Buffer): Promise<void> {
   }
   await yieldToLoop()
 }
+
+/**
+ * Removes what it can of a directory tree, going on past entries the file system refuses
+ * (EPERM, EACCES: an immutable or append-only file and the directories holding it); returns
+ * the paths it could not remove, deepest first.
+ */
+export async function removeTreeLeniently(root: Buffer): Promise<Buffer[]> {
+  const refused: Buffer[] = []
+  const attempt = (remove: () => void, p: Buffer): boolean => {
+    try {
+      remove()
+      return true
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return true
+      // A directory that still holds a refused entry: that entry is the one named.
+      if (code === 'ENOTEMPTY' && refused.length > 0) return false
+      if (code !== 'EPERM' && code !== 'EACCES') throw e
+      refused.push(p)
+      return false
+    }
+  }
+  const empty = async (dir: Buffer): Promise<void> => {
+    for (const entry of readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+      const child = Buffer.concat([dir, slash, entry.name])
+      if (entry.isDirectory()) {
+        await empty(child)
+        attempt(() => rmdirSync(child), child)
+      } else attempt(() => unlinkSync(child), child)
+    }
+    await yieldToLoop()
+  }
+  const st = lstatSync(root, { throwIfNoEntry: false })
+  if (!st) return refused
+  if (!st.isDirectory()) {
+    attempt(() => unlinkSync(root), root)
+    return refused
+  }
+  await empty(root)
+  attempt(() => rmdirSync(root), root)
+  return refused
+}

@@ -16,8 +16,13 @@ import { markWholeCommitted, recoverWhole } from './whole-switch.js'
 export interface Recovery {
   readonly id: string
   readonly mode: 'whole' | 'per-file'
-  /** `completed`: it was killed during its switch, which is now finished; `rolled-back`: before. */
-  readonly outcome: 'completed' | 'rolled-back'
+  /**
+   * `completed`: it was killed during its switch, which is now finished; `rolled-back`:
+   * before; `left`: it had finished, but its old version beside the mount still cannot be
+   * removed (`warning` says why and what to do).
+   */
+  readonly outcome: 'completed' | 'rolled-back' | 'left'
+  readonly warning?: string
 }
 
 /**
@@ -34,7 +39,11 @@ export async function recoverStagedRestore(path: string): Promise<Recovery[]> {
   const mine = siblings.filter((s) => s.startsWith('.coffer-'))
   for (const id of besideIds(mountPath, mine)) {
     const outcome = await recoverWhole(mountPath, besideNames(mountPath, id))
-    done.push({ id, mode: 'whole', outcome })
+    done.push(
+      typeof outcome === 'string'
+        ? { id, mode: 'whole', outcome }
+        : { id, mode: 'whole', outcome: 'left', warning: outcome.left },
+    )
   }
   const st = await lstat(mountPath).catch(() => undefined)
   if (st?.isDirectory()) {

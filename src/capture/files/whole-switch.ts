@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { lstat, open, rename, rm } from 'node:fs/promises'
 import { CofferError } from '../../errors.js'
-import { removeTree } from './remove-tree.js'
+import { removeTree, removeTreeLeniently } from './remove-tree.js'
 import type { BesideNames } from './stage-names.js'
 
 const exists = (p: string): Promise<boolean> =>
@@ -57,10 +57,24 @@ export async function markWholeCommitted(names: BesideNames): Promise<boolean> {
   return true
 }
 
-/** After the switch: removes the old version, then the marker. Idempotent. */
-export async function finishWhole(names: BesideNames): Promise<void> {
-  await removeTree(names.old)
+/**
+ * After the switch: removes the old version, then the marker. Idempotent. An old version the
+ * file system will not let go (an immutable or append-only file in it) is left, and what to
+ * do about it returned: the switch is done, so the marker goes either way.
+ */
+export async function finishWhole(names: BesideNames): Promise<string | undefined> {
+  const left = await removeOld(names.old)
   await rm(names.marker, { force: true })
+  return left
+}
+
+/** Removes an old version; says what is left when something in it cannot be removed. */
+async function removeOld(old: string): Promise<string | undefined> {
+  // Removed as far as the file system lets it: a file it keeps (immutable) stays, with the
+  // directories that lead to it, and no more.
+  const refused = await removeTreeLeniently(Buffer.from(old))
+  if (refused.length === 0) return undefined
+  return `The old version of the mount could not be removed from ${old}: ${refused[0]!.toString()} refuses it (an immutable or append-only file, chattr +i or +a?). Remove the flag (chattr -i) and the directory by hand.`
 }
 
 /**
@@ -71,7 +85,7 @@ export async function finishWhole(names: BesideNames): Promise<void> {
 export async function recoverWhole(
   mountPath: string,
   names: BesideNames,
-): Promise<'completed' | 'rolled-back'> {
+): Promise<'completed' | 'rolled-back' | { readonly left: string }> {
   if (await exists(names.marker)) {
     if (await exists(names.stage)) {
       if ((await exists(mountPath)) && !(await exists(names.old)))
@@ -80,6 +94,12 @@ export async function recoverWhole(
     }
     await finishWhole(names)
     return 'completed'
+  }
+  if (!(await exists(names.stage))) {
+    // Only an old version: one a finished switch could not remove (removeOld), tried again;
+    // what stays does not stop this restore.
+    const left = await removeOld(names.old)
+    return left ? { left } : 'completed'
   }
   await removeTree(names.stage)
   // Without a marker the old version was never moved aside: nothing else to undo.

@@ -122,8 +122,12 @@ export const run: CommandRunner = async (cmd, args) => {
         err('warning: owners were not restored: not running as root')
       for (const x of r.recovered)
         err(
-          `note: an interrupted restore (${x.id}) was ${x.outcome === 'completed' ? 'completed' : 'rolled back'} first`,
+          x.warning
+            ? `warning: ${x.warning}`
+            : `note: an interrupted restore (${x.id}) was ${x.outcome === 'completed' ? 'completed' : 'rolled back'} first`,
         )
+      // Printed with --json too: the summary below does not carry them.
+      for (const w of r.warnings) err(`warning: ${w}`)
       if (o.json) {
         out(
           JSON.stringify({
