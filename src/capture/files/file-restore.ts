@@ -234,6 +234,15 @@ export async function restoreFiles(
         `The restore into ${target} ran out of space on the device: the files it had not completed were removed, those completed stay.`,
         { cause: e },
       )
+    const at: unknown = (e as { path?: unknown }).path
+    const where = Buffer.isBuffer(at) ? at.toString() : typeof at === 'string' ? at : undefined
+    const reason = code ? REFUSALS[code] : undefined
+    if (reason && where !== undefined)
+      throw new CofferError(
+        'restore_failed',
+        `The restore into ${target} stopped at ${where}: ${reason}. The files it had not completed were removed, those completed stay.`,
+        { cause: e },
+      )
     throw e
   } finally {
     // A failed restore leaves no partial file behind (the paths it had not reached are as
@@ -251,6 +260,14 @@ interface FileJob extends QueuedFile {
   /** Its path; `path` is the temporary name it is written under until complete. */
   readonly p: Buffer
   placed: boolean
+}
+
+/** What the file system's refusals mean to someone restoring, by error code. */
+const REFUSALS: Readonly<Record<string, string>> = {
+  EPERM:
+    'the file system refuses to replace or remove it (immutable or append-only, chattr +i or +a?)',
+  EACCES: 'permission denied',
+  EROFS: 'the file system is read-only',
 }
 
 /** Files are counted in whole blocks of this size (ext4's and XFS's default). */

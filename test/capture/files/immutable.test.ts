@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { restoreMount } from '../../../src/capture/index.js'
+import { restoreFiles, restoreMount } from '../../../src/capture/index.js'
 import type { CofferError } from '../../../src/errors.js'
 import { RepoReader, type Repository } from '../../../src/repo/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
@@ -83,6 +83,21 @@ describe('restoring a mount that holds immutable files', () => {
     })
     expect(r.warnings).toEqual([])
     expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
+  })
+
+  it('stops the plain restore at an immutable file with the reason, leaving no partial file', async () => {
+    const target = await changedMount('plain')
+    const changed = join(target, 'img/0.jpg')
+    chattr('+i', changed)
+    const err = (await restoreFiles(reader, shot.tree, target).catch(
+      (e: unknown) => e,
+    )) as CofferError
+    expect(err.code).toBe('restore_failed')
+    expect(err.message).toBe(
+      `The restore into ${target} stopped at ${changed}: the file system refuses to replace or remove it (immutable or append-only, chattr +i or +a?). The files it had not completed were removed, those completed stay.`,
+    )
+    expect(await readFile(changed, 'utf8')).toBe('changed since\n')
+    expect((await readdir(join(target, 'img'))).filter((n) => n.startsWith('.coffer-'))).toEqual([])
   })
 
   it('keeps an unchanged immutable file in place, flag and all, file by file', async () => {
