@@ -1,6 +1,7 @@
 import { CofferError, InvalidInputError } from '../../errors.js'
 import { forEachLimit } from '../../lib/index.js'
 import type { DriverContext, TreeReader, TreeWriter } from '../ports.js'
+import { captureRemedyOf } from './capture-remedy.js'
 import type { DatabaseEntry, PartEntry, TableEntry } from './database-entry.js'
 import { describeMysqlSource, takesDatabase, takesTable, type MysqlSource } from './mysql-source.js'
 import { fileNameOf } from './names.js'
@@ -457,7 +458,7 @@ export class MysqlCapture {
     if (e instanceof CofferError) return e
     return new CofferError(
       'capture_failed',
-      `The MySQL capture of ${describeMysqlSource(this.source)} failed (${what}): ${serverMessage(e)}.`,
+      `The MySQL capture of ${describeMysqlSource(this.source)} failed (${what}): ${serverMessage(e)}.${captureRemedyOf(e)}`,
       { cause: e },
     )
   }
