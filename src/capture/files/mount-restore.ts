@@ -343,14 +343,11 @@ async function stageLocked(
   const carry = async (from: Buffer, to: Buffer): Promise<void> => {
     const st = await lstat(from, { bigint: true })
     if (!st.isDirectory())
-      return link(from, to).catch((err: unknown) =>
-        keepAsCopy(err, from, to, {
-          ...nodeFromStat(Buffer.alloc(0), st),
-          ...(targetXattrs?.get(latin1(from))
-            ? { extendedAttributes: targetXattrs.get(latin1(from)) }
-            : {}),
-        }),
-      )
+      return link(from, to).catch((err: unknown) => {
+        const attrs = targetXattrs?.get(latin1(from))
+        const node = nodeFromStat(Buffer.alloc(0), st)
+        return keepAsCopy(err, from, to, attrs ? { ...node, extendedAttributes: attrs } : node)
+      })
     await mkdir(to, { mode: 0o700 })
     for (const n of await readdir(from, { encoding: 'buffer' }))
       await carry(join(from, n), join(to, n))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { restoreFiles, restoreMount } from '../../../src/capture/index.js'
 import type { CofferError } from '../../../src/errors.js'
-import { RepoReader, type Repository } from '../../../src/repo/index.js'
+import { RepoReader, treePath, type Repository } from '../../../src/repo/index.js'
 import { describeTree, diffTrees, type Entry } from '../../helpers/dir-snapshot.js'
 import { createRepo, snapshotMount, type MountSnapshot } from '../../helpers/mount-repo.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
@@ -111,6 +111,26 @@ describe('restoring a mount that holds immutable files', () => {
     expect(diffTrees(await describeTree(target), want, SLACK)).toEqual([])
     expect(flagsOf(join(target, 'etc/env.php'))).toContain('i')
     expect(await leftovers(target)).toEqual([])
+  })
+
+  it('carries an immutable file outside the restored paths into a whole switch as a copy', async () => {
+    const target = await changedMount('whole-include')
+    const env = join(target, 'etc/env.php')
+    await writeFile(join(target, 'etc/local.php'), 'outside the restored paths\n')
+    chattr('+i', env)
+    const r = await restoreMount(reader, shot.tree, target, {
+      rootNode: shot.node,
+      switchMode: 'whole',
+      include: [treePath('img')],
+    })
+    expect(r.warnings[0]).toBe(
+      `${env} is immutable or append-only (chattr +i or +a): the restored mount has a copy of it without the flag.`,
+    )
+    expect(await readFile(env, 'utf8')).toBe("<?php return ['db' => 'shop'];\n")
+    expect(await readFile(join(target, 'etc/local.php'), 'utf8')).toBe(
+      'outside the restored paths\n',
+    )
+    expect(await readdir(join(target, 'img'))).not.toContain('extra.jpg')
   })
 
   it('switches a whole mount holding an immutable file, copies it, and says what is left', async () => {
