@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Repository } from '../../src/repo/index.js'
@@ -9,6 +9,7 @@ import { makeTempDir } from '../helpers/tmp-dir.js'
 
 const PASSWORD = 'right'
 const repos = useTestRepos()
+const env = { COFFER_PASSWORD: PASSWORD }
 
 describe('clear one-line refusals', () => {
   let tmp: { path: string; cleanup: () => Promise<void> }
@@ -94,6 +95,48 @@ describe('clear one-line refusals', () => {
       }
     } finally {
       await lock.release()
+    }
+  })
+
+  it('refuses a restore target that is a file, with or without --delta', async () => {
+    const src = join(tmp.path, 'file-target-src')
+    await mkdir(src, { recursive: true })
+    await writeFile(join(src, 'f'), 'x')
+    expect((await runCoffer(['repo:backup', '--repo', repo, src], { env })).code).toBe(0)
+    const target = join(tmp.path, 'a-file')
+    await writeFile(target, 'not a directory')
+    for (const delta of [false, true]) {
+      const r = await runCoffer(
+        ['repo:restore', `latest:${src}`, '--target', target, '--repo', repo].concat(
+          delta ? ['--delta'] : [],
+        ),
+        { env },
+      )
+      expect(r.code, r.stderr).toBe(5)
+      expect(r.stderr).toBe(`coffer: ${target} is not a directory; nothing was changed.\n`)
+      expect(await readFile(target, 'utf8')).toBe('not a directory')
+    }
+  })
+
+  it('warns of an --include path the snapshot does not have', async () => {
+    const src = join(tmp.path, 'include-src')
+    await mkdir(join(src, 'media'), { recursive: true })
+    await writeFile(join(src, 'media/a.jpg'), 'image')
+    const backup = await runCoffer(['repo:backup', '--repo', repo, '--json', src], { env })
+    const id = (JSON.parse(backup.stdout) as { snapshot_id: string }).snapshot_id.slice(0, 8)
+    for (const delta of [false, true]) {
+      const target = join(tmp.path, `include-${delta}`)
+      const r = await runCoffer(
+        ['repo:restore', `${id}:${src}`, '--target', target, '--repo', repo]
+          .concat(['--include', '/media/a.jpg', '--include', '/meida'])
+          .concat(delta ? ['--delta'] : []),
+        { env },
+      )
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toBe(
+        `warning: /meida is not in snapshot ${id}: ${delta ? 'the target will not have it either' : 'nothing is restored there'}\n`,
+      )
+      expect(await readFile(join(target, 'media/a.jpg'), 'utf8')).toBe('image')
     }
   })
 

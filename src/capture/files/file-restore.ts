@@ -210,7 +210,12 @@ export async function restoreFiles(
   }
 
   const root = Buffer.from(target)
-  await mkdir(root, { recursive: true })
+  await mkdir(root, { recursive: true }).catch((e: unknown) => {
+    const code = errnoCode(e)
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new CofferError('restore_failed', `${target} is not a directory; nothing was changed.`)
+    throw e
+  })
   try {
     await restoreDir(root, [], tree, undefined)
     await checkSpace(target, bytesNeeded)

@@ -101,6 +101,13 @@ export const run: CommandRunner = async (cmd, args) => {
     if (!o.target) return
     if (!o.json)
       out(`restoring snapshot ${shortId(snap.id)} of [${snap.paths.join(' ')}] to ${o.target}`)
+    // A path the snapshot lacks restores nothing (restic says nothing either), and a delta
+    // restore makes the target lack it too: a mistyped --include is worth a word.
+    for (const inc of o.include ?? [])
+      if (!(await reader.lookup(tree, treePath(inc), signal)))
+        err(
+          `warning: ${inc} is not in snapshot ${shortId(snap.id)}${delta ? ': the target will not have it either' : ': nothing is restored there'}`,
+        )
     const progress = progressLine()
     if (delta) {
       const r = await restoreMount(reader, tree, resolve(o.target), {
