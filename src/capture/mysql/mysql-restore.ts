@@ -13,6 +13,7 @@ import { describeMysqlSource, type MysqlSource } from './mysql-source.js'
 import { fileNameOf, identifierOf, qualified, quoteIdent, sideDatabases } from './names.js'
 import { databaseOptions, databaseSwitch, runSwitch } from './database-switch.js'
 import { PatchesAhead } from './patch-ahead.js'
+import { probeSwitchLocks } from './switch-lock-probe.js'
 import { rehearseObjects } from './object-rehearsal.js'
 import {
   commitJournal,
@@ -217,10 +218,6 @@ export async function restoreMysql(
         ),
       )
     ctx.signal.throwIfAborted()
-    // On the last connection, idle once the staging is done; the switch runs on the first.
-    if (opts.patchAhead !== false && sessions.length > 1)
-      ahead = await PatchesAhead.start(sessions.at(-1)!, staged, ctx.log)
-    ctx.signal.throwIfAborted()
     const switches = staged.map((st) =>
       databaseSwitch(st.selected.entry, {
         to: st.to,
@@ -233,6 +230,13 @@ export async function restoreMysql(
         ...(st.patches.length > 0 ? { patch: st.patches } : {}),
       }),
     )
+    // Before the patches applied ahead take their tables: their transaction holds them (and
+    // the tables their foreign keys join) until the switch.
+    await probeSwitchLocks(main, switches)
+    // On the last connection, idle once the staging is done; the switch runs on the first.
+    if (opts.patchAhead !== false && sessions.length > 1)
+      ahead = await PatchesAhead.start(sessions.at(-1)!, staged, ctx.log)
+    ctx.signal.throwIfAborted()
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
     if (staged[0]) opts.onPhase?.('switch', staged[0].selected.entry.name)
     ctx.signal.throwIfAborted()

@@ -21,6 +21,7 @@ import {
   writeJournal,
 } from '../restore-journal.js'
 import { listTables } from '../schema-reader.js'
+import { probeSwitchLocks } from '../switch-lock-probe.js'
 
 export interface PhysicalRestoreOptions {
   /** The service's name in the tree (`services/<service>/`). Default `mysql`. */
@@ -187,6 +188,7 @@ export async function restorePhysical(
         }),
       )
     }
+    await probeSwitchLocks(main, switches)
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
     if (staged[0]) onPhase('switch', staged[0].selected.logical.name)
     ctx.signal.throwIfAborted()
