@@ -232,7 +232,7 @@ export async function restoreMysql(
     )
     // Before the patches applied ahead take their tables: their transaction holds them (and
     // the tables their foreign keys join) until the switch.
-    await probeSwitchLocks(main, switches)
+    await probeSwitchLocks(main, switches, ctx.log)
     // On the last connection, idle once the staging is done; the switch runs on the first.
     if (opts.patchAhead !== false && sessions.length > 1)
       ahead = await PatchesAhead.start(sessions.at(-1)!, staged, ctx.log)

@@ -1,13 +1,16 @@
 import { CofferError } from '../../errors.js'
+import type { Logger } from '../../lib/index.js'
 import type { DatabaseSwitch } from './database-switch.js'
 import { qualified } from './names.js'
-import { cellText, errorNumber, type MysqlSession } from './session.js'
+import { cellText, errorNumber, serverMessage, type MysqlSession } from './session.js'
 import { keepSessionSettings } from './table-patch.js'
 
 /** How long the probe waits for a table another connection holds, in seconds. */
 export const SWITCH_LOCK_WAIT_SECONDS = 5
 
 const ER_LOCK_WAIT_TIMEOUT = 1205
+/** ER_DBACCESS_DENIED_ERROR, ER_TABLEACCESS_DENIED_ERROR. */
+const ACCESS_DENIED = new Set([1044, 1142])
 
 /**
  * Before a restore's point of no return: takes, and gives back at once, the write lock of
@@ -23,6 +26,7 @@ const ER_LOCK_WAIT_TIMEOUT = 1205
 export async function probeSwitchLocks(
   s: MysqlSession,
   switches: readonly DatabaseSwitch[],
+  log: Logger,
 ): Promise<void> {
   const names: string[] = []
   for (const sw of switches) {
@@ -49,6 +53,11 @@ export async function probeSwitchLocks(
     await s.query(`LOCK TABLES ${names.map((n) => `${n} WRITE`).join(', ')}`)
     await s.query('UNLOCK TABLES')
   } catch (e) {
+    // A user without the LOCK TABLES privilege restores as before, unprobed.
+    if (ACCESS_DENIED.has(errorNumber(e) ?? 0)) {
+      log.warn({ error: serverMessage(e) }, 'the switch lock probe is not allowed: skipped')
+      return
+    }
     if (errorNumber(e) !== ER_LOCK_WAIT_TIMEOUT) throw e
     throw new CofferError(
       'conflict',

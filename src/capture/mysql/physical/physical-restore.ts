@@ -188,7 +188,7 @@ export async function restorePhysical(
         }),
       )
     }
-    await probeSwitchLocks(main, switches)
+    await probeSwitchLocks(main, switches, ctx.log)
     if (switches.length > 0) journal = await writeJournal(main, id, switches)
     if (staged[0]) onPhase('switch', staged[0].selected.logical.name)
     ctx.signal.throwIfAborted()
