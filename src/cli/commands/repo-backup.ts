@@ -74,7 +74,7 @@ export const run: CommandRunner = async (cmd, args) => {
   const progress = progressLine()
   try {
     const sources: FileSource[] = []
-    for (const p of paths) {
+    for (const p of outermost(paths)) {
       const target = treePath(p)
       // Directories above the backed-up path carry their real metadata, as in restic.
       for (let i = 1; i < target.length; i++) {
@@ -175,4 +175,13 @@ export const run: CommandRunner = async (cmd, args) => {
     await writer.abort()
     throw e
   }
+}
+
+/**
+ * The paths to walk: each once, and none inside another given path, which holds it already
+ * (as restic does; the snapshot still lists every path given).
+ */
+function outermost(paths: readonly string[]): string[] {
+  const inside = (p: string, q: string): boolean => q === '/' || p.startsWith(`${q}/`)
+  return [...new Set(paths)].filter((p) => !paths.some((q) => q !== p && inside(p, q)))
 }
