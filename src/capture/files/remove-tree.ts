@@ -14,31 +14,7 @@ const slash = Buffer.from('/')
  * the thread's other work for long.
  */
 export async function removeTree(root: string | Buffer): Promise<void> {
-  const path = typeof root === 'string' ? Buffer.from(root) : root
-  const st = lstatSync(path, { throwIfNoEntry: false })
-  if (!st) return
-  // Not a directory (a file or a symlink where the tree was): removed as it is.
-  if (!st.isDirectory()) return unlinkSync(path)
-  await emptyDir(path)
-  rmdirSync(path)
-}
-
-async function emptyDir(dir: Buffer): Promise<void> {
-  let sinceYield = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
-    const child = Buffer.concat([dir, slash, entry.name])
-    // The entry's type comes from readdir (lstat where the filesystem does not say): a
-    // symlink to a directory is not a directory here.
-    if (entry.isDirectory()) {
-      await emptyDir(child)
-      rmdirSync(child)
-    } else unlinkSync(child)
-    if (++sinceYield >= ENTRIES_PER_TURN) {
-      sinceYield = 0
-      await yieldToLoop()
-    }
-  }
-  await yieldToLoop()
+  await removeWith(typeof root === 'string' ? Buffer.from(root) : root, (remove, p) => remove(p))
 }
 
 /**
@@ -48,37 +24,47 @@ async function emptyDir(dir: Buffer): Promise<void> {
  */
 export async function removeTreeLeniently(root: Buffer): Promise<Buffer[]> {
   const refused: Buffer[] = []
-  const attempt = (remove: () => void, p: Buffer): boolean => {
+  await removeWith(root, (remove, p) => {
     try {
-      remove()
-      return true
+      remove(p)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') return true
+      if (code === 'ENOENT') return
       // A directory that still holds a refused entry: that entry is the one named.
-      if (code === 'ENOTEMPTY' && refused.length > 0) return false
+      if (code === 'ENOTEMPTY' && refused.length > 0) return
       if (code !== 'EPERM' && code !== 'EACCES') throw e
       refused.push(p)
-      return false
     }
-  }
-  const empty = async (dir: Buffer): Promise<void> => {
-    for (const entry of readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
-      const child = Buffer.concat([dir, slash, entry.name])
-      if (entry.isDirectory()) {
-        await empty(child)
-        attempt(() => rmdirSync(child), child)
-      } else attempt(() => unlinkSync(child), child)
-    }
-    await yieldToLoop()
-  }
-  const st = lstatSync(root, { throwIfNoEntry: false })
-  if (!st) return refused
-  if (!st.isDirectory()) {
-    attempt(() => unlinkSync(root), root)
-    return refused
-  }
-  await empty(root)
-  attempt(() => rmdirSync(root), root)
+  })
   return refused
+}
+
+/** Runs one removal (unlink or rmdir) of `p`: as it is, or catching what may be left. */
+type Apply = (remove: (p: Buffer) => void, p: Buffer) => void
+
+async function removeWith(path: Buffer, apply: Apply): Promise<void> {
+  const st = lstatSync(path, { throwIfNoEntry: false })
+  if (!st) return
+  // Not a directory (a file or a symlink where the tree was): removed as it is.
+  if (!st.isDirectory()) return apply(unlinkSync, path)
+  await emptyDir(path, apply)
+  apply(rmdirSync, path)
+}
+
+async function emptyDir(dir: Buffer, apply: Apply): Promise<void> {
+  let sinceYield = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+    const child = Buffer.concat([dir, slash, entry.name])
+    // The entry's type comes from readdir (lstat where the filesystem does not say): a
+    // symlink to a directory is not a directory here.
+    if (entry.isDirectory()) {
+      await emptyDir(child, apply)
+      apply(rmdirSync, child)
+    } else apply(unlinkSync, child)
+    if (++sinceYield >= ENTRIES_PER_TURN) {
+      sinceYield = 0
+      await yieldToLoop()
+    }
+  }
+  await yieldToLoop()
 }

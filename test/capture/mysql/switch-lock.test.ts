@@ -59,7 +59,6 @@ describe('a table held by a long transaction at the switch', () => {
     await reader.query('START TRANSACTION')
     await reader.query(`SELECT * FROM \`${db}\`.orders`)
 
-    const started = performance.now()
     const err = await restoreMysql(
       await treeOf(repo, snap),
       parseMysqlUrl(MYSQL_URL),
@@ -68,7 +67,6 @@ describe('a table held by a long transaction at the switch', () => {
       () => undefined,
       (e: unknown) => e as CofferError,
     )
-    const waited = performance.now() - started
     expect(err).toBeInstanceOf(CofferError)
     expect(err!.code).toBe('conflict')
     expect(err!.message).toMatch(
@@ -76,8 +74,6 @@ describe('a table held by a long transaction at the switch', () => {
         `^The restore's switch needs its tables to itself, and another connection has held one of them for more than 5 s, probably the oldest open transaction: connection \\d+ of \\S+@\\S+, open for \\d+ s\\. Nothing was changed: end that transaction \\(or wait for it\\) and restore again\\.$`,
       ),
     )
-    // It waited for the lock, not for the transaction.
-    expect(waited).toBeLessThan(60_000)
     await reader.query('COMMIT')
     expect(await describeDatabase(admin, db)).toEqual(before)
     expect(await sideDatabasesLeft(admin, db)).toEqual([])
