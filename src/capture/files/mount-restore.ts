@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { constants, linkSync } from 'node:fs'
+import { constants, linkSync, mkdirSync } from 'node:fs'
 import { link, lstat, mkdir, open, readdir, readFile, realpath, statfs } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CofferError } from '../../errors.js'
@@ -300,7 +300,8 @@ async function stageLocked(
   /** Builds directory `d` at `sp` with all its entries (whole mode, or a new directory). */
   const stageDir = async (d: PlanDir, sp: Buffer, mp: Buffer | undefined): Promise<void> => {
     signal?.throwIfAborted()
-    await mkdir(sp, { mode: 0o700 })
+    // Synchronous, as the links of its files: a whole switch makes every directory again.
+    mkdirSync(sp, { mode: 0o700 })
     const pending: Promise<void>[] = []
     let failure: { error: unknown } | undefined
     try {
@@ -459,13 +460,16 @@ async function stageLocked(
     await mkdir(`${stage}/d`, { mode: 0o700 })
     await mkdir(`${stage}/t`, { mode: 0o700 })
     await walk(plan.root, undefined, m)
-    await finishStaging()
-    await writePlan(stage, ops)
-    await refuseUnchangeable(
-      mountPath,
-      ops.flatMap((o) => (o.op === 'meta' ? [] : [o.path])),
-      Buffer.from(`${stage}/t`),
+    // Probed while the files are written (its lsattr run is a process of its own).
+    const probing = observed(
+      refuseUnchangeable(
+        mountPath,
+        ops.flatMap((o) => (o.op === 'meta' ? [] : [o.path])),
+        Buffer.from(`${stage}/t`),
+      ),
     )
+    await settleAll([finishStaging(), probing])
+    await writePlan(stage, ops)
   } catch (e) {
     await writer.dropFiles()
     await recoverStagedRestore(mountPath).catch(() => undefined)

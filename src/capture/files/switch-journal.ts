@@ -1,5 +1,6 @@
-import { constants } from 'node:fs'
-import { chmod, lchown, lstat, open, readFile, rename, rm, utimes } from 'node:fs/promises'
+import { chmodSync, constants, lchownSync, lstatSync, renameSync, utimesSync } from 'node:fs'
+import { lstat, open, readFile, rename, rm, utimes } from 'node:fs/promises'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { join } from 'node:path'
 import { JsonFields, type ExtendedAttribute } from '../../repo/index.js'
 import { utimeOf } from './entry-writer.js'
@@ -139,16 +140,26 @@ export async function readSwitch(stage: string): Promise<SwitchOp[]> {
     .map(decodeOp)
 }
 
-const exists = (p: Buffer | string): Promise<boolean> =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  )
+/** Whether something is at `p` (an error, such as ENOTDIR on the way, counts as nothing). */
+const exists = (p: Buffer | string): boolean => {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** Steps run between two yields to the event loop (a server goes on answering meanwhile). */
+const STEPS_PER_YIELD = 256
 
 /**
  * Runs (or re-runs) the switch: every step checks whether it is already done, so replaying
  * the whole list after a crash at any point ends in the same state. `onStep` is called after
  * each step (progress).
+ *
+ * The steps' calls are synchronous: microseconds each on a local file system, where a
+ * promise per call waited on a round trip to libuv's thread pool, one after the other (a
+ * delta restore of 150 files in 150 directories: about 1,000 calls, 0.1 s of waiting).
  */
 export async function applySwitch(
   mount: string,
@@ -167,12 +178,12 @@ export async function applySwitch(
       case 'trash': {
         const to = join(trash, o.to)
         // Already moved (a later step may have put the new entry in its place since).
-        if (!(await exists(to)) && (await exists(at(o.path)))) await rename(at(o.path), to)
+        if (!exists(to) && exists(at(o.path))) renameSync(at(o.path), to)
         break
       }
       case 'put': {
         const from = join(data, o.from)
-        if (await exists(from)) await rename(from, at(o.path))
+        if (exists(from)) renameSync(from, at(o.path))
         break
       }
       case 'meta':
@@ -182,17 +193,18 @@ export async function applySwitch(
         o satisfies never
     }
     onStep?.(++done, ops.length)
+    if (done % STEPS_PER_YIELD === 0) await yieldToLoop()
   }
 }
 
 async function applyMeta(p: Buffer, o: Extract<SwitchOp, { op: 'meta' }>): Promise<void> {
-  const st = await lstat(p)
+  const st = lstatSync(p)
   // Only ever a directory the plan saw: never follow something that replaced it.
   if (!st.isDirectory()) return
-  if (o.uid !== undefined && o.gid !== undefined) await lchown(p, o.uid, o.gid)
-  await chmod(p, o.perm)
+  if (o.uid !== undefined && o.gid !== undefined) lchownSync(p, o.uid, o.gid)
+  chmodSync(p, o.perm)
   if (o.attrs?.length) await writeXattrs([{ path: p, attrs: o.attrs }])
-  await utimes(p, utimeOf(o.atimeNs), utimeOf(o.mtimeNs))
+  utimesSync(p, utimeOf(o.atimeNs), utimeOf(o.mtimeNs))
 }
 
 /**
