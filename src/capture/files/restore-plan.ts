@@ -143,8 +143,9 @@ const TIME_SLACK_NS = 1000n
 
 const slash = Buffer.from('/')
 const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slash, name])
-const latin1 = (b: Uint8Array): string =>
-  Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length)
+const latin1 = (b: Uint8Array): string => asBuffer(b).toString('latin1')
 const abs = (a: bigint): bigint => (a < 0n ? -a : a)
 
 type Inclusion = 'all' | 'some' | 'none'
@@ -221,20 +222,30 @@ export async function planRestore(
     return true
   }
 
-  const decideFile = async (node: Node, ex: Existing | undefined, p: Buffer): Promise<Action> => {
-    if (!ex || ex.type !== 'file' || ex.size !== BigInt(node.size ?? 0)) return 'write'
+  /** Whether size or linking alone make a file's content differ from the snapshot's. */
+  const shapeDiffers = (node: Node, ex: Existing | undefined): boolean => {
+    if (!ex || ex.type !== 'file' || ex.size !== BigInt(node.size ?? 0)) return true
     // A link group must be rebuilt when the target's linking differs from the snapshot's.
-    if (ex.nlink > 1n !== (node.links ?? 1) > 1) return 'write'
-    const timeSame = abs(node.mtime.unixNs - ex.mtimeNs) <= TIME_SLACK_NS
-    let contentSame: boolean
-    if (opts.verify) {
-      totals.bytesVerified += Number(ex.size)
-      contentSame = await opts.verify(p, node)
-    } else {
-      contentSame = timeSame
-    }
-    if (!contentSame) return 'write'
-    return metaSame(node, ex) ? 'keep' : 'copy'
+    return ex.nlink > 1n !== (node.links ?? 1) > 1
+  }
+
+  /** A file's action when size and mtime decide (no `verify`): synchronous. */
+  const decideFileByTime = (node: Node, ex: Existing | undefined): Action => {
+    if (shapeDiffers(node, ex) || abs(node.mtime.unixNs - ex!.mtimeNs) > TIME_SLACK_NS)
+      return 'write'
+    return metaSame(node, ex!) ? 'keep' : 'copy'
+  }
+
+  /** A file's action when its content is compared (`verify`). */
+  const decideFileByContent = async (
+    node: Node,
+    ex: Existing | undefined,
+    p: Buffer,
+  ): Promise<Action> => {
+    if (shapeDiffers(node, ex)) return 'write'
+    totals.bytesVerified += Number(ex!.size)
+    if (!(await opts.verify!(p, node))) return 'write'
+    return metaSame(node, ex!) ? 'keep' : 'copy'
   }
 
   const decideOther = async (node: Node, ex: Existing | undefined, p: Buffer): Promise<Action> => {
@@ -279,33 +290,40 @@ export async function planRestore(
     const remove: Buffer[] = []
     const carry: Buffer[] = []
     const seen = new Set<string>()
+    // Per entry, only what every entry needs: this loop runs for each file of the mount.
+    const include = opts.include?.length ? opts.include : undefined
     for (const child of nodes) {
       const k = latin1(child.name)
-      const childPath = [...path, child.name]
       if (!isSafeName(child.name) || seen.has(k)) {
         unsafeHere.push(JSON.stringify(Buffer.from(child.name).toString('utf8')))
         continue
       }
       seen.add(k)
-      const inc = inclusion(childPath, opts.include)
+      const inc = include ? inclusion([...path, child.name], include) : 'all'
       if (inc === 'none' || (inc === 'some' && child.type !== 'dir')) continue
-      const ex = have.get(k)?.ex
-      have.delete(k)
-      const cp = join(p, child.name)
+      const listed = have.get(k)
+      const ex = listed?.ex
+      if (listed) have.delete(k)
       if (child.type === 'dir') {
+        const childPath = [...path, child.name]
+        const cp = join(p, child.name)
         slots.push({ subdir: true, path: childPath, p: cp, node: child, existing: ex, scope: inc })
         totals.dirs++
         continue
       }
       if (child.type === 'socket' || child.type === 'irregular') {
         // Not restorable; what the target has under that name is left alone.
-        if (ex) have.set(k, { name: Buffer.from(child.name), ex })
+        if (listed) have.set(k, listed)
         continue
       }
       const action =
-        child.type === 'file' ? await decideFile(child, ex, cp) : await decideOther(child, ex, cp)
+        child.type === 'file'
+          ? opts.verify
+            ? await decideFileByContent(child, ex, join(p, child.name))
+            : decideFileByTime(child, ex)
+          : await decideOther(child, ex, join(p, child.name))
       slots.push({
-        name: Buffer.from(child.name),
+        name: asBuffer(child.name),
         node: child,
         action,
         existing: ex,
