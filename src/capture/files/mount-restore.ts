@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { constants, linkSync, mkdirSync } from 'node:fs'
 import { link, lstat, mkdir, open, readdir, readFile, realpath, statfs } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { CofferError } from '../../errors.js'
 import { Limiter, observed, settleAll, silentLogger, type Logger } from '../../lib/index.js'
 import {
@@ -144,6 +145,8 @@ const join = (dir: Buffer, name: Uint8Array): Buffer => Buffer.concat([dir, slas
 const show = (p: Buffer): string => p.toString('utf8')
 const latin1 = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1')
+/** Kept files linked between two yields to the event loop (a few milliseconds). */
+const LINKS_PER_YIELD = 256
 /** Room counted for each staged entry beyond its bytes (inode, directory block). */
 const ENTRY_OVERHEAD = 4096
 
@@ -254,6 +257,8 @@ async function stageLocked(
    * times and mode must not change, or stop a file being created, after they are set).
    */
   const links: (() => Promise<void>)[] = []
+  /** Files kept (whole mode): their current path, their path in the new tree, their node. */
+  const kept: [Buffer, Buffer, Node][] = []
   const dirMetas: [Buffer, Node][] = []
   const toStage = t.write + t.copy + t.make + t.link
   let staged = 0
@@ -265,9 +270,10 @@ async function stageLocked(
     let p: Promise<void>
     switch (e.action) {
       case 'keep':
-        // Whole mode only: the same inode, linked into the new tree (neither read nor copied).
-        p = linkNow(mp!, sp).catch((err: unknown) => keepAsCopy(err, mp!, sp, e.node))
-        break
+        // Whole mode only: the same inode, linked into the new tree (neither read nor copied)
+        // by finishStaging, while the workers write the files that changed.
+        kept.push([mp!, sp, e.node])
+        return Promise.resolve()
       case 'write':
         // Created now, written with every other file by finishStaging: not waited for here.
         stagedAt.set(
@@ -321,10 +327,32 @@ async function stageLocked(
 
   /** After the walk: file contents, then hard links, then directories' metadata (see links). */
   const finishStaging = async (): Promise<void> => {
-    await writer.writeFiles()
+    // A whole switch of a delta links thousands of kept files (synchronous calls on this
+    // thread) and writes a few changed ones (mostly on the workers): both at once.
+    const writing = observed(writer.writeFiles())
+    let failure: { error: unknown } | undefined
+    try {
+      await linkKept()
+    } catch (error) {
+      failure = { error }
+    }
+    await settleAll([writing], failure)
     for (const l of links) await l()
     for (const [sp, node] of dirMetas) await writer.setMeta(sp, node)
     await writer.flushXattrs()
+  }
+
+  /** Links the kept files into the new tree, yielding now and then to the writes' messages. */
+  const linkKept = async (): Promise<void> => {
+    for (let i = 0; i < kept.length; i++) {
+      const [mp, sp, node] = kept[i]!
+      try {
+        linkSync(mp, sp)
+      } catch (err) {
+        await keepAsCopy(err, mp, sp, node)
+      }
+      if (i % LINKS_PER_YIELD === LINKS_PER_YIELD - 1) await yieldToLoop()
+    }
   }
 
   /**
@@ -652,19 +680,5 @@ function nodeOfExisting(ex: Existing | undefined): Node {
     uid: ex?.uid ?? process.getuid?.() ?? 0,
     gid: ex?.gid ?? process.getgid?.() ?? 0,
     content: null,
-  }
-}
-
-/**
- * Links synchronously (a promise that is already settled): microseconds on a local
- * filesystem, where the promise form cost the main thread several times that for each of
- * the thousands of files a whole switch keeps.
- */
-function linkNow(existing: Buffer, p: Buffer): Promise<void> {
-  try {
-    linkSync(existing, p)
-    return Promise.resolve()
-  } catch (e) {
-    return Promise.reject(e instanceof Error ? e : new Error(String(e)))
   }
 }
