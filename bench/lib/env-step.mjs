@@ -5,7 +5,7 @@
 // the built CLI: run through tsx, the step's process carried about 140 MB of the loader's
 // (624 against 486 MB peak for a consistent snapshot of the scale-1 environment).
 import { execFileSync } from 'node:child_process'
-import { LocalBackend, Repository, UserKeyCache } from '../../dist/repo/index.js'
+import { LocalBackend, Repository, TreeCache, UserKeyCache } from '../../dist/repo/index.js'
 import { createEnvironmentSnapshot, restoreEnvironment } from '../../dist/snapshots/index.js'
 import { silentLogger } from '../../dist/lib/index.js'
 
@@ -33,11 +33,14 @@ const ctx = {
   logLine: () => {},
 }
 const userKeys = new UserKeyCache()
+// As the server keeps them (src/control/repositories.ts).
+const trees = new TreeCache()
 const openRepo = async () =>
   Repository.open({
     backend: await LocalBackend.open(args.repo),
     password: args.password,
     userKeys,
+    trees,
   })
 /** @param {{ switchMs: number, tablesReloaded: number, tablesKept: number, filesWritten: number, filesKept: number }} r */
 const restoreReport = (r) => ({

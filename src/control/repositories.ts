@@ -6,6 +6,7 @@ import {
   type KdfParams,
   type OpenBackendOptions,
   type S3BackendOptions,
+  TreeCache,
   UserKeyCache,
 } from '../repo/index.js'
 import type { RepositoryInitializer, RepositoryOpener, RepositoryTarget } from './ports.js'
@@ -33,14 +34,17 @@ export function repositories(opts: RepositoriesOptions = {}): {
       ...(opts.log ? { log: opts.log } : {}),
       s3: { ...opts.backend?.s3, ...s3Options(t.s3) },
     })
-  // Every activity opens its repository: scrypt runs once per repository and password.
+  // Every activity opens its repository: scrypt runs once per repository and password, and
+  // a tree is decoded once while it is used often enough to stay in the cache.
   const userKeys = new UserKeyCache()
+  const trees = new TreeCache()
   return {
     open: async (t, signal) =>
       Repository.open({
         backend: await backendOf(t),
         password: t.password,
         userKeys,
+        trees,
         ...(opts.log ? { log: opts.log } : {}),
         ...(signal ? { signal } : {}),
       }),

@@ -89,7 +89,7 @@ export class RepoReader {
   }
 
   private loadOne(id: TreeId, signal?: AbortSignal): Promise<Node[]> {
-    const cached = this.trees.get(id)
+    const cached = this.trees.get(id) ?? this.repo.sharedTrees?.get(this.repo.config.id, id)
     if (cached) return Promise.resolve(cached)
     let loading = this.loading.get(id)
     if (!loading) {
@@ -114,6 +114,7 @@ export class RepoReader {
     }
     if (this.trees.size >= TREE_CACHE_ENTRIES) this.trees.delete(this.trees.keys().next().value!)
     this.trees.set(id, nodes)
+    this.repo.sharedTrees?.set(this.repo.config.id, id, nodes)
     return nodes
   }
 

@@ -15,6 +15,7 @@ import {
 } from './crypto/index.js'
 import { formatPolynomial, randomPolynomial } from './chunker/index.js'
 import { encodeConfig, parseConfig, type RepoConfig } from './config.js'
+import type { TreeCache } from './tree-cache.js'
 import { formatGoTime, goTimeNow } from './go/index.js'
 import { hashId, type IndexId, type KeyId, type SnapshotId } from './id.js'
 import { MasterIndex, parseIndexFile } from './index/index.js'
@@ -34,6 +35,8 @@ export interface OpenOptions {
   readonly signal?: AbortSignal
   /** Keeps the password's derived key for the next opens (a long-running process's). */
   readonly userKeys?: UserKeyCache
+  /** Keeps decoded trees for the next opens (a long-running process's; tree-cache.ts). */
+  readonly trees?: TreeCache
 }
 
 export interface InitOptions extends OpenOptions {
@@ -59,6 +62,8 @@ export class Repository {
     readonly keyId: KeyId,
     readonly config: RepoConfig,
     readonly log: Logger,
+    /** Trees decoded by earlier opens, shared with later ones (RepoReader uses it). */
+    readonly sharedTrees?: TreeCache,
   ) {
     this.store = new UnpackedStore(backend, key, config.version)
   }
@@ -84,7 +89,7 @@ export class Repository {
     } catch (e) {
       throw new IntegrityError('config', (e as Error).message, { cause: e })
     }
-    return new Repository(backend, key, keyId, config, log)
+    return new Repository(backend, key, keyId, config, log, opts.trees)
   }
 
   /** Creates a new repository at `backend` (which must not hold one) and opens it. */
@@ -98,7 +103,7 @@ export class Repository {
       id: randomBytes(32).toString('hex'),
       chunkerPolynomial: opts.chunkerPolynomial ?? formatPolynomial(randomPolynomial()),
     }
-    const repo = new Repository(backend, key, keyId, config, opts.log ?? silentLogger)
+    const repo = new Repository(backend, key, keyId, config, opts.log ?? silentLogger, opts.trees)
     // The config is sealed but never compressed: it says whether compression is allowed.
     await backend.save(CONFIG_HANDLE, seal(key, encodeConfig(config)), { signal })
     return repo
