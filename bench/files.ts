@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
-import { cp, readdir, rm, writeFile } from 'node:fs/promises'
+import { cp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { changeOnePercent } from './lib/files-change.js'
 import { ensureMountsDataset } from './lib/mounts-dataset.js'
 import { COFFER_CLI, printTable, ratio, settleDisk } from './lib/measure.js'
 
@@ -186,6 +187,39 @@ export async function run(args: string[]): Promise<void> {
     String(perFile.maxRssMb),
     '-',
   ])
+  // The same restores in one long-lived process, as the server runs an environment's mounts.
+  const warm = await measure('bench/lib/files-step.mjs', [
+    JSON.stringify({
+      repo: join(work, 'coffer'),
+      password,
+      snapshot: id,
+      sub: data,
+      target: join(work, 'warm-restore'),
+      scale,
+      rounds: 3,
+      change: [process.execPath, '--import', 'tsx', 'bench/lib/files-change-step.ts'],
+    }),
+  ])
+  const w = JSON.parse(warm.stdout.trim().split('\n').at(-1) ?? '{}') as WarmReport
+  const median = (xs: { seconds: number }[]): number =>
+    xs.map((x) => x.seconds).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const warmPerFile = median(w.deltas['per-file'])
+  const warmWhole = median(w.deltas.whole)
+  const only = (name: string, seconds: number): string[] => [
+    name,
+    seconds.toFixed(2),
+    '-',
+    '-',
+    '-',
+    '-',
+    String(warm.maxRssMb),
+    '-',
+  ]
+  rows.push(
+    only('full restore, one process (as the server)', w.full.seconds),
+    only('delta restore, warm process, whole switch', warmWhole),
+    only('delta restore, warm process, per-file switch', warmPerFile),
+  )
   printTable(
     [
       'step',
@@ -202,24 +236,14 @@ export async function run(args: string[]): Promise<void> {
   process.stdout.write(
     `delta restore / full restore (coffer): whole switch wall ${ratio(delta.seconds, full.seconds)}, cpu ${ratio(delta.cpuSeconds, full.cpuSeconds)}; per-file switch wall ${ratio(perFile.seconds, full.seconds)}, cpu ${ratio(perFile.cpuSeconds, full.cpuSeconds)}\n`,
   )
+  process.stdout.write(
+    `warm process (as the server; medians of ${w.deltas.whole.length} rounds, without Node's start-up): delta / full restore whole switch ${ratio(warmWhole, w.full.seconds)}, per-file switch ${ratio(warmPerFile, w.full.seconds)}\n`,
+  )
   await rm(work, { recursive: true, force: true })
 }
 
-/** Rewrites 1 % of the images (new content, same names, same sizes); returns how many. */
-async function changeOnePercent(root: string, scale: number, seed: string): Promise<number> {
-  const want = Math.max(1, Math.round(150 * scale))
-  const product = join(root, 'pub/media/catalog/product')
-  let n = 0
-  for (const d1 of '0123456789abcdef') {
-    for (const d2 of '0123456789abcdef') {
-      if (n >= want) return n
-      const dir = join(product, d1, d2)
-      const names = await readdir(dir).catch(() => [])
-      for (const f of names.slice(0, 1)) {
-        await writeFile(join(dir, f), Buffer.from(`${seed} ${f} `.repeat(4000)))
-        n++
-      }
-    }
-  }
-  return n
+/** What bench/lib/files-step.mjs prints. */
+interface WarmReport {
+  readonly full: { seconds: number }
+  readonly deltas: Record<'per-file' | 'whole', { seconds: number }[]>
 }
