@@ -59,6 +59,9 @@ function measure(
  * where 1 % of the images changed. Wall time and peak RSS, with Coffer/restic ratios.
  * Coffer runs the built CLI (npm run build first); its restores are the staged, switched
  * ones (`repo:restore --delta`). restic 0.14 has no delta restore: it rewrites every file.
+ * The full and delta restores are then measured again in one long-lived process
+ * (bench/lib/files-step.mjs), as the server restores an environment's mounts: a fresh `coffer`
+ * process pays its start-up, the key's derivation and a cold JIT on every run.
  */
 export async function run(args: string[]): Promise<void> {
   const at = args.indexOf('--scale')
