@@ -257,8 +257,11 @@ async function stageLocked(
    * times and mode must not change, or stop a file being created, after they are set).
    */
   const links: (() => Promise<void>)[] = []
-  /** Files kept (whole mode): their current path, their path in the new tree, their node. */
-  const kept: [Buffer, Buffer, Node][] = []
+  /**
+   * Directories of kept files (whole mode): where each is now, where it is in the new tree,
+   * its plan (paths are joined when linked: a mount of a million files keeps a million).
+   */
+  const kept: [Buffer, Buffer, PlanDir][] = []
   const dirMetas: [Buffer, Node][] = []
   const toStage = t.write + t.copy + t.make + t.link
   let staged = 0
@@ -270,10 +273,7 @@ async function stageLocked(
     let p: Promise<void>
     switch (e.action) {
       case 'keep':
-        // Whole mode only: the same inode, linked into the new tree (neither read nor copied)
-        // by finishStaging, while the workers write the files that changed.
-        kept.push([mp!, sp, e.node])
-        return Promise.resolve()
+        throw new CofferError('internal', 'kept files are linked by linkKept')
       case 'write':
         // Created now, written with every other file by finishStaging: not waited for here.
         stagedAt.set(
@@ -311,7 +311,11 @@ async function stageLocked(
     const pending: Promise<void>[] = []
     let failure: { error: unknown } | undefined
     try {
+      // Whole mode only: kept entries are the same inodes, linked into the new tree (neither
+      // read nor copied) by finishStaging, while the workers write the files that changed.
+      if (mp) kept.push([mp, sp, d])
       for (const e of d.entries) {
+        if (e.action === 'keep') continue
         const esp = join(sp, e.name)
         const emp = mp && e.existing ? join(mp, e.name) : undefined
         if (e.action === 'dir') await stageDir(e.dir!, esp, e.dir!.existing ? emp : undefined)
@@ -344,14 +348,19 @@ async function stageLocked(
 
   /** Links the kept files into the new tree, yielding now and then to the writes' messages. */
   const linkKept = async (): Promise<void> => {
-    for (let i = 0; i < kept.length; i++) {
-      const [mp, sp, node] = kept[i]!
-      try {
-        linkSync(mp, sp)
-      } catch (err) {
-        await keepAsCopy(err, mp, sp, node)
+    let linked = 0
+    for (const [dir, stagedDir, d] of kept) {
+      for (const e of d.entries) {
+        if (e.action !== 'keep') continue
+        const mp = join(dir, e.name)
+        const sp = join(stagedDir, e.name)
+        try {
+          linkSync(mp, sp)
+        } catch (err) {
+          await keepAsCopy(err, mp, sp, e.node)
+        }
+        if (++linked % LINKS_PER_YIELD === 0) await yieldToLoop()
       }
-      if (i % LINKS_PER_YIELD === LINKS_PER_YIELD - 1) await yieldToLoop()
     }
   }
 
