@@ -1,13 +1,12 @@
 import type mysql from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MysqlCapture, parseMysqlUrl } from '../../../src/capture/mysql/index.js'
 import { CofferError } from '../../../src/errors.js'
-import { SnapshotWriter, type Repository } from '../../../src/repo/index.js'
+import type { Repository } from '../../../src/repo/index.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 import {
   adminConnection,
+  captureFailureAfterSnapshotPoint,
   createRepo,
-  driverContext,
   MYSQL_URL,
   testDbName,
 } from './mysql-harness.js'
@@ -36,20 +35,10 @@ describe('a table altered during a capture', () => {
   })
 
   it('fails with the reason and the remedy, and writes no snapshot', async () => {
-    const writer = await SnapshotWriter.start(repo)
-    const capture = new MysqlCapture(parseMysqlUrl(`${MYSQL_URL}/${db}`), writer, driverContext())
-    await capture.prepare()
-    await capture.hold()
-    await capture.final()
-    await capture.release()
-    // After the snapshot point, before the rows are read: as a deployment's setup:upgrade would.
-    await admin.query(`ALTER TABLE \`${db}\`.orders ADD COLUMN note TEXT, ALGORITHM=COPY`)
-    const err = await capture.finish().then(
-      () => undefined,
-      (e: unknown) => e,
+    const err = await captureFailureAfterSnapshotPoint(repo, `${MYSQL_URL}/${db}`, () =>
+      // After the snapshot point, before the rows are read: as a deployment's setup:upgrade would.
+      admin.query(`ALTER TABLE \`${db}\`.orders ADD COLUMN note TEXT, ALGORITHM=COPY`),
     )
-    await capture.abort()
-    await writer.abort()
     expect(err).toBeInstanceOf(CofferError)
     expect((err as CofferError).code).toBe('capture_failed')
     expect((err as Error).message).toBe(

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import {
   captureMysql,
+  MysqlCapture,
   parseMysqlUrl,
   snapshotTreeReader,
   type MysqlCaptureResult,
@@ -45,6 +46,32 @@ export async function createRepo(dir: string): Promise<Repository> {
     password: REPO_PASSWORD,
     kdf: TEST_KDF,
   })
+}
+
+/**
+ * Runs a capture of `url` up to its snapshot point (prepare, hold, final, release), then
+ * `interfere` (what goes wrong after it: a KILL, an ALTER TABLE), then the rest; returns what
+ * the rest failed with (undefined if it did not), the capture and its writer aborted.
+ */
+export async function captureFailureAfterSnapshotPoint(
+  repo: Repository,
+  url: string,
+  interfere: (capture: MysqlCapture) => Promise<unknown>,
+): Promise<unknown> {
+  const writer = await SnapshotWriter.start(repo)
+  const capture = new MysqlCapture(parseMysqlUrl(url), writer, driverContext())
+  await capture.prepare()
+  await capture.hold()
+  await capture.final()
+  await capture.release()
+  await interfere(capture)
+  const err = await capture.finish().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  await capture.abort()
+  await writer.abort()
+  return err
 }
 
 /** The server's clock, in whole seconds. */

@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type mysql from 'mysql2/promise'
-import {
-  MysqlCapture,
-  parseMysqlUrl,
-  restoreMysql,
-  RESTORE_PHASES,
-} from '../../../src/capture/mysql/index.js'
+import { parseMysqlUrl, restoreMysql, RESTORE_PHASES } from '../../../src/capture/mysql/index.js'
 import { CofferError } from '../../../src/errors.js'
-import { SnapshotWriter, type Repository, type StoredSnapshot } from '../../../src/repo/index.js'
+import type { Repository, StoredSnapshot } from '../../../src/repo/index.js'
 import { makeTempDir } from '../../helpers/tmp-dir.js'
 import {
   adminConnection,
+  captureFailureAfterSnapshotPoint,
   createRepo,
   describeDatabase,
   sideDatabasesLeft,
@@ -101,24 +97,12 @@ describe('mysql restore in place', () => {
 
   it('fails clearly and writes no snapshot when the server kills the capture connection', async () => {
     const before = (await repo.listSnapshots()).length
-    const writer = await SnapshotWriter.start(repo)
-    const capture = new MysqlCapture(
-      parseMysqlUrl(`${MYSQL_URL}/${db}?connections=2`),
-      writer,
-      driverContext(),
+    const err = await captureFailureAfterSnapshotPoint(
+      repo,
+      `${MYSQL_URL}/${db}?connections=2`,
+      // The server ends one of the snapshot connections (as an operator's KILL or a crash would).
+      (capture) => admin.query(`KILL ${capture.connectionIds[1]!}`),
     )
-    await capture.prepare()
-    await capture.hold()
-    await capture.final()
-    await capture.release()
-    // The server ends one of the snapshot connections (as an operator's KILL or a crash would).
-    await admin.query(`KILL ${capture.connectionIds[1]!}`)
-    const err = await capture.finish().then(
-      () => undefined,
-      (e: unknown) => e,
-    )
-    await capture.abort()
-    await writer.abort()
     expect(err).toBeInstanceOf(CofferError)
     expect((err as CofferError).code).toBe('capture_failed')
     expect((err as Error).message).toMatch(
